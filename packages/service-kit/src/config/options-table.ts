@@ -1,0 +1,95 @@
+import { z } from "zod";
+
+/** One documented option: the dotted path an operator writes, its type, default and meaning. */
+export interface OptionRow {
+  readonly path: string;
+  readonly type: string;
+  readonly default: string;
+  readonly description: string;
+}
+
+type JsonSchema = {
+  type?: string | string[];
+  description?: string;
+  default?: unknown;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  items?: JsonSchema;
+  additionalProperties?: JsonSchema | boolean;
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  enum?: unknown[];
+  const?: unknown;
+  $ref?: string;
+  minimum?: number;
+  maximum?: number;
+};
+
+/**
+ * Lists every option of a config schema, depth first, from the schema's own descriptions:
+ * the source of truth for each package README's configuration table.
+ */
+export function optionRows(schema: z.ZodType): OptionRow[] {
+  const json = z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as JsonSchema;
+  const rows: OptionRow[] = [];
+  walk(json, "", rows);
+  return rows;
+}
+
+function walk(node: JsonSchema, path: string, rows: OptionRow[]): void {
+  for (const [key, child] of Object.entries(node.properties ?? {})) {
+    const childPath = path === "" ? key : `${path}.${key}`;
+    const optional = !(node.required ?? []).includes(key) || child.default !== undefined;
+    rows.push({
+      path: childPath,
+      type: typeName(child) + (optional ? "" : " (required)"),
+      default: child.default === undefined ? "" : JSON.stringify(child.default),
+      description: child.description ?? "",
+    });
+    descend(child, childPath, rows);
+  }
+}
+
+function descend(node: JsonSchema, path: string, rows: OptionRow[]): void {
+  for (const variant of node.anyOf ?? node.oneOf ?? []) {
+    if (variant.properties) walk(variant, path, rows);
+  }
+  if (node.properties) walk(node, path, rows);
+  if (node.items) descend(node.items, `${path}[]`, rows);
+  if (typeof node.additionalProperties === "object") descend(node.additionalProperties, `${path}.<name>`, rows);
+}
+
+function typeName(node: JsonSchema): string {
+  if (node.enum) return node.enum.map((v) => JSON.stringify(v)).join(" \\| ");
+  if (node.const !== undefined) return JSON.stringify(node.const);
+  const variants = node.anyOf ?? node.oneOf;
+  if (variants) return [...new Set(variants.map(typeName))].join(" \\| ");
+  if (node.type === "array") return `${node.items ? typeName(node.items) : "value"}[]`;
+  if (node.type === "object") return node.properties ? "object" : "map";
+  if (Array.isArray(node.type)) return node.type.join(" \\| ");
+  return node.type ?? "value";
+}
+
+/** Renders {@link optionRows} as the Markdown table that READMEs embed between markers. */
+export function renderOptionsTable(schema: z.ZodType): string {
+  const lines = ["| option | type | default | description |", "| --- | --- | --- | --- |"];
+  for (const row of optionRows(schema)) {
+    const cell = (text: string) => text.replaceAll("|", "\\|").replaceAll("\n", " ");
+    lines.push(`| \`${row.path}\` | ${row.type} | ${row.default === "" ? "" : `\`${cell(row.default)}\``} | ${cell(row.description)} |`);
+  }
+  return lines.join("\n");
+}
+
+/** The README section that a generated table lives in, between these two markers. */
+export const OPTIONS_BEGIN = "<!-- options:begin (generated from the schema; `pnpm docs` rewrites it) -->";
+export const OPTIONS_END = "<!-- options:end -->";
+
+/** Returns `readme` with the text between the markers replaced by `table`. */
+export function replaceOptionsSection(readme: string, table: string, tag = ""): string {
+  const begin = tag === "" ? OPTIONS_BEGIN : OPTIONS_BEGIN.replace("options:begin", `options:begin:${tag}`);
+  const end = tag === "" ? OPTIONS_END : OPTIONS_END.replace("options:end", `options:end:${tag}`);
+  const start = readme.indexOf(begin);
+  const stop = readme.indexOf(end);
+  if (start < 0 || stop < start) throw new Error(`README has no ${begin} … ${end} section`);
+  return `${readme.slice(0, start + begin.length)}\n${table}\n${readme.slice(stop)}`;
+}

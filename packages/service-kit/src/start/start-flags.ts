@@ -1,0 +1,110 @@
+import { availableParallelism } from "node:os";
+import { parseArgs } from "node:util";
+
+/** What every Gatehouse service reads from its command line and environment. */
+export interface StartFlags {
+  /** `--config FILE`: the service's config file. */
+  readonly config: string | undefined;
+  /** `--port` / `PORT`. */
+  readonly port: number | undefined;
+  /** `--admin-port` / `ADMIN_PORT` (services that have an admin listener). */
+  readonly adminPort: number | undefined;
+  /** `--workers N|auto` / `WORKERS`: processes sharing the port through `node:cluster`. */
+  readonly workers: number | undefined;
+  /** `REDIS_URL`. */
+  readonly redisUrl: string | undefined;
+}
+
+/** Thrown for a misspelled flag or a bad value; the message names the flag or variable. */
+export class StartFlagError extends Error {
+  override readonly name = "StartFlagError";
+  readonly code = "invalid_start_flag";
+}
+
+export interface StartFlagSpec {
+  /** Whether the service has an admin port (`--admin-port` is rejected otherwise). */
+  readonly adminPort?: boolean;
+  /** Extra boolean flags a command accepts, e.g. `{ help: "h" }`. */
+  readonly booleans?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Parses the start flags strictly (an unknown or misspelled flag is an error, never ignored).
+ * Flags beat environment variables; the service then lets both beat its config file.
+ */
+export function parseStartFlags(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  spec: StartFlagSpec = {},
+): StartFlags & { readonly booleans: ReadonlySet<string> } {
+  const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
+    config: { type: "string", short: "c" },
+    port: { type: "string", short: "p" },
+    workers: { type: "string", short: "w" },
+  };
+  if (spec.adminPort === true) options["admin-port"] = { type: "string" };
+  for (const [name, short] of Object.entries(spec.booleans ?? {})) {
+    options[name] = short === undefined ? { type: "boolean" } : { type: "boolean", short };
+  }
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }));
+  } catch (error) {
+    throw new StartFlagError(error instanceof Error ? error.message : String(error));
+  }
+  const str = (name: string) => {
+    const v = values[name];
+    return typeof v === "string" ? v : undefined;
+  };
+  const booleans = new Set(Object.keys(spec.booleans ?? {}).filter((name) => values[name] === true));
+  return {
+    config: str("config") ?? nonEmpty(env["GATEHOUSE_CONFIG"]),
+    port: parsePort("--port", str("port")) ?? parsePort("PORT", nonEmpty(env["PORT"])),
+    adminPort:
+      spec.adminPort === true
+        ? (parsePort("--admin-port", str("admin-port")) ?? parsePort("ADMIN_PORT", nonEmpty(env["ADMIN_PORT"])))
+        : undefined,
+    workers: parseWorkers("--workers", str("workers")) ?? parseWorkers("WORKERS", nonEmpty(env["WORKERS"])),
+    redisUrl: parseRedisUrl(nonEmpty(env["REDIS_URL"])),
+    booleans,
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === "" ? undefined : value.trim();
+}
+
+/** A TCP port 0–65535 (0 = any free port). */
+export function parsePort(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65_535) {
+    throw new StartFlagError(`${name} must be a port number from 0 to 65535, got ${JSON.stringify(value)}`);
+  }
+  return port;
+}
+
+/** A worker count from 1 to 64, or `auto` (one per available core). */
+export function parseWorkers(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (value === "auto") return availableParallelism();
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > 64) {
+    throw new StartFlagError(`${name} must be a number from 1 to 64 or "auto", got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+function parseRedisUrl(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new StartFlagError("REDIS_URL must be a redis:// or rediss:// URL");
+  }
+  if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
+    throw new StartFlagError("REDIS_URL must be a redis:// or rediss:// URL");
+  }
+  return value;
+}
