@@ -1,5 +1,3 @@
-import { defineProject } from "vitest/config";
+import { gatehouseProject } from "../../vitest.shared.js";
 
-export default defineProject({
-  test: { name: "service-kit", include: ["test/**/*.test.ts"] },
-});
+export default gatehouseProject("service-kit");
