@@ -1,0 +1,172 @@
+/**
+ * The one error type of `@gatehouse/sdk`.
+ *
+ * Every error the SDK throws or rejects with is a {@link GatehouseError} carrying a stable machine-readable `code`,
+ * the HTTP `status` a service should answer when the error escapes to its caller, an `expose` flag (whether
+ * `description` is safe to send to that caller) and a human `description`. Match on `code` with
+ * {@link isGatehouseError}, never with `instanceof`: an application may load two copies of the SDK.
+ *
+ * @module
+ */
+
+/**
+ * Codes the SDK produces itself, and the OAuth 2.0 error codes the Gatehouse auth server is known to answer.
+ * The README's Errors table lists exactly these.
+ */
+export const GATEHOUSE_ERROR_CODES = [
+  // RFC 6750 §3.1: what a resource server answers.
+  "invalid_token",
+  "insufficient_scope",
+  "invalid_request",
+  // RFC 6749 §5.2 and RFC 8707 §2: what the token endpoint answers.
+  "invalid_client",
+  "invalid_grant",
+  "invalid_scope",
+  "invalid_target",
+  "unauthorized_client",
+  "unsupported_grant_type",
+  "server_error",
+  "temporarily_unavailable",
+  // Transport and local failures.
+  "network_error",
+  "timeout",
+  "jwks_unavailable",
+  "discovery_failed",
+  "invalid_response",
+  "invalid_options",
+] as const;
+
+/** A code of {@link GATEHOUSE_ERROR_CODES}. */
+export type KnownGatehouseErrorCode = (typeof GATEHOUSE_ERROR_CODES)[number];
+
+/**
+ * The `code` of a {@link GatehouseError}: a known code, or any other OAuth error code an authorization server
+ * answered (RFC 6749 §5.2 lets servers define their own), passed through unchanged.
+ */
+// `string & {}` keeps the literal members visible to editors and to `switch` narrowing.
+export type GatehouseErrorCode = KnownGatehouseErrorCode | (string & {});
+
+/** The HTTP status a service answers for each known code when the error escapes to its own caller. */
+const STATUS: Readonly<Record<KnownGatehouseErrorCode, number>> = {
+  invalid_token: 401,
+  insufficient_scope: 403,
+  invalid_request: 400,
+  // A token request failed: the calling service could not reach its dependency with a valid credential.
+  invalid_client: 502,
+  invalid_grant: 502,
+  invalid_scope: 502,
+  invalid_target: 502,
+  unauthorized_client: 502,
+  unsupported_grant_type: 502,
+  server_error: 502,
+  temporarily_unavailable: 503,
+  network_error: 503,
+  timeout: 503,
+  jwks_unavailable: 503,
+  discovery_failed: 503,
+  invalid_response: 502,
+  invalid_options: 500,
+};
+
+/** Codes whose description is written for the caller of a resource server (RFC 6750 `error_description`). */
+const EXPOSED: ReadonlySet<string> = new Set(["invalid_token", "insufficient_scope", "invalid_request"]);
+
+/** Options of the {@link GatehouseError} constructor. */
+export interface GatehouseErrorOptions {
+  /** Overrides the status derived from the code. */
+  readonly status?: number;
+  /** The HTTP status of the authorization server's response, when the error came from one. */
+  readonly responseStatus?: number;
+  /** The underlying error, kept for logs; never rendered to a caller. */
+  readonly cause?: unknown;
+}
+
+/**
+ * The base class of every SDK error.
+ *
+ * - `code`: stable and machine-readable; see {@link GATEHOUSE_ERROR_CODES}.
+ * - `status`: what a resource server or a calling service should answer (401, 403, 400, 502, 503, 500).
+ * - `expose`: whether `description` may be sent to the caller (true for the RFC 6750 codes only).
+ * - `description`: human text; for token endpoint errors it is the server's `error_description`.
+ * - `responseStatus`: the authorization server's HTTP status, when it answered.
+ */
+export class GatehouseError extends Error {
+  /** Marks SDK errors across copies of the package; {@link isGatehouseError} checks it. */
+  readonly gatehouse = true as const;
+  readonly code: GatehouseErrorCode;
+  readonly status: number;
+  readonly expose: boolean;
+  readonly description: string;
+  readonly responseStatus: number | undefined;
+
+  constructor(code: GatehouseErrorCode, description: string, options: GatehouseErrorOptions = {}) {
+    super(`${code}: ${description}`, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "GatehouseError";
+    this.code = code;
+    this.description = description;
+    this.status = options.status ?? (STATUS as Partial<Record<string, number>>)[code] ?? 502;
+    this.expose = EXPOSED.has(code);
+    this.responseStatus = options.responseStatus;
+  }
+
+  /** The JSON body a resource server answers: `{ error, error_description }` (RFC 6750 §3, RFC 6749 §5.2). */
+  toJSON(): { error: string; error_description: string } {
+    return { error: this.code, error_description: this.expose ? this.description : "the request could not be completed" };
+  }
+}
+
+/**
+ * Whether `value` is a {@link GatehouseError}, from this copy of the SDK or another: matches on shape
+ * (`gatehouse: true`, a string `code`, a numeric `status`), not on the prototype chain.
+ */
+export function isGatehouseError(value: unknown): value is GatehouseError {
+  if (typeof value !== "object" || value === null) return false;
+  const candidate = value as { gatehouse?: unknown; code?: unknown; status?: unknown; description?: unknown };
+  return (
+    candidate.gatehouse === true &&
+    typeof candidate.code === "string" &&
+    typeof candidate.status === "number" &&
+    typeof candidate.description === "string"
+  );
+}
+
+/** Options of {@link wwwAuthenticate}. */
+export interface WwwAuthenticateOptions {
+  /** The protection space (RFC 7235 §2.2), e.g. the gateway route or the service name. */
+  readonly realm?: string;
+  /** The scopes the resource requires (RFC 6750 §3), rendered space-separated. */
+  readonly scope?: string | readonly string[];
+}
+
+/** RFC 6750 §3: `error`, `error_description` and `scope` values exclude `"` and `\` and control characters. */
+function quoted(value: string): string {
+  // %x20-21 / %x23-5B / %x5D-7E: anything else becomes a space.
+  return `"${value.replace(/[^\x20\x21\x23-\x5b\x5d-\x7e]/g, " ")}"`;
+}
+
+/**
+ * Renders the value of a `WWW-Authenticate` response header per RFC 6750 §3:
+ * `Bearer realm="api", error="invalid_token", error_description="the token has expired"`.
+ *
+ * - `error` undefined: the request carried no credentials (RFC 6750 §3.1 says to send no error code then), so only
+ *   `realm` and `scope` are rendered.
+ * - `invalid_token`, `insufficient_scope`, `invalid_request`: rendered with `error` and `error_description`.
+ * - Any other code (e.g. `jwks_unavailable`: the server cannot verify now): no error code is rendered, since
+ *   RFC 6750 defines none for it and the status (503) is not an authentication challenge.
+ *
+ * The gateway and the SDK middleware both use this one implementation.
+ */
+export function wwwAuthenticate(
+  error: Pick<GatehouseError, "code" | "description"> | undefined,
+  options: WwwAuthenticateOptions = {},
+): string {
+  const params: string[] = [];
+  if (options.realm !== undefined) params.push(`realm=${quoted(options.realm)}`);
+  if (error !== undefined && EXPOSED.has(error.code)) {
+    params.push(`error=${quoted(error.code)}`);
+    if (error.description !== "") params.push(`error_description=${quoted(error.description)}`);
+  }
+  const scope = typeof options.scope === "string" ? options.scope : options.scope?.join(" ");
+  if (scope !== undefined && scope !== "") params.push(`scope=${quoted(scope)}`);
+  return params.length === 0 ? "Bearer" : `Bearer ${params.join(", ")}`;
+}

@@ -1,0 +1,29 @@
+/**
+ * `@gatehouse/sdk`: get a service token in one line, verify an incoming one in one line.
+ *
+ * - Resource side: {@link createVerifier} (RFC 9068 JWT access tokens, RFC 8725 rules).
+ * - Errors: {@link GatehouseError}, {@link isGatehouseError}, {@link wwwAuthenticate} (RFC 6750 §3).
+ *
+ * @module
+ */
+export {
+  GATEHOUSE_ERROR_CODES,
+  GatehouseError,
+  isGatehouseError,
+  wwwAuthenticate,
+  type GatehouseErrorCode,
+  type GatehouseErrorOptions,
+  type KnownGatehouseErrorCode,
+  type WwwAuthenticateOptions,
+} from "./errors.js";
+export { createVerifier } from "./verifier/index.js";
+export {
+  ATTRIBUTES_CLAIM,
+  type JwksOptions,
+  type VerifiedToken,
+  type Verifier,
+  type VerifierHealth,
+  type VerifierOptions,
+  type VerifierStats,
+  type VerifyCallOptions,
+} from "./verifier/types.js";

@@ -1,0 +1,214 @@
+/**
+ * The resource side: {@link createVerifier} checks RFC 9068 JWT access tokens with the issuer's keys.
+ *
+ * @module
+ */
+import { jwtVerify, type JWTVerifyOptions } from "jose";
+import { GatehouseError } from "../errors.js";
+import { audienceMatches, REQUIRED_CLAIMS, toTokenError, toVerifiedToken } from "./claims.js";
+import { KeyStore, keyStoreSettings } from "./key-store.js";
+import { VerifiedTokenCache } from "./token-cache.js";
+import type { VerifiedToken, Verifier, VerifierOptions, VerifierStats, VerifyCallOptions } from "./types.js";
+
+/** Asymmetric JWS algorithms (RFC 7518 §3, RFC 8037) a verifier may be configured with. */
+const ASYMMETRIC_ALGORITHMS: ReadonlySet<string> = new Set([
+  "ES256",
+  "ES384",
+  "ES512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "RS256",
+  "RS384",
+  "RS512",
+  "EdDSA",
+  "Ed25519",
+]);
+
+/** Tokens longer than this are rejected before any parsing (Gatehouse tokens are well under 2 KB). */
+const MAX_TOKEN_LENGTH = 8192;
+
+function invalidOptions(description: string): GatehouseError {
+  return new GatehouseError("invalid_options", description);
+}
+
+/** RFC 8725 §3.1–3.2: an explicit allow-list; `none` and MAC algorithms would let a public key forge tokens. */
+function checkAlgorithms(algorithms: readonly string[]): readonly string[] {
+  if (algorithms.length === 0) throw invalidOptions("algorithms must name at least one algorithm");
+  for (const alg of algorithms) {
+    if (!ASYMMETRIC_ALGORITHMS.has(alg)) {
+      throw invalidOptions(
+        `algorithm ${JSON.stringify(alg)} is not allowed: use asymmetric algorithms only (${[...ASYMMETRIC_ALGORITHMS].join(", ")})`,
+      );
+    }
+  }
+  return Object.freeze([...algorithms]);
+}
+
+function nonNegative(value: number | undefined, name: string): void {
+  if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
+    throw invalidOptions(`${name} must be a non-negative number, got ${String(value)}`);
+  }
+}
+
+function checkNumbers(options: VerifierOptions): void {
+  nonNegative(options.clockToleranceSec, "clockToleranceSec");
+  nonNegative(options.maxTokenAgeSec, "maxTokenAgeSec");
+  nonNegative(options.cacheSize, "cacheSize");
+  nonNegative(options.jwks?.cooldownMs, "jwks.cooldownMs");
+  nonNegative(options.jwks?.maxAgeMs, "jwks.maxAgeMs");
+  nonNegative(options.jwks?.staleIfErrorSec, "jwks.staleIfErrorSec");
+  nonNegative(options.jwks?.timeoutMs, "jwks.timeoutMs");
+  if (options.cacheSize !== undefined && !Number.isInteger(options.cacheSize)) {
+    throw invalidOptions(`cacheSize must be an integer, got ${options.cacheSize}`);
+  }
+}
+
+/**
+ * Creates a verifier of RFC 9068 JWT access tokens issued by one Gatehouse auth server.
+ *
+ * What it checks, on every token not already in its cache (RFC 9068 §4, RFC 8725 §3):
+ * - the JWS algorithm is in `algorithms` (default `["ES256"]`); `none` and `HS*` cannot be configured;
+ * - the signature, with a key of the issuer's JWKS selected by `kid`;
+ * - the `typ` header is `at+jwt` or `application/at+jwt`;
+ * - `iss` equals `issuer` (when given), `aud` contains the audience of the call or of the options;
+ * - `exp`, `iat`, `jti`, `client_id`, `sub` (equal to `client_id`) and `aud` are present and well typed;
+ * - `exp` has not passed, `nbf` and `iat` are not in the future, and the token is not older than `maxTokenAgeSec`,
+ *   each with `clockToleranceSec` of skew.
+ *
+ * A verified token is cached (bounded LRU, `cacheSize` entries) until it expires; cache hits check the deadline
+ * and the audience again. It deliberately does not check scopes, the calling service or attributes: that is policy
+ * (`requireService`, the gateway's authorizer). Throws `invalid_options` for an unusable configuration.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
+ * @see https://www.rfc-editor.org/rfc/rfc8725#section-3
+ */
+export function createVerifier(options: VerifierOptions): Verifier {
+  if (options.issuer === undefined && options.jwksUri === undefined) throw invalidOptions("issuer or jwksUri is required");
+  checkNumbers(options);
+  const algorithms = checkAlgorithms(options.algorithms ?? ["ES256"]);
+  const toleranceSec = options.clockToleranceSec ?? 5;
+  const maxTokenAgeSec = options.maxTokenAgeSec;
+  const keys = new KeyStore(keyStoreSettings(options.issuer, options.jwksUri, options.jwks ?? {}));
+  const cache = new VerifiedTokenCache(options.cacheSize ?? 10_000);
+  const counters = { hits: 0, misses: 0, rejected: 0 };
+  let closed = false;
+
+  const joseOptions: JWTVerifyOptions = {
+    algorithms: [...algorithms],
+    typ: "at+jwt",
+    requiredClaims: [...REQUIRED_CLAIMS],
+    clockTolerance: toleranceSec,
+    ...(maxTokenAgeSec === undefined ? {} : { maxTokenAge: maxTokenAgeSec }),
+  };
+
+  function expectedAudience(call: VerifyCallOptions | undefined): string | readonly string[] {
+    const audience = call?.audience ?? options.audience;
+    if (audience === undefined || audience.length === 0) {
+      throw invalidOptions("no audience to check the token against: pass audience to createVerifier or to the call");
+    }
+    return audience;
+  }
+
+  function reject(error: GatehouseError): never {
+    counters.rejected += 1;
+    throw error;
+  }
+
+  function checkAudience(token: VerifiedToken, audience: string | readonly string[]): VerifiedToken {
+    if (!audienceMatches(token.audience, audience)) {
+      reject(new GatehouseError("invalid_token", "the token is not meant for this audience (aud)"));
+    }
+    return token;
+  }
+
+  function checkIssuer(iss: unknown): void {
+    if (options.issuer === undefined) return;
+    if (iss !== options.issuer && (keys.discoveredIssuer === undefined || iss !== keys.discoveredIssuer)) {
+      throw new GatehouseError("invalid_token", 'the "iss" claim has an unexpected value');
+    }
+  }
+
+  /** Epoch ms from which a token may no longer be accepted, mirroring jose's checks with the tolerance. */
+  function notAfterMs(token: VerifiedToken): number {
+    const byExp = (token.expiresAt + toleranceSec) * 1000;
+    if (maxTokenAgeSec === undefined) return byExp;
+    return Math.min(byExp, (token.issuedAt + maxTokenAgeSec + toleranceSec + 1) * 1000);
+  }
+
+  function fromCache(jwt: string, audience: string | readonly string[]): VerifiedToken | undefined {
+    if (closed) reject(new GatehouseError("invalid_options", "the verifier is closed"));
+    const cached = cache.get(jwt, Date.now());
+    if (cached === undefined) return undefined;
+    if (cached === "expired") reject(new GatehouseError("invalid_token", "the token has expired"));
+    counters.hits += 1;
+    return checkAudience(cached, audience);
+  }
+
+  async function verifySignatureAndClaims(jwt: string): Promise<VerifiedToken> {
+    counters.misses += 1;
+    if (jwt.length === 0 || jwt.length > MAX_TOKEN_LENGTH) {
+      throw new GatehouseError("invalid_token", "the token is empty or too long");
+    }
+    try {
+      const { payload } = await jwtVerify(jwt, keys.getKey, joseOptions);
+      checkIssuer(payload.iss);
+      const token = toVerifiedToken(payload);
+      // jose checks iat only with maxTokenAge; a token issued in the future is refused in every configuration.
+      if (token.issuedAt > Date.now() / 1000 + toleranceSec) {
+        throw new GatehouseError("invalid_token", "the token was issued in the future (iat)");
+      }
+      return token;
+    } catch (error) {
+      throw toTokenError(error);
+    }
+  }
+
+  return {
+    verifyCached(jwt, call) {
+      return fromCache(jwt, expectedAudience(call));
+    },
+
+    async verify(jwt, call) {
+      const audience = expectedAudience(call);
+      const cached = fromCache(jwt, audience);
+      if (cached !== undefined) return cached;
+      let token: VerifiedToken;
+      try {
+        token = await verifySignatureAndClaims(jwt);
+      } catch (error) {
+        reject(toTokenError(error));
+      }
+      // Cached whatever the audience of this call: the next call may be for the token's own audience.
+      cache.set(jwt, token, notAfterMs(token));
+      return checkAudience(token, audience);
+    },
+
+    ready() {
+      return keys.ready();
+    },
+
+    health() {
+      return keys.health();
+    },
+
+    get stats(): VerifierStats {
+      return {
+        cacheHits: counters.hits,
+        cacheMisses: counters.misses,
+        cacheSize: cache.size,
+        rejected: counters.rejected,
+        jwksRefreshes: keys.counters.refreshes,
+        jwksErrors: keys.counters.errors,
+        unknownKidRefetches: keys.counters.unknownKidRefetches,
+        unknownKidCooldownSkips: keys.counters.unknownKidCooldownSkips,
+      };
+    },
+
+    close() {
+      closed = true;
+      cache.clear();
+      keys.close();
+    },
+  };
+}

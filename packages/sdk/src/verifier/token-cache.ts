@@ -1,0 +1,49 @@
+/**
+ * The bounded LRU of verified tokens: a token seen before skips the signature check until it expires. The size
+ * limit holds under any flood of distinct tokens (least recently used entries are evicted), and every hit checks
+ * the entry's deadline again, so an expired token is never answered from memory.
+ *
+ * @module
+ */
+import { LRUCache } from "lru-cache";
+import type { VerifiedToken } from "./types.js";
+
+interface Entry {
+  readonly token: VerifiedToken;
+  /** Epoch ms from which the token is no longer valid (exp, or the maximum age, with the clock tolerance). */
+  readonly notAfterMs: number;
+}
+
+export class VerifiedTokenCache {
+  private readonly lru: LRUCache<string, Entry> | undefined;
+
+  constructor(maxEntries: number) {
+    this.lru = maxEntries > 0 ? new LRUCache<string, Entry>({ max: maxEntries }) : undefined;
+  }
+
+  get size(): number {
+    return this.lru?.size ?? 0;
+  }
+
+  /**
+   * The cached token, `undefined` when absent, or `"expired"` when it was cached and its deadline has passed (the
+   * entry is dropped then).
+   */
+  get(jwt: string, nowMs: number): VerifiedToken | "expired" | undefined {
+    const entry = this.lru?.get(jwt);
+    if (entry === undefined) return undefined;
+    if (nowMs >= entry.notAfterMs) {
+      this.lru?.delete(jwt);
+      return "expired";
+    }
+    return entry.token;
+  }
+
+  set(jwt: string, token: VerifiedToken, notAfterMs: number): void {
+    this.lru?.set(jwt, { token, notAfterMs });
+  }
+
+  clear(): void {
+    this.lru?.clear();
+  }
+}
