@@ -43,7 +43,7 @@ const policySchema = z
 const rateLimitSchema = z
   .strictObject({
     limit: z.int().min(1).max(1_000_000_000).describe("Requests allowed per window for each caller."),
-    windowSeconds: z.number().positive().max(86_400 * 31).describe("Length of the window, in seconds."),
+    windowSeconds: z.int().min(1).max(86_400 * 31).describe("Length of the window, in whole seconds."),
   })
   .describe("GCRA limit per calling service on this route (per client IP on a public route); absent means unlimited.");
 

@@ -1,0 +1,41 @@
+import { LRUCache } from "lru-cache";
+import { gcraStep } from "./gcra.js";
+import type { RateLimitDecision, RateLimitStore } from "./store.js";
+
+/**
+ * GCRA in process memory: the store of dev mode (no `REDIS_URL`) and of the `local` fallback.
+ * Bounded: at most `maxKeys` callers are tracked (least recently used dropped first), and a
+ * key is forgotten once its quota is whole again. Exact within one process only.
+ */
+export class MemoryRateLimitStore implements RateLimitStore {
+  readonly #tats: LRUCache<string, number>;
+  readonly #clock: () => number;
+
+  constructor(options: { maxKeys?: number; clock?: () => number } = {}) {
+    this.#tats = new LRUCache<string, number>({ max: options.maxKeys ?? 100_000, ttlAutopurge: false });
+    this.#clock = options.clock ?? (() => performance.timeOrigin + performance.now());
+  }
+
+  /** The synchronous decision; {@link take} wraps it for the store interface. */
+  takeNow(key: string, limit: number, windowMs: number): RateLimitDecision {
+    const now = this.#clock();
+    const { decision, tat } = gcraStep(this.#tats.get(key), now, limit, windowMs);
+    if (tat !== undefined) this.#tats.set(key, tat, { ttl: Math.ceil(tat - now) + 1 });
+    return decision;
+  }
+
+  take(key: string, limit: number, windowMs: number): Promise<RateLimitDecision> {
+    return Promise.resolve(this.takeNow(key, limit, windowMs));
+  }
+
+  readonly connected = true;
+
+  ready(): Promise<boolean> {
+    return Promise.resolve(true);
+  }
+
+  close(): Promise<void> {
+    this.#tats.clear();
+    return Promise.resolve();
+  }
+}

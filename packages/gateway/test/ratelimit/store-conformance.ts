@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RateLimitStore } from "../../src/ratelimit/store.js";
+import { uniquePrefix } from "../helpers/redis.js";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The one behaviour every rate-limit store must have (Kong-style shared access spec): run
+ * against the memory store and against real Redis.
+ */
+export function describeRateLimitStore(name: string, open: () => RateLimitStore): void {
+  describe(`${name} rate-limit store (conformance)`, () => {
+    const store = open();
+    const prefix = uniquePrefix(name);
+    let n = 0;
+    const key = () => `${prefix}${String(n++)}`;
+    beforeAll(async () => {
+      expect(await store.ready(5_000)).toBe(true);
+    });
+    afterAll(() => store.close());
+
+    it("allows a burst of exactly the limit, counting the remaining quota down, then denies", async () => {
+      const k = key();
+      const decisions = [];
+      for (let i = 0; i < 6; i++) decisions.push(await store.take(k, 5, 60_000));
+      expect(decisions.map((d) => [d.allowed, d.remaining])).toEqual([
+        [true, 4],
+        [true, 3],
+        [true, 2],
+        [true, 1],
+        [true, 0],
+        [false, 0],
+      ]);
+      const denied = decisions[5]!;
+      // One request fits again after one emission interval (60 s / 5 = 12 s).
+      expect(denied.retryAfterMs).toBeGreaterThan(11_000);
+      expect(denied.retryAfterMs).toBeLessThanOrEqual(12_000);
+      // The whole quota is back after the full window.
+      expect(denied.resetMs).toBeGreaterThan(59_000);
+      expect(denied.resetMs).toBeLessThanOrEqual(60_000);
+    });
+
+    it("reports when an allowed request's quota is whole again", async () => {
+      const decision = await store.take(key(), 5, 60_000);
+      expect(decision).toMatchObject({ allowed: true, remaining: 4, retryAfterMs: 0 });
+      expect(decision.resetMs).toBeGreaterThan(11_000);
+      expect(decision.resetMs).toBeLessThanOrEqual(12_000);
+    });
+
+    it("keeps keys independent", async () => {
+      const a = key();
+      const b = key();
+      expect((await store.take(a, 1, 60_000)).allowed).toBe(true);
+      expect((await store.take(a, 1, 60_000)).allowed).toBe(false);
+      expect((await store.take(b, 1, 60_000)).allowed).toBe(true);
+    });
+
+    it("is exact under concurrent decisions on one key", async () => {
+      const k = key();
+      const decisions = await Promise.all(Array.from({ length: 50 }, () => store.take(k, 20, 60_000)));
+      expect(decisions.filter((d) => d.allowed)).toHaveLength(20);
+    });
+
+    it("allows exactly the limit when the window does not divide evenly", async () => {
+      const k = key();
+      const decisions = await Promise.all(Array.from({ length: 5 }, () => store.take(k, 3, 1_000)));
+      expect(decisions.filter((d) => d.allowed)).toHaveLength(3);
+    });
+
+    it("refills evenly: after half a window, half the quota, never a boundary burst", async () => {
+      const k = key();
+      for (let i = 0; i < 4; i++) expect((await store.take(k, 4, 1_000)).allowed).toBe(true);
+      expect((await store.take(k, 4, 1_000)).allowed).toBe(false);
+      await sleep(520);
+      const after = await Promise.all(Array.from({ length: 4 }, () => store.take(k, 4, 1_000)));
+      expect(after.filter((d) => d.allowed)).toHaveLength(2);
+    });
+  });
+}
