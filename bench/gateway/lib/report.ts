@@ -1,0 +1,191 @@
+import type { MachineFacts } from "./machine.js";
+import type { ProfileSummary } from "./profile.js";
+import type { Measurement } from "./wrk.js";
+
+/** One load scenario of the run. */
+export interface ScenarioResult {
+  readonly id: string;
+  readonly title: string;
+  readonly what: string;
+  /** One measurement per round, in round order. */
+  readonly rounds: readonly Measurement[];
+}
+
+/** A target of DESIGN §6: `numerator / denominator` of a metric, per round, against a bound. */
+export interface RatioTarget {
+  readonly name: string;
+  readonly numerator: string;
+  readonly denominator: string;
+  readonly metric: "rps" | "p99Ms";
+  readonly bound: number;
+  /** `min`: the ratio must be at least `bound`; `max`: at most. */
+  readonly kind: "min" | "max";
+  /** Shown for context only: not one of DESIGN §6's targets. */
+  readonly informative?: boolean;
+}
+
+export interface RatioResult extends RatioTarget {
+  readonly perRound: readonly number[];
+  readonly median: number;
+  readonly met: boolean;
+}
+
+export interface RunSettings {
+  readonly command: string;
+  readonly startedAt: string;
+  readonly rounds: number;
+  readonly durationSec: number;
+  readonly warmupSec: number;
+  readonly connections: number;
+  readonly wrkThreads: number;
+  readonly tokenRing: number;
+  readonly verifierCacheSize: number;
+  readonly ratePerMinute: number;
+  readonly notes: readonly string[];
+}
+
+export interface Report {
+  readonly facts: MachineFacts;
+  readonly settings: RunSettings;
+  readonly scenarios: readonly ScenarioResult[];
+  readonly ratios: readonly RatioResult[];
+  readonly profile?: { readonly summary: ProfileSummary; readonly measurement: Measurement; readonly scenario: string };
+}
+
+/** The median of a non-empty list. */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  if (sorted.length === 0) return Number.NaN;
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? Number.NaN) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+}
+
+/** Per-round ratios (both sides measured in the same round) and their median. */
+export function computeRatios(scenarios: readonly ScenarioResult[], targets: readonly RatioTarget[]): RatioResult[] {
+  const byId = new Map(scenarios.map((scenario) => [scenario.id, scenario]));
+  return targets.flatMap((target) => {
+    const top = byId.get(target.numerator);
+    const bottom = byId.get(target.denominator);
+    if (top === undefined || bottom === undefined) return [];
+    const perRound = top.rounds.map((m, i) => {
+      const other = bottom.rounds[i];
+      return other === undefined ? Number.NaN : m[target.metric] / other[target.metric];
+    });
+    const mid = median(perRound);
+    return [{ ...target, perRound, median: mid, met: target.kind === "min" ? mid >= target.bound : mid <= target.bound }];
+  });
+}
+
+const int = (value: number) => Math.round(value).toLocaleString("en-US");
+const ms = (value: number) => value.toFixed(2);
+const x = (value: number) => `${value.toFixed(2)}×`;
+
+function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
+  const line = (cells: readonly string[]) => `| ${cells.join(" | ")} |`;
+  return [line(head), line(head.map(() => "---")), ...rows.map(line)].join("\n");
+}
+
+/** The figures table: median over rounds, every round's req/s, errors. */
+export function figuresTable(scenarios: readonly ScenarioResult[]): string {
+  return table(
+    ["scenario", "req/s (median)", "req/s per round", "p50 ms", "p99 ms", "non-2xx", "socket errors"],
+    scenarios.map((s) => [
+      s.title,
+      int(median(s.rounds.map((m) => m.rps))),
+      s.rounds.map((m) => int(m.rps)).join(" / "),
+      ms(median(s.rounds.map((m) => m.p50Ms))),
+      ms(median(s.rounds.map((m) => m.p99Ms))),
+      String(s.rounds.reduce((sum, m) => sum + m.non2xx, 0)),
+      String(s.rounds.reduce((sum, m) => sum + m.socketErrors, 0)),
+    ]),
+  );
+}
+
+/** The DESIGN §6 ratios table. */
+export function ratiosTable(ratios: readonly RatioResult[]): string {
+  return table(
+    ["ratio (same round)", "target", "per round", "median", "met"],
+    ratios.map((r) => [
+      r.name,
+      `${r.kind === "min" ? "≥" : "≤"} ${r.bound.toFixed(2)}×${r.informative === true ? " (context, not a DESIGN target)" : ""}`,
+      r.perRound.map(x).join(" / "),
+      x(r.median),
+      r.met ? "yes" : r.informative === true ? "no" : "**no**",
+    ]),
+  );
+}
+
+function profileSection(report: Report): string {
+  const profile = report.profile;
+  if (profile === undefined) return "";
+  const { summary, measurement } = profile;
+  return `## CPU profile of the gateway under load
+
+\`node --cpu-prof\` on a single gateway process (${profile.scenario}) while wrk ran ${measurement.seconds.toFixed(0)} s at ${int(measurement.rps)} req/s
+(p50 ${ms(measurement.p50Ms)} ms, p99 ${ms(measurement.p99Ms)} ms; the profiler itself costs some throughput). The process was busy in
+${summary.busyPercent.toFixed(1)}% of the samples; shares below are of the busy samples. Profile file: \`${summary.file.replace(/^.*\/bench\//, "bench/")}\` (git-ignored).
+
+### By component (self time)
+
+${table(["component", "% of busy"], summary.byComponent.slice(0, 14).map((s) => [s.name, s.percent.toFixed(1)]))}
+
+### Hottest functions (self time)
+
+${table(["function [component]", "where", "% of busy"], summary.topFunctions.map((f) => [f.name, f.location === "" ? "" : `\`${f.location}\``, f.percent.toFixed(1)]))}
+
+### Hot spots in the gateway's own code
+
+${table(
+  ["function", "source", "self % of busy", "total % (with callees)"],
+  summary.gatewayHotSpots.map((h) => [h.name, `\`${h.location}\``, h.selfPercent.toFixed(2), h.totalPercent.toFixed(1)]),
+)}
+`;
+}
+
+/** The whole results file (also printed by the run). */
+export function renderResults(report: Report): string {
+  const { facts, settings } = report;
+  return `# Gateway benchmark results
+
+Written by \`${settings.command}\` (bench/gateway/run.ts) on ${settings.startedAt}. All figures below come from that one
+run: absolute numbers drift ±40% on this shared machine, so the targets are ratios of scenarios measured in the same round.
+
+## Machine and software
+
+| | |
+| --- | --- |
+| CPU | ${facts.cpuModel}, nproc ${facts.nproc} |
+| kernel | ${facts.kernel} |
+| Node.js | ${facts.node} (gateway, http-proxy baseline, origin, auth server) |
+| HAProxy | ${facts.haproxy} |
+| load generator | ${facts.wrk}, ${settings.wrkThreads} thread(s), ${settings.connections} connections, keep-alive |
+| Redis | ${facts.redis} (127.0.0.1, shared) |
+
+## Method
+
+- ${settings.rounds} interleaved rounds; in each round every scenario gets a ${settings.warmupSec} s warm-up and then a ${settings.durationSec} s measurement,
+  in an order rotated by one scenario per round. Figures are medians over the rounds; ratios are taken per round, then the median.
+- Everything on 127.0.0.1: the fixed origin (node:http, one small JSON body), the auth server (\`createAuthServer\`, ES256), the
+  proxies, Redis and wrk share the ${facts.nproc} cores.
+- Tokens are minted by the real auth server (client_credentials, \`client_secret_basic\`, resource indicator). The fresh-token
+  scenario cycles through ${int(settings.tokenRing)} distinct tokens, more than the gateway's verified-token cache
+  (${int(settings.verifierCacheSize)}), continuing where the previous run stopped, so every request is a cache miss and a signature check.
+- The gateway's route does the full job: audience, scope, calling service and attribute policy, and a per-service Redis rate
+  limit of ${int(settings.ratePerMinute)} per 60 s (never reached). HAProxy does the same natively: one Bearer header, \`alg\`/\`typ\`,
+  \`jwt_verify\` with the auth server's public key as PEM, \`iss\`/\`aud\`/\`exp\`, scope and service, a stick-table rate limit.
+${settings.notes.map((note) => `- ${note}`).join("\n")}
+
+### Scenarios
+
+${table(["scenario", "what runs"], report.scenarios.map((s) => [s.title, s.what]))}
+
+## Figures
+
+${figuresTable(report.scenarios)}
+
+## Targets (DESIGN §6)
+
+${ratiosTable(report.ratios)}
+
+${profileSection(report)}`;
+}

@@ -1,0 +1,290 @@
+// One command for the gateway benchmark: `pnpm bench:gateway` (see bench/README.md for options).
+// Starts the origin, the http-proxy baseline, a real auth server, the gateway (one process and
+// --workers 2) and HAProxy (nbthread 1 and 2), measures them with wrk in interleaved rounds,
+// profiles the gateway, prints the tables and writes bench/gateway/RESULTS.md. Every process it
+// starts is stopped by PID at the end, on failure and on Ctrl-C.
+import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { startAuthServer, mintTokens, writeSigningKeyPem, benchIdentity } from "./lib/auth.js";
+import { benchPath, startGateway, type GatewayOptions } from "./lib/gateway.js";
+import { startHaproxy } from "./lib/haproxy.js";
+import { ensureTools, machineFacts } from "./lib/machine.js";
+import { freePort, waitForHttp } from "./lib/net.js";
+import { ProcessGroup } from "./lib/processes.js";
+import { summarizeProfile } from "./lib/profile.js";
+import { computeRatios, figuresTable, ratiosTable, renderResults, type RatioTarget, type Report, type ScenarioResult } from "./lib/report.js";
+import { runWrk, type Measurement } from "./lib/wrk.js";
+import { rawDir, resultsFile, serversDir } from "./paths.js";
+
+const { values: flags } = parseArgs({
+  options: {
+    rounds: { type: "string", default: "3" },
+    duration: { type: "string", default: "10" },
+    warmup: { type: "string", default: "3" },
+    connections: { type: "string", default: "50" },
+    threads: { type: "string", default: "1" },
+    tokens: { type: "string", default: "15000" },
+    scenarios: { type: "string" },
+    profile: { type: "boolean", default: true },
+    results: { type: "string", default: resultsFile },
+  },
+  allowNegative: true,
+  strict: true,
+});
+
+function positiveInt(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${value}`);
+  return n;
+}
+
+const rounds = positiveInt("rounds", flags.rounds);
+const durationSec = positiveInt("duration", flags.duration);
+const warmupSec = positiveInt("warmup", flags.warmup);
+const connections = positiveInt("connections", flags.connections);
+const threads = positiveInt("threads", flags.threads);
+const tokenRing = positiveInt("tokens", flags.tokens);
+/** The gateway's default `verifier.cacheSize`; the token ring must be larger. */
+const verifierCacheSize = 10_000;
+const ratePerMinute = 1_000_000_000;
+const redisUrl = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
+
+/** Every scenario, in the order of the tables. */
+const allScenarios = [
+  { id: "origin", title: "origin direct", what: "wrk → origin (node:http, fixed JSON body)" },
+  {
+    id: "http-proxy",
+    title: "http-proxy 1.18.1 passthrough",
+    what: "bare `http-proxy` 1.18.1 `createProxyServer({ target })`, library defaults (a new upstream connection per request), no auth, one Node process",
+  },
+  {
+    id: "http-proxy-keepalive",
+    title: "http-proxy 1.18.1 + keep-alive agent",
+    what: "the same passthrough with `agent: new http.Agent({ keepAlive: true })` (upstream connections reused)",
+  },
+  { id: "gateway", title: "gateway, same token", what: "one gateway process, full job, the same token on every request (cache hits)" },
+  { id: "gateway-fresh", title: "gateway, fresh token per request", what: "one gateway process, full job, a different token on every request (cache misses)" },
+  { id: "haproxy-1", title: "HAProxy nbthread 1", what: "HAProxy, `nbthread 1`, `jwt_verify` + stick-table limit, same token" },
+  { id: "gateway-workers-2", title: "gateway --workers 2, same token", what: "gateway with `--workers 2` (node:cluster), full job, same token" },
+  { id: "haproxy-2", title: "HAProxy nbthread 2", what: "HAProxy, `nbthread 2`, same job, same token" },
+] as const;
+type ScenarioId = (typeof allScenarios)[number]["id"];
+
+const selected = new Set<string>(flags.scenarios?.split(",").map((s) => s.trim()) ?? allScenarios.map((s) => s.id));
+for (const id of selected) {
+  if (!allScenarios.some((s) => s.id === id)) throw new Error(`unknown scenario ${id}; known: ${allScenarios.map((s) => s.id).join(", ")}`);
+}
+const scenarios = allScenarios.filter((s) => selected.has(s.id));
+const wants = (...ids: ScenarioId[]) => ids.some((id) => selected.has(id));
+
+const targets: RatioTarget[] = [
+  { name: "gateway same token ÷ http-proxy, req/s", numerator: "gateway", denominator: "http-proxy", metric: "rps", bound: 1.25, kind: "min" },
+  { name: "gateway same token ÷ http-proxy, p99", numerator: "gateway", denominator: "http-proxy", metric: "p99Ms", bound: 1, kind: "max" },
+  { name: "gateway same token ÷ http-proxy with keep-alive agent, req/s", numerator: "gateway", denominator: "http-proxy-keepalive", metric: "rps", bound: 1.25, kind: "min", informative: true },
+  { name: "gateway fresh token ÷ http-proxy, req/s", numerator: "gateway-fresh", denominator: "http-proxy", metric: "rps", bound: 0.5, kind: "min" },
+  { name: "gateway ÷ HAProxy nbthread 1, req/s", numerator: "gateway", denominator: "haproxy-1", metric: "rps", bound: 1.1, kind: "min" },
+  { name: "gateway ÷ HAProxy nbthread 1, p99", numerator: "gateway", denominator: "haproxy-1", metric: "p99Ms", bound: 1.2, kind: "max" },
+  { name: "gateway --workers 2 ÷ HAProxy nbthread 2, req/s", numerator: "gateway-workers-2", denominator: "haproxy-2", metric: "rps", bound: 1, kind: "min" },
+];
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function main(group: ProcessGroup, dir: string): Promise<void> {
+  const startedAt = new Date().toISOString();
+  const facts = machineFacts();
+  console.log(`machine: ${facts.cpuModel}, nproc ${facts.nproc}; ${facts.node}; ${facts.haproxy}; ${facts.wrk}`);
+  const rawLog = join(dir, "wrk.log");
+
+  const originPort = await freePort();
+  const origin = group.spawn({ name: "origin", command: process.execPath, args: [join(serversDir, "origin.js"), String(originPort)] });
+  await waitForHttp(`http://127.0.0.1:${originPort}/`, origin);
+
+  const urls = new Map<ScenarioId, string>([["origin", `http://127.0.0.1:${originPort}${benchPath}`]]);
+  for (const [id, mode] of [["http-proxy", "default"], ["http-proxy-keepalive", "keepalive"]] as const) {
+    if (!wants(id)) continue;
+    const port = await freePort();
+    const proxy = group.spawn({ name: id, command: process.execPath, args: [join(serversDir, "passthrough.js"), String(port), `http://127.0.0.1:${originPort}`, mode] });
+    await waitForHttp(`http://127.0.0.1:${port}/`, proxy);
+    urls.set(id, `http://127.0.0.1:${port}${benchPath}`);
+  }
+
+  let token = "";
+  let issuer = "";
+  let ring: { file: string; offset: number } | undefined;
+  const notes: string[] = [];
+  if (wants("gateway", "gateway-fresh", "gateway-workers-2", "haproxy-1", "haproxy-2")) {
+    // Long enough for the whole run, so that no token expires while it is being measured.
+    const auth = await startAuthServer(group, dir, await freePort(), 3_600);
+    [token = ""] = await mintTokens(auth, 1);
+    issuer = auth.issuer;
+    console.log(`auth server ${issuer}: minted the reused token`);
+    if (wants("gateway-fresh")) {
+      const started = Date.now();
+      const tokens = await mintTokens(auth, tokenRing);
+      const file = join(dir, "tokens.txt");
+      await writeFile(file, `${tokens.join("\n")}\n`);
+      ring = { file, offset: 0 };
+      const seconds = (Date.now() - started) / 1_000;
+      console.log(`minted ${tokens.length} fresh tokens in ${seconds.toFixed(1)} s`);
+      notes.push(`Minting the ${int(tokens.length)} fresh tokens took ${seconds.toFixed(1)} s before the rounds (${int(tokens.length / seconds)} tokens/s, 8 at a time).`);
+    }
+    const gatewayBase = { issuer: auth.issuer, originPort, redisUrl, ratePerMinute, accessLog: false } as const;
+    const runId = `${process.pid}-${Date.now()}`;
+    if (wants("gateway", "gateway-fresh")) {
+      const g = await startGateway(group, dir, { ...gatewayBase, name: "gateway", workers: 1, port: await freePort(), adminPort: await freePort(), keyPrefix: `bench:${runId}:g1:` }, token);
+      urls.set("gateway", g.url);
+      urls.set("gateway-fresh", g.url);
+    }
+    if (wants("gateway-workers-2")) {
+      const g = await startGateway(group, dir, { ...gatewayBase, name: "gateway-workers-2", workers: 2, port: await freePort(), adminPort: await freePort(), keyPrefix: `bench:${runId}:g2:` }, token);
+      urls.set("gateway-workers-2", g.url);
+    }
+    if (wants("haproxy-1", "haproxy-2")) {
+      const pem = join(dir, "signing-key.pem");
+      await writeSigningKeyPem(auth, token, pem);
+      for (const threadsN of [1, 2] as const) {
+        const id = threadsN === 1 ? "haproxy-1" : "haproxy-2";
+        if (!wants(id)) continue;
+        const port = await freePort();
+        await startHaproxy(group, dir, {
+          port,
+          threads: threadsN,
+          originPort,
+          issuer: auth.issuer,
+          audience: benchIdentity.audience,
+          scope: benchIdentity.scope,
+          service: benchIdentity.client,
+          publicKeyFile: pem,
+          ratePerMinute,
+        });
+        urls.set(id, `http://127.0.0.1:${port}${benchPath}`);
+      }
+    }
+  }
+
+  const results = new Map<ScenarioId, Measurement[]>(scenarios.map((s) => [s.id, []]));
+  const measure = async (id: ScenarioId, seconds: number, label: string): Promise<Measurement> => {
+    const url = urls.get(id);
+    if (url === undefined) throw new Error(`no server for scenario ${id}`);
+    const usesToken = id !== "origin" && id !== "http-proxy" && id !== "http-proxy-keepalive";
+    const m = await runWrk({
+      url,
+      connections,
+      threads,
+      durationSec: seconds,
+      rawLog,
+      label,
+      ...(usesToken && id !== "gateway-fresh" ? { headers: { authorization: `Bearer ${token}` } } : {}),
+      ...(id === "gateway-fresh" && ring !== undefined ? { tokenFile: ring.file, tokenOffset: ring.offset } : {}),
+    });
+    // The next run continues the ring where this one stopped (plus the requests still in flight).
+    if (id === "gateway-fresh" && ring !== undefined) ring.offset = (ring.offset + m.requests + connections) % tokenRing;
+    return m;
+  };
+
+  for (let round = 0; round < rounds; round++) {
+    const order = scenarios.map((_, i) => scenarios[(i + round) % scenarios.length]).filter((s) => s !== undefined);
+    for (const scenario of order) {
+      await measure(scenario.id, warmupSec, `round ${round + 1} ${scenario.id} warm-up`);
+      await sleep(500);
+      const m = await measure(scenario.id, durationSec, `round ${round + 1} ${scenario.id}`);
+      results.get(scenario.id)?.push(m);
+      console.log(
+        `round ${round + 1}/${rounds} ${scenario.id.padEnd(18)} ${Math.round(m.rps).toString().padStart(7)} req/s  p50 ${m.p50Ms.toFixed(2)} ms  p99 ${m.p99Ms.toFixed(2)} ms` +
+          (m.non2xx + m.socketErrors > 0 ? `  non-2xx ${m.non2xx} socket errors ${m.socketErrors}` : ""),
+      );
+      await sleep(500);
+    }
+  }
+
+  let profile: Report["profile"];
+  if (flags.profile && urls.has("gateway")) {
+    profile = await profileGateway(group, dir, { token, issuer, originPort });
+  }
+
+  const scenarioResults: ScenarioResult[] = scenarios.map((s) => ({ ...s, rounds: results.get(s.id) ?? [] }));
+  const report: Report = {
+    facts,
+    settings: {
+      command: `pnpm bench:gateway${process.argv.slice(2).length > 0 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
+      startedAt,
+      rounds,
+      durationSec,
+      warmupSec,
+      connections,
+      wrkThreads: threads,
+      tokenRing,
+      verifierCacheSize,
+      ratePerMinute,
+      notes: [
+        "Access logs are off on both sides (the gateway's `accessLog: false`, no `log` in HAProxy); metrics stay on in the gateway.",
+        ...notes,
+      ],
+    },
+    scenarios: scenarioResults,
+    ratios: computeRatios(scenarioResults, targets),
+    ...(profile === undefined ? {} : { profile }),
+  };
+  console.log(`\n${figuresTable(report.scenarios)}\n\n${ratiosTable(report.ratios)}\n`);
+  await writeFile(flags.results, renderResults(report));
+  console.log(`wrote ${flags.results}; raw output in ${dir}`);
+}
+
+/** A separate single gateway process under `--cpu-prof`, loaded with the reused token. */
+async function profileGateway(
+  group: ProcessGroup,
+  dir: string,
+  { token, issuer, originPort }: { token: string; issuer: string; originPort: number },
+): Promise<NonNullable<Report["profile"]>> {
+  const profileDir = join(dir, "profile");
+  await mkdir(profileDir, { recursive: true });
+  const options: GatewayOptions = {
+    name: "gateway-profile",
+    workers: 1,
+    port: await freePort(),
+    adminPort: await freePort(),
+    issuer,
+    originPort,
+    redisUrl,
+    keyPrefix: `bench:${process.pid}-${Date.now()}:prof:`,
+    ratePerMinute,
+    accessLog: false,
+    nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`],
+  };
+  const g = await startGateway(group, dir, options, token);
+  const headers = { authorization: `Bearer ${token}` };
+  const rawLog = join(dir, "wrk.log");
+  await runWrk({ url: g.url, connections, threads, durationSec: warmupSec, headers, rawLog, label: "profile warm-up" });
+  const measurement = await runWrk({ url: g.url, connections, threads, durationSec, headers, rawLog, label: "profile" });
+  const exit = await group.stop(g.process, 15_000);
+  const files = (await readdir(profileDir)).filter((f) => f.endsWith(".cpuprofile"));
+  const file = files[0];
+  if (file === undefined) throw new Error(`the profiled gateway exited (${exit}) without writing a profile into ${profileDir}`);
+  const summary = summarizeProfile(join(profileDir, file));
+  console.log(`profile: ${join(profileDir, file)} at ${Math.round(measurement.rps)} req/s`);
+  return { summary, measurement, scenario: "same token reused" };
+}
+
+function int(value: number): string {
+  return Math.round(value).toLocaleString("en-US");
+}
+
+const dir = join(rawDir, new Date().toISOString().replace(/[:.]/g, "-"));
+await mkdir(dir, { recursive: true });
+ensureTools();
+const group = new ProcessGroup(dir);
+const stopOnSignal = (signal: NodeJS.Signals) => {
+  console.error(`\n${signal}: stopping every process this benchmark started`);
+  void group.stopAll().then(() => process.exit(130));
+};
+process.once("SIGINT", stopOnSignal);
+process.once("SIGTERM", stopOnSignal);
+try {
+  await main(group, dir);
+} catch (error) {
+  process.exitCode = 1;
+  console.error(error instanceof Error ? error.message : error);
+} finally {
+  await group.stopAll();
+}
