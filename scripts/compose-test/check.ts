@@ -1,0 +1,282 @@
+// The checks of `pnpm test:compose`, run by scripts/compose-test.sh once every container of the
+// stack is healthy: the hardening of each running container as the engine reports it
+// (`docker inspect`, `docker top`, `docker exec`), then the operator's walkthrough through the
+// published gateway port. Prints one line per check and a closing "N passed, N failed" line; exits
+// non-zero when any check failed.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (value === undefined || value === "") throw new Error(`${name} must be set (scripts/compose-test.sh sets it)`);
+  return value;
+}
+
+const project = required("COMPOSE_PROJECT_NAME");
+const gatewayUrl = `http://127.0.0.1:${required("GATEHOUSE_HTTP_PORT")}`;
+const adminUrl = `http://127.0.0.1:${required("GATEHOUSE_ADMIN_PORT")}`;
+const secretsDir = required("GATEHOUSE_SECRETS_DIR");
+
+/** The services of docker-compose.yml; the gateway is the only one that may publish ports. */
+const SERVICES = ["redis", "auth-server", "gateway", "orders", "inventory"] as const;
+const NODE_SERVICES = ["auth-server", "gateway", "orders", "inventory"] as const;
+
+interface PortBinding {
+  readonly HostIp: string;
+  readonly HostPort: string;
+}
+
+interface ContainerInfo {
+  readonly Name: string;
+  readonly Config: {
+    readonly User: string;
+    readonly Env: readonly string[] | null;
+    readonly Cmd: readonly string[] | null;
+    readonly Entrypoint: readonly string[] | null;
+    readonly Labels: Readonly<Record<string, string>>;
+  };
+  readonly HostConfig: {
+    readonly ReadonlyRootfs: boolean;
+    readonly CapDrop: readonly string[] | null;
+    readonly CapAdd: readonly string[] | null;
+    readonly SecurityOpt: readonly string[] | null;
+    readonly Privileged: boolean;
+    readonly Memory: number;
+    readonly PidsLimit: number | null;
+    readonly RestartPolicy: { readonly Name: string };
+  };
+  readonly NetworkSettings: {
+    readonly Ports: Readonly<Record<string, readonly PortBinding[] | null>> | null;
+    readonly Networks: Readonly<Record<string, unknown>>;
+  };
+  readonly State: { readonly Status: string; readonly Health?: { readonly Status: string } };
+}
+
+function docker(...args: string[]): string {
+  return execFileSync("docker", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+function containers(): Map<string, { id: string; info: ContainerInfo }> {
+  const ids = docker("ps", "-q", "--filter", `label=com.docker.compose.project=${project}`).split("\n").filter(Boolean);
+  assert.ok(ids.length > 0, `no containers of project ${project}`);
+  const infos = JSON.parse(docker("inspect", ...ids)) as ContainerInfo[];
+  const byService = new Map<string, { id: string; info: ContainerInfo }>();
+  infos.forEach((info, index) => {
+    const service = info.Config.Labels["com.docker.compose.service"] ?? info.Name;
+    assert.ok(!byService.has(service), `two containers run service ${service}`);
+    byService.set(service, { id: ids[index] ?? "", info });
+  });
+  return byService;
+}
+
+const results: { name: string; error?: unknown }[] = [];
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+async function check(name: string, body: () => unknown): Promise<void> {
+  try {
+    await body();
+    results.push({ name });
+    say(`  ok    ${name}`);
+  } catch (error) {
+    results.push({ name, error });
+    say(`  FAIL  ${name}\n        ${(error instanceof Error ? error.message : String(error)).split("\n").join("\n        ")}`);
+  }
+}
+
+/** The non-empty secret values of the secrets folder (the password inside redis.conf, the JWK `d`s). */
+function secretValues(): string[] {
+  const values: string[] = [];
+  for (const file of readdirSync(secretsDir)) {
+    const text = readFileSync(join(secretsDir, file), "utf8").trim();
+    if (file === "redis.conf") {
+      const line = text.split("\n").find((l) => l.startsWith("requirepass "));
+      if (line !== undefined) values.push(line.slice("requirepass ".length));
+    } else if (file.endsWith(".json")) {
+      for (const match of text.matchAll(/"d":\s*"([^"]+)"/g)) if (match[1] !== undefined) values.push(match[1]);
+    } else {
+      values.push(text);
+    }
+  }
+  return values.filter((v) => v.length >= 16);
+}
+
+// ---------------------------------------------------------------------------------------------
+say("compose-test: hardening of every running container");
+const running = containers();
+
+await check(`one running container per service (${SERVICES.join(", ")})`, () => {
+  assert.deepEqual([...running.keys()].sort(), [...SERVICES].sort());
+});
+
+for (const [service, { id, info }] of running) {
+  const host = info.HostConfig;
+  await check(`${service}: healthy, with restart policy unless-stopped`, () => {
+    assert.equal(info.State.Health?.Status, "healthy");
+    assert.equal(host.RestartPolicy.Name, "unless-stopped");
+  });
+  await check(`${service}: read-only root file system`, () => assert.equal(host.ReadonlyRootfs, true));
+  await check(`${service}: every capability dropped, none added, not privileged`, () => {
+    assert.deepEqual(host.CapDrop, ["ALL"]);
+    assert.ok(host.CapAdd === null || host.CapAdd.length === 0, `cap_add: ${JSON.stringify(host.CapAdd)}`);
+    assert.equal(host.Privileged, false);
+  });
+  await check(`${service}: no-new-privileges`, () => assert.ok(host.SecurityOpt?.includes("no-new-privileges:true")));
+  await check(`${service}: memory and process limits`, () => {
+    assert.ok(host.Memory > 0, "no memory limit");
+    assert.ok((host.PidsLimit ?? 0) > 0, "no pids limit");
+  });
+  await check(`${service}: configured and running as a non-root user`, () => {
+    assert.match(info.Config.User, /^[1-9]\d*:[1-9]\d*$/);
+    const uids = docker("top", id, "-eo", "uid").split("\n").slice(1).map((l) => l.trim()).filter(Boolean);
+    assert.ok(uids.length > 0, "docker top listed no process");
+    assert.deepEqual([...new Set(uids)], [info.Config.User.split(":")[0]]);
+  });
+  await check(`${service}: ${service === "gateway" ? "publishes its ports on 127.0.0.1 only" : "publishes no port"}`, () => {
+    const published = Object.entries(info.NetworkSettings.Ports ?? {}).flatMap(([port, bindings]) =>
+      (bindings ?? []).map((b) => `${b.HostIp}:${b.HostPort}->${port}`),
+    );
+    if (service !== "gateway") {
+      assert.deepEqual(published, []);
+      return;
+    }
+    assert.deepEqual(published.sort(), [
+      `127.0.0.1:${new URL(gatewayUrl).port}->8080/tcp`,
+      `127.0.0.1:${new URL(adminUrl).port}->9090/tcp`,
+    ].sort());
+  });
+  await check(`${service}: ${service === "gateway" ? "on the internal and the edge network" : "only on internal networks"}`, () => {
+    const networks = Object.keys(info.NetworkSettings.Networks).sort();
+    const internal = networks.map((name) => JSON.parse(docker("network", "inspect", "--format", "{{json .Internal}}", name)) as boolean);
+    if (service === "gateway") {
+      assert.deepEqual(networks, [`${project}_edge`, `${project}_internal`]);
+      assert.deepEqual(internal, [false, true]);
+    } else {
+      assert.deepEqual(networks, [`${project}_internal`]);
+      assert.deepEqual(internal, [true]);
+    }
+  });
+}
+
+await check("no secret value appears in any container's environment or command line", () => {
+  const secrets = secretValues();
+  assert.ok(secrets.length >= 6, `found only ${secrets.length} secret values in ${secretsDir}`);
+  for (const [service, { info }] of running) {
+    const exposed = [...(info.Config.Env ?? []), ...(info.Config.Cmd ?? []), ...(info.Config.Entrypoint ?? [])].join("\n");
+    for (const secret of secrets) assert.ok(!exposed.includes(secret), `${service} carries a secret in its environment or command`);
+  }
+});
+
+for (const service of NODE_SERVICES) {
+  const entry = running.get(service);
+  await check(`${service}: writing to /app fails with EROFS, /tmp is writable`, () => {
+    assert.ok(entry !== undefined);
+    const probe = [
+      "const fs = require('fs');",
+      "const result = [];",
+      "try { fs.writeFileSync('/app/probe', 'x'); result.push('written'); } catch (e) { result.push(e.code); }",
+      "fs.writeFileSync('/tmp/probe', 'x'); fs.unlinkSync('/tmp/probe'); result.push('tmp ok');",
+      "say(result.join(' '));",
+    ].join(" ");
+    assert.equal(docker("exec", entry.id, "node", "-e", probe).trim(), "EROFS tmp ok");
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+say("compose-test: the walkthrough through the published gateway port");
+const clientSecret = readFileSync(join(secretsDir, "demo-cli.secret"), "utf8").trim();
+let token = "";
+let ordersCalls = 0;
+
+async function body(response: Response): Promise<unknown> {
+  const text = await response.text();
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+await check("1. demo-cli gets a token for orders from the gateway's public token route", async () => {
+  const response = await fetch(`${gatewayUrl}/oauth/token`, {
+    method: "POST",
+    headers: {
+      authorization: `Basic ${Buffer.from(`demo-cli:${clientSecret}`).toString("base64")}`,
+      "content-type": "application/x-www-form-urlencoded",
+    },
+    body: new URLSearchParams({ grant_type: "client_credentials", resource: "https://orders.internal", scope: "orders:read" }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const json = (await body(response)) as Record<string, unknown>;
+  assert.equal(response.status, 200, JSON.stringify(json));
+  assert.equal(typeof json["access_token"], "string");
+  token = json["access_token"] as string;
+  assert.deepEqual({ ...json, access_token: "…" }, { access_token: "…", token_type: "Bearer", expires_in: 300, scope: "orders:read" });
+  const payload = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as Record<string, unknown>;
+  assert.equal(payload["iss"], "http://auth-server:4000");
+  assert.equal(payload["aud"], "https://orders.internal");
+  assert.equal(payload["client_id"], "demo-cli");
+});
+
+await check("2. GET /api/orders/42 with the token: 200, orders answered with inventory's item fetched through the gateway", async () => {
+  const response = await fetch(`${gatewayUrl}/api/orders/42`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+  ordersCalls++;
+  assert.deepEqual({ status: response.status, body: await body(response) }, {
+    status: 200,
+    body: {
+      order: { id: "42", sku: "widget", quantity: 2, status: "placed" },
+      inventory: { item: { sku: "widget", name: "Widget", onHand: 100, reserved: 0 }, servedTo: "orders" },
+      requestedBy: "demo-cli",
+    },
+  });
+});
+
+await check("3. no token: 401 with a Bearer challenge", async () => {
+  const response = await fetch(`${gatewayUrl}/api/orders/42`, { signal: AbortSignal.timeout(10_000) });
+  const json = (await body(response)) as Record<string, unknown>;
+  assert.equal(response.status, 401, JSON.stringify(json));
+  assert.match(response.headers.get("www-authenticate") ?? "", /^Bearer realm="gatehouse"/);
+  assert.equal(typeof json["error"], "string");
+});
+
+await check("4. POST /api/orders with a token lacking orders:write: 403 insufficient_scope", async () => {
+  const response = await fetch(`${gatewayUrl}/api/orders`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ sku: "widget", quantity: 1 }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const json = (await body(response)) as Record<string, unknown>;
+  assert.equal(response.status, 403, JSON.stringify(json));
+  assert.equal(json["error"], "insufficient_scope");
+  assert.match(response.headers.get("www-authenticate") ?? "", /error="insufficient_scope"/);
+});
+
+await check("5. over the limit (10 a minute for demo-cli on orders-read): 429 with Retry-After, exactly at the limit", async () => {
+  const statuses: number[] = [];
+  let limited: Response | undefined;
+  for (let i = 0; i < 12 && limited === undefined; i++) {
+    const response = await fetch(`${gatewayUrl}/api/orders/42`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+    statuses.push(response.status);
+    if (response.status === 429) limited = response;
+    else await response.arrayBuffer();
+  }
+  assert.deepEqual(statuses, [...Array<number>(10 - ordersCalls).fill(200), 429]);
+  assert.ok(limited !== undefined);
+  assert.match(limited.headers.get("retry-after") ?? "", /^[1-9]\d*$/);
+  const json = (await body(limited)) as Record<string, unknown>;
+  assert.equal(typeof json["error"], "string");
+});
+
+await check("the gateway's metrics answer on the published admin port", async () => {
+  const response = await fetch(`${adminUrl}/metrics`, { signal: AbortSignal.timeout(10_000) });
+  const text = await response.text();
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get("content-type") ?? "", /^text\/plain/);
+  assert.match(text, /^# HELP /m);
+});
+
+const failed = results.filter((r) => r.error !== undefined).length;
+say(`compose-test: ${results.length - failed} passed, ${failed} failed`);
+process.exitCode = failed === 0 ? 0 : 1;

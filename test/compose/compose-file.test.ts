@@ -1,0 +1,211 @@
+// Static checks of docker-compose.yml and docker/: the file is valid Compose, and every service
+// follows the hardening rules that `pnpm test:compose` then checks on running containers.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Ajv } from "ajv";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+
+const root = new URL("../../", import.meta.url);
+const read = (path: string) => readFileSync(new URL(path, root), "utf8");
+
+/** Interpolates `${NAME:-default}` the way compose does with no such variable set. */
+function interpolate(text: string): string {
+  return text.replace(/\$\{([A-Z0-9_]+)(?::?-([^}]*))?\}/g, (_, _name: string, fallback: string | undefined) => fallback ?? "");
+}
+
+interface Healthcheck {
+  readonly test?: readonly string[];
+  readonly disable?: boolean;
+}
+interface Service {
+  readonly image?: string;
+  readonly build?: { readonly context: string; readonly dockerfile: string; readonly args: Readonly<Record<string, string>> };
+  readonly user?: string;
+  readonly read_only?: boolean;
+  readonly privileged?: boolean;
+  readonly cap_drop?: readonly string[];
+  readonly cap_add?: readonly string[];
+  readonly security_opt?: readonly string[];
+  readonly mem_limit?: string;
+  readonly pids_limit?: number;
+  readonly restart?: string;
+  readonly tmpfs?: readonly string[];
+  readonly healthcheck?: Healthcheck;
+  readonly depends_on?: Readonly<Record<string, { readonly condition?: string }>> | readonly string[];
+  readonly ports?: readonly string[];
+  readonly networks?: readonly string[];
+  readonly network_mode?: string;
+  readonly environment?: Readonly<Record<string, string>>;
+  readonly secrets?: readonly string[];
+  readonly volumes?: readonly string[];
+}
+interface ComposeFile {
+  readonly services: Readonly<Record<string, Service>>;
+  readonly networks: Readonly<Record<string, { readonly internal?: boolean } | null>>;
+  readonly secrets: Readonly<Record<string, { readonly file?: string }>>;
+}
+
+const composeText = read("docker-compose.yml");
+const compose = parse(interpolate(composeText), { merge: true }) as ComposeFile;
+const services = Object.entries(compose.services);
+const nodeServices = services.filter(([, service]) => service.build !== undefined);
+
+describe("docker-compose.yml", () => {
+  it("is valid against the Compose Specification JSON schema", () => {
+    // dclint ships the compose-spec schema (schemas/compose.schema.json) without exporting it.
+    const schemaFile = createRequire(import.meta.url).resolve("dclint/package.json").replace(/package\.json$/, "schemas/compose.schema.json");
+    const { $schema: dialect, ...schema } = JSON.parse(readFileSync(schemaFile, "utf8")) as { $schema: string; title: string };
+    expect([dialect, schema.title]).toEqual(["https://json-schema.org/draft-07/schema", "Compose Specification"]);
+    // Ajv's default dialect is draft-07; it knows it by its `http://…#` name only, hence the split.
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    const validate = ajv.compile(schema);
+    const valid = validate(compose);
+    expect(validate.errors ?? []).toEqual([]);
+    expect(valid).toBe(true);
+    // The same check refuses a misspelled key, so the pass above means something.
+    const redis = compose.services["redis"];
+    expect(validate({ ...compose, services: { ...compose.services, redis: { ...redis, read_onyl: true } } })).toBe(false);
+    expect(validate.errors?.map((e) => [e.instancePath, e.message])).toContainEqual(["/services/redis", "must NOT have additional properties"]);
+  });
+
+  it("runs exactly Redis, the auth server, the gateway and the two demo services", () => {
+    expect(Object.keys(compose.services).sort()).toEqual(["auth-server", "gateway", "inventory", "orders", "redis"]);
+  });
+
+  it.each(services)("%s: read-only root, every capability dropped, no new privileges, not privileged", (_, service) => {
+    expect(service.read_only).toBe(true);
+    expect(service.cap_drop).toEqual(["ALL"]);
+    expect(service.cap_add).toBeUndefined();
+    expect(service.security_opt).toContain("no-new-privileges:true");
+    expect(service.privileged).toBeUndefined();
+    expect(service.network_mode).toBeUndefined();
+  });
+
+  it.each(services)("%s: a numeric non-root user, memory and process limits, restart policy", (_, service) => {
+    expect(service.user).toMatch(/^[1-9]\d*:[1-9]\d*$/);
+    expect(service.mem_limit).toMatch(/^\d+m$/);
+    expect(service.pids_limit).toBeGreaterThan(0);
+    expect(service.restart).toBe("unless-stopped");
+  });
+
+  it.each(services)("%s: a healthcheck, and it waits for the health of what it depends on", (name, service) => {
+    expect(service.healthcheck?.disable).toBeUndefined();
+    expect(service.healthcheck?.test?.[0]).toBe("CMD");
+    const dependsOn = service.depends_on ?? {};
+    expect(Array.isArray(dependsOn), "depends_on must use the long form with a condition").toBe(false);
+    for (const [dependency, { condition }] of Object.entries(dependsOn)) {
+      expect(compose.services[dependency], `${name} depends on unknown ${dependency}`).toBeDefined();
+      expect(condition).toBe("service_healthy");
+    }
+  });
+
+  it.each(nodeServices)("%s: healthcheck is a `node -e` fetch of the port it listens on (no curl in the image)", (name, service) => {
+    const [, command, flag, script = ""] = service.healthcheck?.test ?? [];
+    expect([command, flag]).toEqual(["node", "-e"]);
+    const port = name === "gateway" ? service.environment?.["ADMIN_PORT"] : service.environment?.["PORT"];
+    expect(script).toContain(`fetch('http://127.0.0.1:${port ?? "?"}/`);
+    expect(script).toContain("AbortSignal.timeout(");
+  });
+
+  it.each(nodeServices)("%s: writable only in a size-bounded /tmp, listening on every interface of its networks", (_, service) => {
+    expect(service.tmpfs).toEqual([expect.stringMatching(/^\/tmp:size=\d+m/)]);
+    expect(service.environment?.["HOST"]).toBe("0.0.0.0");
+    for (const volume of service.volumes ?? []) expect(volume).toMatch(/:ro$/);
+  });
+
+  it("only the gateway publishes ports, and only on 127.0.0.1", () => {
+    const published = Object.fromEntries(services.filter(([, s]) => s.ports !== undefined).map(([name, s]) => [name, s.ports]));
+    expect(published).toEqual({ gateway: ["127.0.0.1:8080:8080", "127.0.0.1:9090:9090"] });
+  });
+
+  it("Redis, the auth server and the backends sit only on the internal network, which is `internal: true`", () => {
+    expect(compose.networks["internal"]?.internal).toBe(true);
+    expect(compose.networks["edge"]?.internal).toBeUndefined();
+    for (const [name, service] of services) {
+      expect(service.networks, name).toEqual(name === "gateway" ? ["internal", "edge"] : ["internal"]);
+    }
+  });
+
+  it("every secret is a file that docker/make-secrets.sh makes, and every one is mounted", () => {
+    const used = new Set(services.flatMap(([, service]) => service.secrets ?? []));
+    const files = Object.entries(compose.secrets).map(([name, secret]) => {
+      expect(used.has(name), `secret ${name} is never mounted`).toBe(true);
+      expect(secret.file, name).toMatch(/^\.\/docker\/secrets\/[\w.-]+$/);
+      return (secret.file ?? "").slice("./docker/secrets/".length);
+    });
+    expect(composeText).toContain("${GATEHOUSE_SECRETS_DIR:-./docker/secrets}/");
+    const dir = join(mkdtempSync(join(tmpdir(), "gatehouse-secrets-")), "secrets");
+    try {
+      const run = () => execFileSync("bash", [fileURLToPath(new URL("docker/make-secrets.sh", root))], { env: { ...process.env, GATEHOUSE_SECRETS_DIR: dir }, encoding: "utf8" });
+      run();
+      expect(readdirSync(dir).sort()).toEqual(files.sort());
+      expect(statSync(dir).mode & 0o777).toBe(0o700);
+      for (const file of files) expect(statSync(join(dir, file)).mode & 0o777, file).toBe(0o644);
+      const before = files.map((file) => readFileSync(join(dir, file), "utf8"));
+      expect(run()).toBe("");
+      expect(files.map((file) => readFileSync(join(dir, file), "utf8"))).toEqual(before);
+      const password = readFileSync(join(dir, "redis_password"), "utf8");
+      expect(readFileSync(join(dir, "redis.conf"), "utf8")).toBe(`requirepass ${password}\nuser healthcheck on nopass -@all +ping\n`);
+    } finally {
+      rmSync(dirname(dir), { recursive: true, force: true });
+    }
+  });
+
+  it("no environment value is a secret: credentials are named by *_FILE variables or mounted", () => {
+    for (const [name, service] of services) {
+      for (const [key, value] of Object.entries(service.environment ?? {})) {
+        if (/PASSWORD|SECRET|TOKEN|PRIVATE|CREDENTIALS|_KEY$/.test(key)) {
+          expect(value, `${name}: ${key}`).toMatch(/^\/run\/secrets\/\w+$/);
+        }
+        expect(value, `${name}: ${key} holds credentials in a URL`).not.toMatch(/\/\/[^/@]*:[^/@]*@/);
+      }
+    }
+  });
+
+  it("builds each Node.js service from docker/Dockerfile with NODE_IMAGE passed through", () => {
+    const prepare = read("docker/prepare.sh");
+    for (const [name, service] of nodeServices) {
+      expect(service.build, name).toEqual({ context: ".", dockerfile: "docker/Dockerfile", args: { NODE_IMAGE: "node:24-slim", SERVICE: name } });
+      expect(prepare, `docker/prepare.sh does not assemble ${name}`).toContain(`"${name}:@gatehouse/`);
+    }
+    expect(compose.services["redis"]?.image).toBe("redis:7");
+  });
+
+  it("the gateway's upstreams are compose services on the internal network, at the ports they listen on", () => {
+    const gateway = parse(read("docker/config/gateway.yaml")) as { issuer: string; routes: { upstreams: string[] }[] };
+    const auth = parse(read("docker/config/auth-server.yaml")) as { issuer: string };
+    expect(gateway.issuer).toBe(auth.issuer);
+    const urls = [gateway.issuer, ...gateway.routes.flatMap((route) => route.upstreams)];
+    for (const url of urls) {
+      const { hostname, port } = new URL(url);
+      const upstream = compose.services[hostname];
+      expect(upstream?.networks, url).toContain("internal");
+      expect(upstream?.environment?.["PORT"], url).toBe(port);
+    }
+  });
+});
+
+describe("docker/Dockerfile", () => {
+  const dockerfile = read("docker/Dockerfile");
+  const instructions = dockerfile.split("\n").filter((line) => /^[A-Z]+ /.test(line));
+
+  it("defaults the runtime base to the official Node.js 24 slim image, overridable with NODE_IMAGE", () => {
+    expect(instructions[0]).toBe("ARG NODE_IMAGE=node:24-slim");
+    expect(instructions.filter((line) => line.startsWith("FROM "))).toEqual(["FROM scratch AS app", "FROM ${NODE_IMAGE} AS runtime"]);
+  });
+
+  it("installs nothing during the build and runs as the non-root user 1000:1000", () => {
+    expect(instructions.filter((line) => line.startsWith("RUN "))).toEqual([]);
+    expect(instructions.filter((line) => line.startsWith("USER "))).toEqual(["USER 1000:1000"]);
+    expect(instructions.at(-1)).toBe('ENTRYPOINT ["node", "/app/dist/main.js"]');
+  });
+
+  it("receives only the production trees as its build context", () => {
+    expect(read(".dockerignore").split("\n").filter((line) => line !== "" && !line.startsWith("#"))).toEqual(["*", "!.gatehouse/docker/deploy/"]);
+  });
+});
