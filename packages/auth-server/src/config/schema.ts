@@ -1,0 +1,228 @@
+import { z } from "zod";
+
+const DNS_LABEL_MESSAGE = "must be a DNS label: 1-63 of a-z, 0-9 and -, not starting or ending with -";
+
+/** A service id: a DNS label (RFC 1123 §2.1), lower case. It becomes `client_id` and `sub`. */
+export const serviceIdSchema = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, DNS_LABEL_MESSAGE);
+
+/** Names a bad record key by what it must be, not zod's generic "Invalid key in record". */
+const keyError = (message: string) => ({
+  error: (issue: { code?: string }) => (issue.code === "invalid_key" ? message : undefined),
+});
+
+const ATTRIBUTE_NAME_MESSAGE = "attribute names must be 1-64 of A-Z a-z 0-9 _ . : -";
+
+/** One scope token (RFC 6749 §3.3 `scope-token`, without spaces or quotes). */
+export const scopeSchema = z
+  .string()
+  .regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, "must be a scope token: printable ASCII without spaces, quotes or backslashes");
+
+const resourceSchema = z
+  .string()
+  .refine((value) => {
+    const url = URL.parse(value);
+    return url !== null && url.hash === "" && !value.includes("#") && (url.protocol === "https:" || url.protocol === "http:");
+  }, "must be an absolute http(s) URI without a fragment (RFC 8707 §2)");
+
+const publicJwkSchema = z.looseObject({
+  kty: z.enum(["EC", "RSA", "OKP"]).describe("Key type."),
+  kid: z.string().min(1).optional().describe("Key id."),
+  d: z.never({ error: "a private key member; register only the public key" }).optional(),
+  p: z.never({ error: "a private key member; register only the public key" }).optional(),
+  k: z.never({ error: "a symmetric key; register a public key" }).optional(),
+});
+
+/** A public JWK Set (RFC 7517 §5) a service signs its client assertions with. */
+export const publicJwksSchema = z.strictObject({
+  keys: z.array(publicJwkSchema).min(1, "must hold at least one key").describe("The public keys."),
+});
+
+const privateKeyJwtSchema = z
+  .strictObject({
+    method: z.literal("private_key_jwt").describe("RFC 7523 client assertion signed with the service's private key (recommended)."),
+    jwks: publicJwksSchema.optional().describe("The service's public JWKS, inline."),
+    jwksFile: z.string().min(1).optional().describe("Path of a file holding the service's public JWKS (relative to the config file)."),
+    jwksUri: z.url({ protocol: /^https?$/ }).optional().describe("URL the service publishes its public JWKS at."),
+  })
+  .superRefine((auth, ctx) => {
+    const set = [auth.jwks, auth.jwksFile, auth.jwksUri].filter((v) => v !== undefined).length;
+    if (set !== 1) ctx.addIssue({ code: "custom", message: "set exactly one of jwks, jwksFile, jwksUri" });
+  });
+
+const secretSchema = z
+  .strictObject({
+    method: z
+      .enum(["client_secret_basic", "client_secret_post"])
+      .describe("Shared secret in the `Authorization: Basic` header or in the form body (RFC 6749 §2.3.1)."),
+    secretEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name")
+      .optional()
+      .describe("Name of the environment variable holding the secret (secrets never sit in the config file)."),
+    secretFile: z.string().min(1).optional().describe("Path of a file holding the secret (relative to the config file)."),
+  })
+  .superRefine((auth, ctx) => {
+    const set = [auth.secretEnv, auth.secretFile].filter((v) => v !== undefined).length;
+    if (set !== 1) ctx.addIssue({ code: "custom", message: "set exactly one of secretEnv, secretFile" });
+  });
+
+/** How a service authenticates at the token endpoint. */
+export const clientAuthSchema = z.discriminatedUnion("method", [privateKeyJwtSchema, secretSchema], {
+  error: () => 'method must be one of "private_key_jwt", "client_secret_basic", "client_secret_post"',
+});
+
+/** One registry entry: a service as a client (auth, allow, attributes) and as a resource (resource, scopes). */
+export const serviceSchema = z.strictObject({
+  resource: resourceSchema.optional().describe("The service's audience URI when others call it (RFC 8707 resource indicator)."),
+  scopes: z.array(scopeSchema).default([]).describe("The scopes this service exposes to callers."),
+  auth: clientAuthSchema.describe("How this service authenticates when it asks for tokens."),
+  allow: z
+    .record(serviceIdSchema, z.array(scopeSchema), keyError(DNS_LABEL_MESSAGE))
+    .default({})
+    .describe("What this service may request, per target service id: `{ inventory: [inventory:read] }`."),
+  attributes: z
+    .record(z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, ATTRIBUTE_NAME_MESSAGE), z.string().max(512), keyError(ATTRIBUTE_NAME_MESSAGE))
+    .default({})
+    .describe("Free attributes (team, environment, image digest, commit) copied into every token this service receives."),
+  tokenTtlSeconds: z
+    .int()
+    .min(1)
+    .max(86_400)
+    .optional()
+    .describe("Lifetime of tokens whose audience is this service; `tokens.ttlSeconds` when absent."),
+  disabled: z.boolean().default(false).describe("A disabled service gets no tokens and is no valid target."),
+});
+
+const servicesSchema = z
+  .record(serviceIdSchema, serviceSchema, keyError(DNS_LABEL_MESSAGE))
+  .default({})
+  .describe("The service registry: service id → definition.")
+  .superRefine((services, ctx) => {
+    const byResource = new Map<string, string>();
+    for (const [id, service] of Object.entries(services)) {
+      if (service.resource !== undefined) {
+        const other = byResource.get(service.resource);
+        if (other !== undefined) {
+          ctx.addIssue({ code: "custom", path: [id, "resource"], message: `same resource as service "${other}"` });
+        }
+        byResource.set(service.resource, id);
+      }
+      for (const [target, scopes] of Object.entries(service.allow)) {
+        const peer = services[target];
+        if (peer === undefined) {
+          ctx.addIssue({ code: "custom", path: [id, "allow", target], message: `unknown service "${target}"` });
+          continue;
+        }
+        if (peer.resource === undefined) {
+          ctx.addIssue({ code: "custom", path: [id, "allow", target], message: `service "${target}" has no resource` });
+          continue;
+        }
+        scopes.forEach((scope, index) => {
+          if (!peer.scopes.includes(scope)) {
+            ctx.addIssue({
+              code: "custom",
+              path: [id, "allow", target, index],
+              message: `scope "${scope}" is not exposed by service "${target}"`,
+            });
+          }
+        });
+      }
+    }
+  });
+
+const keysSchema = z
+  .strictObject({
+    file: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Private JWKS file of signing keys (as written by `gatehouse-auth keys generate`); the first active key signs."),
+    generate: z
+      .enum(["persist", "memory"])
+      .default("persist")
+      .describe("Without `file`: `persist` generates dev keys once and keeps them in `dir`; `memory` generates them per start (tests)."),
+    dir: z.string().min(1).default(".gatehouse").describe("Where `persist` keeps dev keys (relative to the working directory)."),
+    reloadIntervalSeconds: z
+      .int()
+      .min(0)
+      .max(3600)
+      .default(5)
+      .describe("How often the key file is checked for a rotation (0 = never); also when retired keys leave the JWKS."),
+  })
+  .default({ generate: "persist", dir: ".gatehouse", reloadIntervalSeconds: 5 })
+  .describe("Token signing keys (ES256).");
+
+const tokensSchema = z
+  .strictObject({
+    ttlSeconds: z.int().min(1).max(86_400).default(300).describe("Default access token lifetime."),
+    clockToleranceSeconds: z
+      .int()
+      .min(0)
+      .max(300)
+      .default(5)
+      .describe("Clock skew accepted on client assertions' `exp`/`iat`/`nbf`."),
+  })
+  .default({ ttlSeconds: 300, clockToleranceSeconds: 5 })
+  .describe("Access token settings.");
+
+const httpSchema = z
+  .strictObject({
+    proxy: z
+      .boolean()
+      .default(false)
+      .describe("Trust `X-Forwarded-For`/`-Proto`/`-Host` (set behind a TLS-terminating proxy; never when exposed directly)."),
+    bodyLimitBytes: z.int().min(256).max(56 * 1024).default(8192).describe("Largest accepted request body."),
+  })
+  .default({ proxy: false, bodyLimitBytes: 8192 })
+  .describe("HTTP behaviour.");
+
+const throttleSchema = z
+  .strictObject({
+    maxFailures: z.int().min(1).max(100_000).default(10).describe("Failed client authentications allowed per window, per client and per IP."),
+    windowSeconds: z.int().min(1).max(86_400).default(60).describe("Window of `maxFailures`; a throttled caller retries after it."),
+  })
+  .default({ maxFailures: 10, windowSeconds: 60 })
+  .describe("Throttling of failed client authentications (oidc-provider has none).");
+
+const adminSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false).describe("Serve the admin API under `/admin`."),
+    port: z
+      .int()
+      .min(0)
+      .max(65_535)
+      .optional()
+      .describe("Serve the admin API (and `/metrics`) on this port; on the public port when absent."),
+    host: z.string().min(1).default("127.0.0.1").describe("Interface of the admin port."),
+    tokenEnv: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name")
+      .default("GATEHOUSE_ADMIN_TOKEN")
+      .describe("Environment variable holding the admin bearer credential (at least 32 characters)."),
+  })
+  .default({ enabled: false, host: "127.0.0.1", tokenEnv: "GATEHOUSE_ADMIN_TOKEN" })
+  .describe("The admin API (off by default).");
+
+/** The whole auth server config file. */
+export const authServerConfigSchema = z.strictObject({
+  issuer: z
+    .url({ protocol: /^https?$/ })
+    .refine((v) => !v.endsWith("/") && !v.includes("?") && !v.includes("#"), "must have no trailing slash, query or fragment")
+    .optional()
+    .describe("The issuer identifier (`iss`); `GATEHOUSE_ISSUER` overrides it; `http://<host>:<port>` when absent."),
+  keys: keysSchema,
+  tokens: tokensSchema,
+  http: httpSchema,
+  throttle: throttleSchema,
+  admin: adminSchema,
+  services: servicesSchema,
+});
+
+/** The validated, frozen auth server config. */
+export type AuthServerConfig = z.output<typeof authServerConfigSchema>;
+/** One validated registry entry. */
+export type ServiceDefinition = z.output<typeof serviceSchema>;
+/** A service's client authentication settings. */
+export type ClientAuth = z.output<typeof clientAuthSchema>;
+/** A public JWKS. */
+export type PublicJwks = z.output<typeof publicJwksSchema>;

@@ -1,0 +1,133 @@
+/**
+ * The one errors module of the auth server. Every error a caller can see has a stable `code`,
+ * the HTTP `status` it is answered with, the RFC 6749 §5.2 `error` string put on the wire, and an
+ * `expose` flag: when false the description is replaced by a generic one (never internals).
+ *
+ * Match on `code` (see {@link isAuthServerError}), not on `instanceof`.
+ */
+
+/** Every code this package defines, with what it means and how to fix it (the README table). */
+export const ERROR_CODES = {
+  invalid_config: {
+    status: 500,
+    error: "server_error",
+    meaning: "a config file, key file or start flag cannot be used; the message names the file and dotted path",
+    fix: "correct the value named in the message",
+  },
+  missing_secret: {
+    status: 500,
+    error: "server_error",
+    meaning: "a service's `secretEnv` variable is unset or its `secretFile` cannot be read",
+    fix: "set the variable or create the file named in the message",
+  },
+  invalid_key_file: {
+    status: 500,
+    error: "server_error",
+    meaning: "the signing key file is not a private JWKS with at least one usable ES256 key",
+    fix: "regenerate it with `gatehouse-auth keys generate`",
+  },
+  not_found: {
+    status: 404,
+    error: "not_found",
+    meaning: "no endpoint at this path (only the token, JWKS, discovery, health and enabled admin endpoints exist)",
+    fix: "use a documented endpoint",
+  },
+  body_too_large: {
+    status: 413,
+    error: "invalid_request",
+    meaning: "the request body is larger than `http.bodyLimitBytes`",
+    fix: "send a smaller body",
+  },
+  too_many_failures: {
+    status: 429,
+    error: "temporarily_unavailable",
+    meaning: "too many failed client authentications from this address or for this client; `Retry-After` says when to retry",
+    fix: "fix the client's credentials and wait for the `Retry-After` seconds",
+  },
+  admin_unauthorized: {
+    status: 401,
+    error: "invalid_token",
+    meaning: "an admin API call without the admin bearer credential, or with a wrong one",
+    fix: "send `Authorization: Bearer <value of the admin token variable>`",
+  },
+  service_not_found: {
+    status: 404,
+    error: "not_found",
+    meaning: "the admin API has no service with this id",
+    fix: "list the services and use an existing id",
+  },
+  service_exists: {
+    status: 409,
+    error: "conflict",
+    meaning: "the admin API was asked to create a service whose id is taken",
+    fix: "update the service instead, or choose another id",
+  },
+  invalid_service: {
+    status: 400,
+    error: "invalid_request",
+    meaning: "an admin API body is not valid JSON or violates the service schema; the description names the path",
+    fix: "correct the field named in the description",
+  },
+  service_unavailable: {
+    status: 503,
+    error: "temporarily_unavailable",
+    meaning: "the server is starting, stopping, or a backing store (Redis) does not answer",
+    fix: "retry; check `/readyz` and Redis",
+  },
+  server_error: {
+    status: 500,
+    error: "server_error",
+    meaning: "an unexpected failure; details are in the server log, never in the response",
+    fix: "read the log line with the same request time",
+  },
+} as const satisfies Record<string, { status: number; error: string; meaning: string; fix: string }>;
+
+/** A stable machine-readable error code of this package. */
+export type AuthServerErrorCode = keyof typeof ERROR_CODES;
+
+/**
+ * The OAuth 2.0 errors the token endpoint answers with (rendered by oidc-provider, RFC 6749 §5.2,
+ * RFC 8707 §2 for `invalid_target`), documented alongside this package's own codes.
+ */
+export const OAUTH_ERRORS = {
+  invalid_request: { status: 400, meaning: "a required parameter is missing, repeated or malformed (e.g. no `resource`)", fix: "send `grant_type=client_credentials`, one `resource` and `scope`" },
+  invalid_client: { status: 401, meaning: "client authentication failed: unknown or disabled client, wrong secret, bad, expired, replayed or wrongly addressed assertion", fix: "check the client id, its secret or key, and that each assertion has a fresh `jti` and `aud` = issuer or token endpoint" },
+  invalid_scope: { status: 400, meaning: "a requested scope is not allowed for this caller at this target (never silently narrowed), or no scope was requested", fix: "request only scopes listed under the caller's `allow.<target>`" },
+  invalid_target: { status: 400, meaning: "the `resource` is unknown, disabled, not allowed for this caller, or more than one was sent", fix: "send exactly one registered resource URI the caller is allowed to call" },
+  unsupported_grant_type: { status: 400, meaning: "a grant type other than `client_credentials`", fix: "use `grant_type=client_credentials`" },
+  invalid_grant: { status: 400, meaning: "the grant is not allowed for this client", fix: "use `client_credentials`" },
+} as const satisfies Record<string, { status: number; meaning: string; fix: string }>;
+
+/** Base class of every error this package throws on purpose. */
+export class AuthServerError extends Error {
+  override readonly name = "AuthServerError";
+  readonly code: AuthServerErrorCode;
+  readonly status: number;
+  /** The RFC 6749 §5.2 style `error` value sent to the caller. */
+  readonly error: string;
+  /** Whether `message` may be shown to the caller (false for 5xx). */
+  readonly expose: boolean;
+
+  constructor(code: AuthServerErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    const spec = ERROR_CODES[code];
+    this.code = code;
+    this.status = spec.status;
+    this.error = spec.error;
+    this.expose = spec.status < 500;
+  }
+
+  /** The JSON body a caller sees: `{ error, error_description }`, generic for unexposed errors. */
+  toBody(): { error: string; error_description: string } {
+    return this.expose
+      ? { error: this.error, error_description: this.message }
+      : { error: this.error, error_description: "the server could not complete the request" };
+  }
+}
+
+/** True for any {@link AuthServerError}, even one from another copy of this package. */
+export function isAuthServerError(value: unknown): value is AuthServerError {
+  if (typeof value !== "object" || value === null) return false;
+  const code = (value as { code?: unknown }).code;
+  return typeof code === "string" && Object.hasOwn(ERROR_CODES, code) && typeof (value as { status?: unknown }).status === "number";
+}

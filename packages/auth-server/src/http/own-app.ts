@@ -1,0 +1,33 @@
+import Koa from "koa";
+import type Router from "@koa/router";
+import type { Logger } from "@gatehouse/service-kit";
+import { AuthServerError, isAuthServerError } from "../errors.js";
+import { sendError } from "./send-error.js";
+
+/**
+ * The Koa app for everything that is not oidc-provider's (health, admin, metrics). Its outermost
+ * middleware renders every error as JSON: the error's own body when it is exposed, a generic
+ * `server_error` otherwise (logged with its stack, never sent). Unknown paths answer 404 `not_found`.
+ */
+export function createOwnApp(logger: Logger, routers: readonly Router[], proxy: boolean): Koa {
+  const app = new Koa({ proxy });
+  app.silent = true;
+  app.use(async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        sendError(ctx, new AuthServerError("not_found", `no endpoint at ${ctx.path}`));
+      }
+    } catch (error) {
+      if (isAuthServerError(error)) {
+        sendError(ctx, error);
+        if (error.expose && error.status === 401) ctx.set("WWW-Authenticate", `Bearer error="${error.error}"`);
+        return;
+      }
+      logger.error({ err: error, path: ctx.path, method: ctx.method }, "request failed");
+      sendError(ctx, new AuthServerError("server_error", "unexpected error"));
+    }
+  });
+  for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
+  return app;
+}

@@ -1,0 +1,41 @@
+import type { Adapter, AdapterFactory, AdapterPayload } from "oidc-provider";
+import type { ClientCredentials } from "../registry/client-metadata.js";
+import type { RegistryStore } from "../registry/store.js";
+
+/**
+ * oidc-provider's storage. Clients come from the service registry (a disabled or unknown service
+ * is "client not found" → 401 `invalid_client`); `beforeClientLookup` lets the throttle refuse a
+ * locked-out client before its credential is checked. Client-assertion replay is decided
+ * atomically in `assertJwtClientAuthClaimsAndHeader`, so the provider's own non-atomic
+ * find-then-save replay store is a no-op here; JWT access tokens are never stored.
+ */
+export function createAdapterFactory(
+  registry: RegistryStore,
+  credentials: ClientCredentials,
+  beforeClientLookup: (clientId: string) => Promise<void>,
+): AdapterFactory {
+  return (name: string): Adapter => {
+    if (name === "Client") {
+      return {
+        ...nothingStored,
+        async find(id: string): Promise<AdapterPayload | undefined> {
+          await beforeClientLookup(id);
+          const record = await registry.get(id);
+          if (record === undefined || record.disabled) return undefined;
+          return credentials.metadata(record);
+        },
+      };
+    }
+    return nothingStored;
+  };
+}
+
+const nothingStored: Adapter = {
+  upsert: () => Promise.resolve(),
+  find: () => Promise.resolve(undefined),
+  findByUserCode: () => Promise.resolve(undefined),
+  findByUid: () => Promise.resolve(undefined),
+  consume: () => Promise.resolve(),
+  destroy: () => Promise.resolve(),
+  revokeByGrantId: () => Promise.resolve(),
+};

@@ -1,0 +1,90 @@
+import { randomBytes } from "node:crypto";
+import type { Middleware } from "koa";
+import { Provider, type Configuration } from "oidc-provider";
+import type { AuthServerConfig } from "../config/schema.js";
+import type { SigningKeys } from "../keys/signing-keys.js";
+import type { ClientCredentials } from "../registry/client-metadata.js";
+import type { RegistryStore } from "../registry/store.js";
+import type { ReplayCache } from "../replay/replay-cache.js";
+import { createAdapterFactory } from "./adapter.js";
+import { createAssertionReplayCheck } from "./assertion-replay.js";
+import { advertiseSupportedOnly } from "./discovery.js";
+import { createResourcePolicy, requireResource } from "./resource-server.js";
+import { createTokenClaims } from "./token-claims.js";
+
+/** The client assertion algorithms accepted for `private_key_jwt` (asymmetric only). */
+export const CLIENT_ASSERTION_ALGORITHMS = ["ES256", "ES384", "PS256", "RS256", "EdDSA"] as const;
+
+export interface ProviderParts {
+  readonly issuer: string;
+  readonly config: AuthServerConfig;
+  readonly registry: RegistryStore;
+  readonly credentials: ClientCredentials;
+  readonly keys: SigningKeys;
+  readonly replay: ReplayCache;
+  /** Runs before the provider's routes for every request it serves, outermost first. */
+  readonly middleware: readonly Middleware[];
+  /** Called with a client id before it is looked up (throttling of locked-out clients). */
+  readonly beforeClientLookup: (clientId: string) => Promise<void>;
+}
+
+/**
+ * Builds the oidc-provider instance: client_credentials only, RFC 8707 resource indicators with
+ * the registry policy, RFC 9068 JWT access tokens signed ES256 with the current key, the three
+ * client authentication methods, no CORS (service-to-service), JSON errors only.
+ */
+export function createProvider(parts: ProviderParts): Provider {
+  const { config } = parts;
+  const configuration: Configuration = {
+    adapter: createAdapterFactory(parts.registry, parts.credentials, parts.beforeClientLookup),
+    clients: [],
+    clientDefaults: {
+      grant_types: ["client_credentials"],
+      response_types: [],
+      id_token_signed_response_alg: "ES256",
+      token_endpoint_auth_method: "private_key_jwt",
+    },
+    clientAuthMethods: ["private_key_jwt", "client_secret_basic", "client_secret_post"],
+    enabledJWA: {
+      clientAuthSigningAlgValues: [...CLIENT_ASSERTION_ALGORITHMS],
+      idTokenSigningAlgValues: ["ES256"],
+    },
+    responseTypes: [],
+    scopes: [],
+    clockTolerance: config.tokens.clockToleranceSeconds,
+    jwks: { keys: parts.keys.published() },
+    cookies: { keys: [randomBytes(32).toString("base64url")] },
+    features: {
+      clientCredentials: { enabled: true },
+      devInteractions: { enabled: false },
+      userinfo: { enabled: false },
+      introspection: { enabled: false },
+      revocation: { enabled: false },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: requireResource,
+        useGrantedResource: () => false,
+        getResourceServerInfo: createResourcePolicy({
+          registry: parts.registry,
+          defaultTtlSeconds: config.tokens.ttlSeconds,
+          signingKid: () => parts.keys.signingKid(),
+        }),
+      },
+    },
+    ttl: {
+      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.tokens.ttlSeconds,
+    },
+    extraTokenClaims: createTokenClaims(parts.registry),
+    assertJwtClientAuthClaimsAndHeader: createAssertionReplayCheck(parts.replay, config.tokens.clockToleranceSeconds),
+    clientBasedCORS: () => false,
+    renderError: (ctx, out) => {
+      ctx.type = "application/json";
+      ctx.body = out;
+    },
+  };
+  const provider = new Provider(parts.issuer, configuration);
+  provider.proxy = config.http.proxy;
+  for (const middleware of parts.middleware) provider.use(middleware);
+  provider.use(advertiseSupportedOnly);
+  return provider;
+}

@@ -1,0 +1,87 @@
+import { readFileSync } from "node:fs";
+import type { ClientMetadata } from "oidc-provider";
+import { AuthServerError } from "../errors.js";
+import { publicJwksSchema, type PublicJwks } from "../config/schema.js";
+import type { ServiceRecord } from "./store.js";
+
+/**
+ * Turns a registry entry into the OAuth client metadata oidc-provider authenticates against.
+ * Secrets come from the variable named by `secretEnv` or the file named by `secretFile`; public
+ * JWKS files are read once and cached. `check` fails with `missing_secret` naming what is missing,
+ * so a server refuses to start (or the admin API refuses a service) instead of failing per request.
+ */
+export class ClientCredentials {
+  readonly #env: NodeJS.ProcessEnv;
+  readonly #files = new Map<string, string>();
+  readonly #jwksFiles = new Map<string, PublicJwks>();
+
+  constructor(env: NodeJS.ProcessEnv) {
+    this.#env = env;
+  }
+
+  /** Throws `missing_secret` / `invalid_config` when the service's credential cannot be resolved. */
+  check(record: ServiceRecord): void {
+    this.metadata(record);
+  }
+
+  /** The client metadata of an enabled service. */
+  metadata(record: ServiceRecord): ClientMetadata {
+    const base: ClientMetadata = {
+      client_id: record.id,
+      grant_types: ["client_credentials"],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: record.auth.method,
+    };
+    const auth = record.auth;
+    if (auth.method === "private_key_jwt") {
+      if (auth.jwks !== undefined) return { ...base, jwks: { keys: auth.jwks.keys } };
+      if (auth.jwksUri !== undefined) return { ...base, jwks_uri: auth.jwksUri };
+      return { ...base, jwks: { keys: this.#jwksFile(record.id, auth.jwksFile ?? "").keys } };
+    }
+    return { ...base, client_secret: this.#secret(record.id, auth.secretEnv, auth.secretFile) };
+  }
+
+  #secret(id: string, env: string | undefined, file: string | undefined): string {
+    if (env !== undefined) {
+      const value = this.#env[env];
+      if (value === undefined || value === "") {
+        throw new AuthServerError("missing_secret", `service "${id}": environment variable ${env} (its client secret) is not set`);
+      }
+      return value;
+    }
+    const path = file ?? "";
+    const cached = this.#files.get(path);
+    if (cached !== undefined) return cached;
+    let value: string;
+    try {
+      value = readFileSync(path, "utf8").trim();
+    } catch (error) {
+      throw new AuthServerError("missing_secret", `service "${id}": secret file ${path} cannot be read`, { cause: error });
+    }
+    if (value === "") throw new AuthServerError("missing_secret", `service "${id}": secret file ${path} is empty`);
+    this.#files.set(path, value);
+    return value;
+  }
+
+  #jwksFile(id: string, path: string): PublicJwks {
+    const cached = this.#jwksFiles.get(path);
+    if (cached !== undefined) return cached;
+    let value: unknown;
+    try {
+      value = JSON.parse(readFileSync(path, "utf8"));
+    } catch (error) {
+      throw new AuthServerError("invalid_config", `service "${id}": JWKS file ${path} cannot be read as JSON`, { cause: error });
+    }
+    const result = publicJwksSchema.safeParse(value);
+    if (!result.success) {
+      const issue = result.error.issues[0];
+      throw new AuthServerError(
+        "invalid_config",
+        `service "${id}": JWKS file ${path}: ${issue?.path.map(String).join(".") ?? ""}: ${issue?.message ?? "invalid"}`,
+      );
+    }
+    this.#jwksFiles.set(path, result.data);
+    return result.data;
+  }
+}

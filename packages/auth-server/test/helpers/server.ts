@@ -1,0 +1,60 @@
+import { generateKeyPair, exportJWK, type CryptoKey, type JWK } from "jose";
+import * as oauth from "oauth4webapi";
+import { pino } from "pino";
+import { createAuthServer, parseAuthServerConfig, type AuthServer, type AuthServerDeps } from "../../src/index.js";
+
+/** oauth4webapi options for the test servers, which listen on plain http://127.0.0.1. */
+// eslint-disable-next-line @typescript-eslint/no-deprecated -- the marker exists for exactly this: local servers without TLS
+export const PLAIN_HTTP = { [oauth.allowInsecureRequests]: true } as const;
+
+/** A logger that keeps every line in memory, for asserting audit events. */
+export function memoryLogger(): { logger: pino.Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino(
+    { level: "debug", base: {} },
+    {
+      write(line: string) {
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      },
+    },
+  );
+  return { logger, lines };
+}
+
+export interface ServiceKey {
+  readonly privateKey: CryptoKey;
+  readonly publicJwk: JWK;
+}
+
+/** A service key pair as `gatehouse-auth service keygen` makes one. */
+export async function serviceKey(kid: string): Promise<ServiceKey> {
+  const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
+  const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: "ES256", use: "sig" };
+  return { privateKey, publicJwk };
+}
+
+export interface Started {
+  readonly server: AuthServer;
+  readonly issuer: string;
+  readonly port: number;
+  readonly as: oauth.AuthorizationServer;
+}
+
+/** Starts a real server on port 0 from a config value and discovers it with oauth4webapi. */
+export async function startServer(config: unknown, deps: AuthServerDeps = {}): Promise<Started> {
+  const server = createAuthServer(parseAuthServerConfig(config, "test.yaml"), { logger: memoryLogger().logger, ...deps });
+  const { port, issuer } = await server.listen(0);
+  const response = await oauth.discoveryRequest(new URL(issuer), { algorithm: "oauth2", ...PLAIN_HTTP });
+  const as = await oauth.processDiscoveryResponse(new URL(issuer), response);
+  return { server, issuer, port, as };
+}
+
+/** Asks for a token with oauth4webapi; returns the token response or the thrown OAuth error. */
+export async function requestToken(
+  as: oauth.AuthorizationServer,
+  clientId: string,
+  auth: oauth.ClientAuth,
+  parameters: Record<string, string>,
+): Promise<Response> {
+  return oauth.clientCredentialsGrantRequest(as, { client_id: clientId }, auth, parameters, PLAIN_HTTP);
+}

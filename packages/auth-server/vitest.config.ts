@@ -1,0 +1,3 @@
+import { gatehouseProject } from "../../vitest.shared.js";
+
+export default gatehouseProject("auth-server", { redis: true });
