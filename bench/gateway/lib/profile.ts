@@ -43,6 +43,7 @@ export interface HotSpot {
 /** What one CPU profile of the gateway's busy thread says. */
 export interface ProfileSummary {
   readonly file: string;
+  readonly busySamples: number;
   readonly busyPercent: number;
   readonly byComponent: readonly Share[];
   readonly topFunctions: readonly (Share & { location: string })[];
@@ -55,7 +56,11 @@ const special = new Set(["(idle)", "(program)", "(garbage collector)", "(root)"]
 function component(frame: CallFrame): string {
   const { url, functionName } = frame;
   if (special.has(functionName)) return functionName;
-  if (url === "") return "(native: V8 builtins, libuv, syscalls)";
+  if (url === "") {
+    if (/^write(v|Buffer|Latin1String|Utf8String|AsciiString|Ucs2String)$/.test(functionName)) return "native: socket writes";
+    if (/^(execute|finish|consume|initialize)$/.test(functionName)) return "native: HTTP parser (llhttp)";
+    return "native: other (V8 builtins, bindings)";
+  }
   if (url.startsWith("node:")) {
     const name = url.slice("node:".length).replace(/^internal\//, "");
     if (/^(net|stream|streams\/|dns|tcp|socket)/.test(name) || name.startsWith("stream_base")) return "node core: net and streams";
@@ -91,6 +96,12 @@ function sourceLocation(frame: CallFrame): string {
   return `${relative(repoDir, source)}:${entry.originalLine + 1}`;
 }
 
+/** `node:…` as is, files relative to the repository, pnpm's store folder shortened. */
+function displayUrl(url: string): string {
+  if (!url.startsWith("file://")) return url;
+  return relative(repoDir, fileURLToPath(url)).replace(/^node_modules\/\.pnpm\/[^/]+\/node_modules\//, "");
+}
+
 function label(frame: CallFrame): string {
   return frame.functionName === "" ? "(anonymous)" : frame.functionName;
 }
@@ -113,7 +124,7 @@ export function summarizeProfile(file: string, top = 12): ProfileSummary {
     if (samples === 0 || node.callFrame.functionName === "(idle)") continue;
     const name = component(node.callFrame);
     components.set(name, (components.get(name) ?? 0) + samples);
-    const location = node.callFrame.url === "" ? "" : `${relative(repoDir, node.callFrame.url.replace(/^file:\/\//, ""))}:${node.callFrame.lineNumber + 1}`;
+    const location = node.callFrame.url === "" ? "" : `${displayUrl(node.callFrame.url)}:${node.callFrame.lineNumber + 1}`;
     const key = `${label(node.callFrame)} ${location}`;
     const entry = functions.get(key) ?? { name: `${label(node.callFrame)} [${name}]`, location, samples: 0 };
     entry.samples += samples;
@@ -155,6 +166,7 @@ export function summarizeProfile(file: string, top = 12): ProfileSummary {
 
   return {
     file,
+    busySamples: busy,
     busyPercent: (100 * busy) / Math.max(1, total),
     byComponent: [...components.entries()].map(([name, samples]) => ({ name, percent: pct(samples) })).sort((a, b) => b.percent - a.percent),
     topFunctions: [...functions.values()]
