@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 
@@ -7,11 +9,16 @@ export interface StartFlags {
   readonly config: string | undefined;
   /** `--port` / `PORT`. */
   readonly port: number | undefined;
+  /** `--host` / `HOST`: the interface to listen on (the service's default, loopback, when absent). */
+  readonly host: string | undefined;
   /** `--admin-port` / `ADMIN_PORT` (services that have an admin listener). */
   readonly adminPort: number | undefined;
   /** `--workers N|auto` / `WORKERS`: processes sharing the port through `node:cluster`. */
   readonly workers: number | undefined;
-  /** `REDIS_URL`. */
+  /**
+   * `REDIS_URL`, with the password read from the file `REDIS_PASSWORD_FILE` names when that is set
+   * (so that no environment value holds it, as with Docker or Kubernetes secrets).
+   */
   readonly redisUrl: string | undefined;
 }
 
@@ -40,6 +47,7 @@ export function parseStartFlags(
   const options: Record<string, { type: "string" | "boolean"; short?: string }> = {
     config: { type: "string", short: "c" },
     port: { type: "string", short: "p" },
+    host: { type: "string" },
     workers: { type: "string", short: "w" },
   };
   if (spec.adminPort === true) options["admin-port"] = { type: "string" };
@@ -60,12 +68,13 @@ export function parseStartFlags(
   return {
     config: str("config") ?? nonEmpty(env["GATEHOUSE_CONFIG"]),
     port: parsePort("--port", str("port")) ?? parsePort("PORT", nonEmpty(env["PORT"])),
+    host: parseHost("--host", str("host")) ?? parseHost("HOST", nonEmpty(env["HOST"])),
     adminPort:
       spec.adminPort === true
         ? (parsePort("--admin-port", str("admin-port")) ?? parsePort("ADMIN_PORT", nonEmpty(env["ADMIN_PORT"])))
         : undefined,
     workers: parseWorkers("--workers", str("workers")) ?? parseWorkers("WORKERS", nonEmpty(env["WORKERS"])),
-    redisUrl: parseRedisUrl(nonEmpty(env["REDIS_URL"])),
+    redisUrl: withPasswordFile(parseRedisUrl(nonEmpty(env["REDIS_URL"])), nonEmpty(env["REDIS_PASSWORD_FILE"])),
     booleans,
   };
 }
@@ -82,6 +91,15 @@ export function parsePort(name: string, value: string | undefined): number | und
     throw new StartFlagError(`${name} must be a port number from 0 to 65535, got ${JSON.stringify(value)}`);
   }
   return port;
+}
+
+/** An interface to listen on: an IP address (`0.0.0.0` = every IPv4 interface) or a host name. */
+export function parseHost(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (isIP(value) === 0 && !/^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/.test(value)) {
+    throw new StartFlagError(`${name} must be an IP address or a host name, got ${JSON.stringify(value)}`);
+  }
+  return value;
 }
 
 /** A worker count from 1 to 64, or `auto` (one per available core). */
@@ -107,4 +125,21 @@ function parseRedisUrl(value: string | undefined): string | undefined {
     throw new StartFlagError("REDIS_URL must be a redis:// or rediss:// URL");
   }
   return value;
+}
+
+function withPasswordFile(url: string | undefined, file: string | undefined): string | undefined {
+  if (file === undefined) return url;
+  if (url === undefined) throw new StartFlagError("REDIS_PASSWORD_FILE is set but REDIS_URL is not");
+  const parsed = new URL(url);
+  if (parsed.password !== "") throw new StartFlagError("REDIS_URL already holds a password; drop it or REDIS_PASSWORD_FILE");
+  let password: string;
+  try {
+    password = readFileSync(file, "utf8").replace(/\r?\n$/, "");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "unreadable";
+    throw new StartFlagError(`REDIS_PASSWORD_FILE: cannot read ${file} (${code})`);
+  }
+  if (password === "") throw new StartFlagError(`REDIS_PASSWORD_FILE: ${file} is empty`);
+  parsed.password = encodeURIComponent(password);
+  return parsed.toString();
 }
