@@ -7,7 +7,7 @@ import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startAuthServer, mintTokens, writeSigningKeyPem, benchIdentity } from "./lib/auth.js";
-import { benchPath, startGateway, type GatewayOptions } from "./lib/gateway.js";
+import { benchPath, expectEnforced, startGateway, type GatewayOptions } from "./lib/gateway.js";
 import { startHaproxy } from "./lib/haproxy.js";
 import { ensureTools, machineFacts } from "./lib/machine.js";
 import { freePort, waitForHttp } from "./lib/net.js";
@@ -121,13 +121,13 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
     console.log(`auth server ${issuer}: minted the reused token`);
     if (wants("gateway-fresh")) {
       const started = Date.now();
-      const tokens = await mintTokens(auth, tokenRing);
+      const tokens = await mintTokens(auth, tokenRing, 16);
       const file = join(dir, "tokens.txt");
       await writeFile(file, `${tokens.join("\n")}\n`);
       ring = { file, offset: 0 };
       const seconds = (Date.now() - started) / 1_000;
       console.log(`minted ${tokens.length} fresh tokens in ${seconds.toFixed(1)} s`);
-      notes.push(`Minting the ${int(tokens.length)} fresh tokens took ${seconds.toFixed(1)} s before the rounds (${int(tokens.length / seconds)} tokens/s, 8 at a time).`);
+      notes.push(`Minting the ${int(tokens.length)} fresh tokens took ${seconds.toFixed(1)} s before the rounds (${int(tokens.length / seconds)} tokens/s, 16 at a time).`);
     }
     const gatewayBase = { issuer: auth.issuer, originPort, redisUrl, ratePerMinute, accessLog: false } as const;
     const runId = `${process.pid}-${Date.now()}`;
@@ -158,7 +158,9 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
           publicKeyFile: pem,
           ratePerMinute,
         });
-        urls.set(id, `http://127.0.0.1:${port}${benchPath}`);
+        const url = `http://127.0.0.1:${port}${benchPath}`;
+        await expectEnforced(url, token, id);
+        urls.set(id, url);
       }
     }
   }

@@ -94,9 +94,25 @@ export async function startGateway(group: ProcessGroup, dir: string, options: Ga
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   const url = `http://127.0.0.1:${options.port}${benchPath}`;
-  await expectStatus(url, { authorization: `Bearer ${token}` }, 200, options.name);
-  await expectStatus(url, {}, 401, options.name);
+  await expectEnforced(url, token, options.name);
   return { name: options.name, process: started, url, adminUrl, configFile };
+}
+
+/**
+ * The wiring check before measuring: `token` passes, while no token and a token with a tampered
+ * signature are refused with 401, so the figures are those of a proxy that really verifies.
+ */
+export async function expectEnforced(url: string, token: string, what: string): Promise<void> {
+  await expectStatus(url, { authorization: `Bearer ${token}` }, 200, what);
+  await expectStatus(url, {}, 401, what);
+  await expectStatus(url, { authorization: `Bearer ${tamperSignature(token)}` }, 401, what);
+}
+
+/** The same JWT with one character in the middle of its signature changed. */
+export function tamperSignature(token: string): string {
+  const at = token.lastIndexOf(".") + 20;
+  const replacement = token[at] === "A" ? "B" : "A";
+  return `${token.slice(0, at)}${replacement}${token.slice(at + 1)}`;
 }
 
 /** Fails unless `url` answers `status` (a wiring check before measuring). */
