@@ -31,30 +31,49 @@ export function isTimeout(error: unknown): boolean {
   return error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError");
 }
 
+/** The HTTP status of the response an oauth4webapi processing error is about, when it carries one. */
+function responseStatusOf(error: unknown): number | undefined {
+  if (error instanceof oauth.OperationProcessingError && error.cause instanceof Response) return error.cause.status;
+  if (error instanceof oauth.ResponseBodyError) return error.status;
+  return undefined;
+}
+
+/** Maps a request that got no answer to `timeout` or `network_error`; `undefined` when the server did answer. */
+export function transportError(error: unknown, what: string, timeoutMs: number): GatehouseError | undefined {
+  if (isTimeout(error)) {
+    return new GatehouseError("timeout", `${what} timed out after ${timeoutMs} ms`, { cause: error });
+  }
+  if (error instanceof TypeError && error.message === "fetch failed") {
+    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
+    return new GatehouseError("network_error", `${what} failed${cause}`, { cause: error });
+  }
+  return undefined;
+}
+
 /**
  * Fetches and validates the issuer's metadata: `/.well-known/oauth-authorization-server` first (RFC 8414 §3),
- * then `/.well-known/openid-configuration`. The `issuer` in the document must equal the configured one
- * (RFC 8414 §3.3). Rejects with `discovery_failed` (or `timeout`).
+ * then `/.well-known/openid-configuration` when the first is not answered with 200. The `issuer` in the document
+ * must equal the configured one (RFC 8414 §3.3). Rejects with `discovery_failed` (carrying the HTTP status when
+ * the server answered), `network_error` or `timeout`.
  */
 export async function discover(issuer: URL, timeoutMs: number): Promise<oauth.AuthorizationServer> {
+  const what = `metadata discovery at ${issuer.href}`;
   let firstError: unknown;
   for (const algorithm of ["oauth2", "oidc"] as const) {
     try {
       const response = await oauth.discoveryRequest(issuer, { ...transportOptions(timeoutMs), algorithm });
       return await oauth.processDiscoveryResponse(issuer, response);
     } catch (error) {
+      const transport = transportError(error, what, timeoutMs);
+      if (transport !== undefined) throw transport;
       firstError ??= error;
-      if (isTimeout(error)) break;
+      if (responseStatusOf(error) === undefined) break;
     }
   }
-  if (isTimeout(firstError)) {
-    throw new GatehouseError("timeout", `metadata discovery at ${issuer.href} timed out after ${timeoutMs} ms`, {
-      status: 503,
-      cause: firstError,
-    });
-  }
   const reason = firstError instanceof Error ? firstError.message : String(firstError);
-  throw new GatehouseError("discovery_failed", `metadata discovery at ${issuer.href} failed: ${reason}`, {
+  const responseStatus = responseStatusOf(firstError);
+  throw new GatehouseError("discovery_failed", `${what} failed: ${reason}`, {
     cause: firstError,
+    ...(responseStatus === undefined ? {} : { responseStatus }),
   });
 }

@@ -1,6 +1,7 @@
 /**
  * `@gatehouse/sdk`: get a service token in one line, verify an incoming one in one line.
  *
+ * - Client side: {@link createTokenSource} (client credentials with RFC 8707 resources, through oauth4webapi).
  * - Resource side: {@link createVerifier} (RFC 9068 JWT access tokens, RFC 8725 rules).
  * - Errors: {@link GatehouseError}, {@link isGatehouseError}, {@link wwwAuthenticate} (RFC 6750 §3).
  *
@@ -27,3 +28,13 @@ export {
   type VerifierStats,
   type VerifyCallOptions,
 } from "./verifier/types.js";
+export { createTokenSource } from "./client/token-source.js";
+export type {
+  AuthFetchInit,
+  ClientAuthentication,
+  RetryOptions,
+  TokenRequest,
+  TokenSource,
+  TokenSourceOptions,
+  TokenSourceStats,
+} from "./client/types.js";

@@ -8,7 +8,7 @@
  * @module
  */
 import { createLocalJWKSet, errors as joseErrors, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
-import { discover, isTimeout, parseUrl } from "../discovery.js";
+import { discover, isTimeout, parseUrl, transportError } from "../discovery.js";
 import { GatehouseError } from "../errors.js";
 
 /** Resolved settings of the key store. */
@@ -198,11 +198,10 @@ function isKeySet(value: unknown): value is JSONWebKeySet {
 
 function toKeyError(error: unknown, timeoutMs: number): GatehouseError {
   if (error instanceof GatehouseError) return error;
-  if (isTimeout(error)) {
-    return new GatehouseError("timeout", `the key set request timed out after ${timeoutMs} ms`, { status: 503, cause: error });
-  }
+  const transport = transportError(error, "the key set request", timeoutMs);
+  if (transport !== undefined) return transport;
   const reason = error instanceof Error ? error.message : String(error);
-  return new GatehouseError("network_error", `the key set request failed: ${reason}`, { cause: error });
+  return new GatehouseError("invalid_response", `the key set request failed: ${reason}`, { cause: error });
 }
 
 /** Resolves the key store settings from the verifier's options. */

@@ -1,0 +1,94 @@
+/**
+ * Public shapes of the token source (the client side).
+ *
+ * @module
+ */
+import type { JWK } from "jose";
+
+/** How the service authenticates to the token endpoint (RFC 6749 §2.3, RFC 7523 §2.2). */
+export type ClientAuthentication =
+  | {
+      /** A JWT assertion signed with the service's private key: no shared secret exists anywhere. */
+      readonly method: "private_key_jwt";
+      /** The private JWK (EC, RSA or OKP, with `d`); its `kid` goes into the assertion header. */
+      readonly privateJwk: JWK;
+    }
+  | {
+      /** The client secret in an HTTP Basic `Authorization` header, or in the form body. */
+      readonly method: "client_secret_basic" | "client_secret_post";
+      readonly clientSecret: string;
+    };
+
+/** Retries of failed token and discovery requests: network errors, timeouts and 5xx only, never 4xx. */
+export interface RetryOptions {
+  /** Attempts after the first. Default 3. */
+  readonly retries?: number;
+  /** Delay cap of the first retry; doubles each time ("full jitter": a random delay up to the cap). Default 100 ms. */
+  readonly baseDelayMs?: number;
+  /** Largest delay cap. Default 2 000 ms. */
+  readonly maxDelayMs?: number;
+}
+
+/** Options of {@link createTokenSource}. */
+export interface TokenSourceOptions {
+  /** The auth server's issuer URL; its metadata (RFC 8414) names the token endpoint. */
+  readonly issuer: string;
+  /** This service's id (its `client_id`). */
+  readonly clientId: string;
+  /** How to authenticate to the token endpoint. */
+  readonly auth: ClientAuthentication;
+  /** Start refreshing in the background when a token has less than this left. Default 60 s (at most half its lifetime). */
+  readonly refreshAheadSec?: number;
+  /** Never hand out a token with less than this left; wait for a new one instead. Default 10 s (at most a quarter of its lifetime). */
+  readonly minValiditySec?: number;
+  /** Timeout of one discovery or token request. Default 5 000 ms. */
+  readonly timeoutMs?: number;
+  /** Retries with exponential backoff and jitter. */
+  readonly retry?: RetryOptions;
+  /** Maximum number of (resource, scopes) pairs whose tokens are kept. Default 1 000. */
+  readonly cacheSize?: number;
+}
+
+/** What to ask a token for. */
+export interface TokenRequest {
+  /** The target service's resource URI (RFC 8707 `resource`): the token's audience. */
+  readonly resource: string;
+  /** The scopes to ask for; order does not matter (the cache key sorts them). */
+  readonly scopes?: readonly string[];
+}
+
+/** `fetch` init plus the token to attach. */
+export type AuthFetchInit = RequestInit & TokenRequest;
+
+/** Counters for metrics; a snapshot. */
+export interface TokenSourceStats {
+  /** Token requests sent to the token endpoint (each retry counted). */
+  readonly tokenRequests: number;
+  /** `getToken` calls answered with a cached token. */
+  readonly cacheHits: number;
+  /** Background refreshes started ahead of expiry. */
+  readonly refreshesAhead: number;
+  /** Token requests that failed after all retries. */
+  readonly failures: number;
+}
+
+/** The client side: tokens for calling other services. Create one per process with {@link createTokenSource}. */
+export interface TokenSource {
+  /**
+   * A bearer token for `resource` with `scopes`: from the cache while it has more than `minValiditySec` left,
+   * refreshed in the background once it has less than `refreshAheadSec` left; concurrent callers for the same
+   * (resource, scopes) share one token request. Rejects with a `GatehouseError` whose `code` is the server's OAuth
+   * error (`invalid_client`, `invalid_scope`, `invalid_target`, ...) with its `error_description`, or a transport code.
+   */
+  getToken(request: TokenRequest): Promise<string>;
+  /**
+   * `fetch` with `Authorization: Bearer` for `init.resource`. On a 401 whose `WWW-Authenticate` says
+   * `error="invalid_token"` it drops the token, gets a new one and retries once (unless the body is a stream,
+   * which cannot be sent twice). Other responses are returned as they are.
+   */
+  authFetch(input: string | URL, init: AuthFetchInit): Promise<Response>;
+  /** Counters for metrics. */
+  readonly stats: TokenSourceStats;
+  /** Drops cached tokens; later calls reject. Background refreshes in flight are ignored. */
+  close(): void;
+}

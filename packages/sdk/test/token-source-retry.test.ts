@@ -1,0 +1,144 @@
+// Retry behaviour of the token source against a real node:http server answering like an OAuth server:
+// 5xx and dropped connections are retried with backoff, 4xx never; errors carry the server's code and description.
+import { afterEach, describe, expect, it } from "vitest";
+import { createTokenSource, type TokenSource } from "../src/index.js";
+import { startScriptedOAuthServer, tokenAnswer, type ScriptedOAuthServer } from "./helpers/scripted-oauth-server.js";
+
+const RESOURCE = "https://inventory.internal";
+let server: ScriptedOAuthServer | undefined;
+let source: TokenSource | undefined;
+
+afterEach(async () => {
+  source?.close();
+  await server?.close();
+  server = source = undefined;
+});
+
+async function setUp(fallback = tokenAnswer("token-1")): Promise<{ server: ScriptedOAuthServer; source: TokenSource }> {
+  server = await startScriptedOAuthServer(fallback);
+  source = createTokenSource({
+    issuer: server.issuer,
+    clientId: "orders",
+    auth: { method: "client_secret_basic", clientSecret: "orders-secret" },
+    retry: { retries: 3, baseDelayMs: 5, maxDelayMs: 20 },
+  });
+  return { server, source };
+}
+
+const unavailable = { status: 503, body: { error: "temporarily_unavailable", error_description: "try later" } };
+
+describe("token source retries", () => {
+  it("sends client_credentials with resource and scope, authenticated with client_secret_basic", async () => {
+    const { server, source } = await setUp();
+    await expect(source.getToken({ resource: RESOURCE, scopes: ["inventory:reserve", "inventory:read"] })).resolves.toBe("token-1");
+    expect(server.tokenRequests).toHaveLength(1);
+    expect(server.tokenRequests[0]!.form).toEqual({
+      grant_type: "client_credentials",
+      resource: RESOURCE,
+      scope: "inventory:reserve inventory:read",
+    });
+    // RFC 6749 §2.3.1: id and secret are form-encoded before Base64 ("-" becomes %2D).
+    expect(server.tokenRequests[0]!.headers.authorization).toBe(`Basic ${Buffer.from("orders:orders%2Dsecret").toString("base64")}`);
+  });
+
+  it("retries a 503 with backoff and returns the token of the first success", async () => {
+    const { server, source } = await setUp();
+    server.script(unavailable, unavailable);
+    await expect(source.getToken({ resource: RESOURCE })).resolves.toBe("token-1");
+    expect(server.tokenRequests).toHaveLength(3);
+    expect(source.stats).toMatchObject({ tokenRequests: 3, failures: 0 });
+  });
+
+  it("retries a dropped connection as a network error", async () => {
+    const { server, source } = await setUp();
+    server.script("drop-connection");
+    await expect(source.getToken({ resource: RESOURCE })).resolves.toBe("token-1");
+    expect(server.tokenRequests).toHaveLength(2);
+  });
+
+  it("gives up after the configured retries with the server's last error", async () => {
+    const { server, source } = await setUp(unavailable);
+    await expect(source.getToken({ resource: RESOURCE })).rejects.toMatchObject({
+      code: "temporarily_unavailable",
+      description: "try later",
+      status: 503,
+      responseStatus: 503,
+    });
+    expect(server.tokenRequests).toHaveLength(4);
+    expect(source.stats).toMatchObject({ tokenRequests: 4, failures: 1 });
+  });
+
+  it("types a 500 without an OAuth body as server_error", async () => {
+    const { server, source } = await setUp({ status: 500, body: "oops" });
+    await expect(source.getToken({ resource: RESOURCE })).rejects.toMatchObject({
+      code: "server_error",
+      description: "the token endpoint answered HTTP 500 without an OAuth error",
+      responseStatus: 500,
+    });
+    expect(server.tokenRequests).toHaveLength(4);
+  });
+
+  it("never retries a 400 and types it with the server's OAuth error code and description", async () => {
+    const { server, source } = await setUp({
+      status: 400,
+      body: { error: "invalid_scope", error_description: "orders may not ask inventory:admin" },
+    });
+    const error: unknown = await source.getToken({ resource: RESOURCE, scopes: ["inventory:admin"] }).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      gatehouse: true,
+      code: "invalid_scope",
+      description: "orders may not ask inventory:admin",
+      status: 502,
+      responseStatus: 400,
+      expose: false,
+    });
+    expect(server.tokenRequests).toHaveLength(1);
+  });
+
+  it("never retries a 401 invalid_client, with or without a WWW-Authenticate challenge", async () => {
+    const { server, source } = await setUp({
+      status: 401,
+      body: { error: "invalid_client", error_description: "client authentication failed" },
+      headers: { "www-authenticate": 'Basic realm="token", error="invalid_client"' },
+    });
+    await expect(source.getToken({ resource: RESOURCE })).rejects.toMatchObject({
+      code: "invalid_client",
+      description: "client authentication failed",
+      responseStatus: 401,
+    });
+    expect(server.tokenRequests).toHaveLength(1);
+  });
+
+  it("shares one failure between concurrent callers and tries again on the next call", async () => {
+    const { server, source } = await setUp();
+    server.script({ status: 400, body: { error: "invalid_target", error_description: "unknown resource" } });
+    const results = await Promise.allSettled(Array.from({ length: 50 }, () => source.getToken({ resource: RESOURCE })));
+    expect(results.every((result) => result.status === "rejected")).toBe(true);
+    expect(server.tokenRequests).toHaveLength(1);
+    await expect(source.getToken({ resource: RESOURCE })).resolves.toBe("token-1");
+    expect(server.tokenRequests).toHaveLength(2);
+  });
+
+  it("rejects with network_error after retries when the server is gone", async () => {
+    const { server: gone } = await setUp();
+    const closedSource = createTokenSource({
+      issuer: gone.issuer,
+      clientId: "orders",
+      auth: { method: "client_secret_post", clientSecret: "orders-secret" },
+      retry: { retries: 1, baseDelayMs: 1 },
+    });
+    await gone.close();
+    server = undefined;
+    const error: unknown = await closedSource.getToken({ resource: RESOURCE }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "network_error", status: 503 });
+    expect((error as { description: string }).description).toMatch(/^metadata discovery at http:\/\/127\.0\.0\.1:\d+\/ failed: connect ECONNREFUSED/);
+    closedSource.close();
+  });
+
+  it("refuses an invalid resource or scope before any request", async () => {
+    const { server, source } = await setUp();
+    await expect(source.getToken({ resource: "inventory" })).rejects.toMatchObject({ code: "invalid_options" });
+    await expect(source.getToken({ resource: RESOURCE, scopes: ['a"b'] })).rejects.toMatchObject({ code: "invalid_options" });
+    expect(server.tokenRequests).toHaveLength(0);
+  });
+});
