@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Redis } from "ioredis";
-import type { Provider } from "oidc-provider";
 import { createLogger, type Logger } from "@gatehouse/service-kit";
 import type { AuthServerConfig } from "./config/schema.js";
 import { AuthServerError } from "./errors.js";
@@ -21,7 +20,7 @@ export interface AuthServerDeps {
   readonly logger?: Logger;
   /** Redis for the replay cache and the shared registry; in-memory stores (one process, dev only) without it. */
   readonly redisUrl?: string;
-  /** Prefix of every Redis key (default `gatehouse:auth:`); tests use a unique one per run. */
+  /** Prefix of every Redis key (default: the config's `redis.keyPrefix`); tests use a unique one per run. */
   readonly redisKeyPrefix?: string;
   /** Where `secretEnv` variables are looked up (default `process.env`). */
   readonly env?: NodeJS.ProcessEnv;
@@ -56,7 +55,7 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
   const records: ServiceRecord[] = Object.entries(config.services).map(([id, definition]) => ({ id, ...definition }));
   for (const record of records) if (!record.disabled) credentials.check(record);
   const keys = SigningKeys.fromConfig(config.keys, logger);
-  const prefix = deps.redisKeyPrefix ?? "gatehouse:auth:";
+  const prefix = deps.redisKeyPrefix ?? config.redis.keyPrefix;
   const redis =
     deps.redisUrl === undefined
       ? undefined
@@ -66,10 +65,11 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
   if (redis === undefined) logger.warn("no REDIS_URL: registry and assertion replay cache are in memory (one process, development only)");
 
   let issuer = config.issuer;
-  let provider: Provider | undefined;
   let providerHandler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   let serving = false;
   let server: Server | undefined;
+  let keyTimer: NodeJS.Timeout | undefined;
+  let publishedKids = "";
 
   const ownApp = createOwnApp(
     logger,
@@ -84,7 +84,11 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
   const ownHandler = ownApp.callback();
 
   const buildProvider = (currentIssuer: string) => {
-    provider = createProvider({
+    publishedKids = keys
+      .published()
+      .map((k) => k.kid)
+      .join(" ");
+    const provider = createProvider({
       issuer: currentIssuer,
       config,
       registry,
@@ -96,6 +100,25 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
     });
     const handle = provider.callback();
     providerHandler = (req, res) => void handle(req, res);
+  };
+
+  // A rotated key file, or a key whose retirement time passed, changes what the JWKS publishes:
+  // the provider is rebuilt with the new key set (requests in flight finish on the old one).
+  const watchKeys = (currentIssuer: string) => {
+    const everyMs = config.keys.reloadIntervalSeconds * 1000;
+    if (everyMs === 0) return;
+    keyTimer = setInterval(() => {
+      const reloaded = keys.reload(logger);
+      const kids = keys
+        .published()
+        .map((k) => k.kid)
+        .join(" ");
+      if (reloaded || kids !== publishedKids) {
+        buildProvider(currentIssuer);
+        logger.info({ published: kids, signing: keys.signingKid() }, "signing keys changed");
+      }
+    }, everyMs);
+    keyTimer.unref();
   };
 
   const dispatch = (req: IncomingMessage, res: ServerResponse) => {
@@ -136,12 +159,14 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
       const address = httpServer.address() as AddressInfo;
       issuer ??= `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
       buildProvider(issuer);
+      watchKeys(issuer);
       serving = true;
       logger.info({ port: address.port, issuer, registry: registry.kind, replayCache: replay.kind }, "auth server listening");
       return { port: address.port, issuer };
     },
     async close(): Promise<void> {
       serving = false;
+      clearInterval(keyTimer);
       const current = server;
       server = undefined;
       if (current !== undefined) {

@@ -203,6 +203,18 @@ const adminSchema = z
   .default({ enabled: false, host: "127.0.0.1", tokenEnv: "GATEHOUSE_ADMIN_TOKEN" })
   .describe("The admin API (off by default).");
 
+const redisSchema = z
+  .strictObject({
+    keyPrefix: z
+      .string()
+      .min(1)
+      .max(100)
+      .default("gatehouse:auth:")
+      .describe("Prefix of every Redis key (replay cache, registry, throttle), so several deployments can share one Redis."),
+  })
+  .default({ keyPrefix: "gatehouse:auth:" })
+  .describe("Redis settings; Redis itself is `REDIS_URL`.");
+
 /** The whole auth server config file. */
 export const authServerConfigSchema = z.strictObject({
   issuer: z
@@ -215,6 +227,7 @@ export const authServerConfigSchema = z.strictObject({
   http: httpSchema,
   throttle: throttleSchema,
   admin: adminSchema,
+  redis: redisSchema,
   services: servicesSchema,
 });
 

@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+import { parseArgs } from "node:util";
+import { createLogger } from "@gatehouse/service-kit";
+import { configCheck } from "./cli/config-check.js";
+import { DEFAULT_RETIRE_AFTER_SECONDS, DEFAULT_ROTATION_DELAY_SECONDS, keysGenerate, keysRotate } from "./cli/keys.js";
+import { serviceKeygen } from "./cli/service-keygen.js";
+import { USAGE, UsageError, type CommandOutput } from "./cli/usage.js";
+import { planStart, serve } from "./start.js";
+
+const out: CommandOutput = {
+  stdout: (line) => process.stdout.write(`${line}\n`),
+  stderr: (line) => process.stderr.write(`${line}\n`),
+};
+
+function seconds(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) > 31_536_000) throw new UsageError(`--${name} must be a number of seconds, got ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+function options<T extends Record<string, { type: "string" | "boolean" }>>(args: string[], spec: T, positionals: number) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: spec, strict: true, allowPositionals: true });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  if (parsed.positionals.length !== positionals) throw new UsageError(`expected ${positionals} argument(s), got ${parsed.positionals.length}`);
+  return parsed;
+}
+
+function required(name: string, value: string | boolean | undefined): string {
+  if (typeof value !== "string" || value === "") throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+async function run(argv: string[]): Promise<void> {
+  const [command, sub, ...rest] = argv;
+  switch (command) {
+    case "serve":
+      await serve(planStart(argv.slice(1), process.env), createLogger("auth-server"));
+      return;
+    case "keys": {
+      if (sub === "generate") {
+        const { values } = options(rest, { file: { type: "string" }, force: { type: "boolean" } }, 0);
+        keysGenerate(required("file", values.file), values.force === true, out);
+        return;
+      }
+      if (sub === "rotate") {
+        const { values } = options(rest, { file: { type: "string" }, delay: { type: "string" }, "retire-after": { type: "string" } }, 0);
+        keysRotate(
+          required("file", values.file),
+          seconds("delay", values.delay, DEFAULT_ROTATION_DELAY_SECONDS),
+          seconds("retire-after", values["retire-after"], DEFAULT_RETIRE_AFTER_SECONDS),
+          out,
+        );
+        return;
+      }
+      throw new UsageError(`unknown command: keys ${sub ?? ""}`.trim());
+    }
+    case "service": {
+      if (sub !== "keygen") throw new UsageError(`unknown command: service ${sub ?? ""}`.trim());
+      const { values, positionals } = options(rest, { out: { type: "string" } }, 1);
+      serviceKeygen(positionals[0] ?? "", values.out ?? ".", out);
+      return;
+    }
+    case "config": {
+      if (sub !== "check") throw new UsageError(`unknown command: config ${sub ?? ""}`.trim());
+      const { positionals } = options(rest, {}, 1);
+      configCheck(positionals[0] ?? "", process.env, out);
+      return;
+    }
+    case "help":
+    case "--help":
+    case "-h":
+      out.stdout(USAGE);
+      return;
+    default:
+      throw new UsageError(command === undefined ? "a command is required" : `unknown command: ${command}`);
+  }
+}
+
+try {
+  await run(process.argv.slice(2));
+} catch (error) {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof UsageError) {
+    out.stderr(`gatehouse-auth: ${message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  out.stderr(`gatehouse-auth: ${message}`);
+  process.exit(1);
+}

@@ -1,0 +1,28 @@
+/** Where a command writes: stdout for results (JSON), stderr for messages. */
+export interface CommandOutput {
+  stdout(line: string): void;
+  stderr(line: string): void;
+}
+
+/** A command line that does not say what to do; exit code 2. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+  readonly code = "usage";
+}
+
+/** The CLI's help text. */
+export const USAGE = `usage: gatehouse-auth <command>
+
+  serve --config FILE [--port N] [--workers N|auto]
+        start the auth server (same as node dist/main.js; PORT, WORKERS, HOST, REDIS_URL, GATEHOUSE_ISSUER)
+  keys generate --file FILE [--force]
+        write a private JWKS with one new ES256 signing key
+  keys rotate --file FILE [--delay SECONDS] [--retire-after SECONDS]
+        publish a new key now, sign with it after --delay (default 60), retire older keys
+        --retire-after seconds later (default 305: the longest token TTL plus clock skew)
+  service keygen ID [--out DIR]
+        write ID.private.jwk.json (keep it with the service) and ID.jwks.json (register it);
+        print the public JWKS
+  config check FILE
+        validate a config file and everything it references (secret variables and files, JWKS files, key file)
+`;
