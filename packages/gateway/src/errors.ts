@@ -20,6 +20,7 @@ export const GATEWAY_ERROR_STATUS = {
   server_error: 500,
   bad_gateway: 502,
   rate_limit_unavailable: 503,
+  verification_unavailable: 503,
   gateway_timeout: 504,
 } as const;
 

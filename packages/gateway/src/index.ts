@@ -14,3 +14,4 @@ export {
   type GatewayErrorCode,
 } from "./errors.js";
 export { canonicalizeTarget, type CanonicalTarget } from "./routes/canonical-path.js";
+export { createGateway, type Gateway, type GatewayDeps } from "./server.js";

@@ -1,0 +1,52 @@
+import type { Logger } from "@gatehouse/service-kit";
+import { errorBody, GatewayError, isGatewayError } from "../errors.js";
+import type { Exchange } from "./exchange.js";
+
+/**
+ * The outermost handler: renders any error as the gateway's JSON answer
+ * `{ "error": code, "error_description": … }` with the error's own headers (`WWW-Authenticate`,
+ * `Retry-After`, `Allow`, rate-limit fields) and the request id. Anything that is not a
+ * `GatewayError` is a bug: logged with its stack, answered as a bare 500 `server_error` without
+ * internals. When the response had already started, the connection is cut instead.
+ */
+export function createErrorResponder(logger: Logger): (exchange: Exchange, error: unknown) => void {
+  return (exchange, error) => {
+    let gatewayError: GatewayError;
+    if (isGatewayError(error)) {
+      gatewayError = error;
+      if (gatewayError.status >= 500) {
+        logger.warn({ requestId: exchange.requestId, code: gatewayError.code, err: causeOf(gatewayError) }, gatewayError.description);
+      }
+    } else {
+      logger.error({ requestId: exchange.requestId, err: error }, "unexpected error in the request pipeline");
+      gatewayError = new GatewayError("server_error", "unexpected error");
+    }
+    exchange.status = gatewayError.status;
+    exchange.decision = gatewayError.code;
+    const res = exchange.res;
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const body = errorBody(gatewayError);
+    const headers = exchange.responseHeaders.slice();
+    for (const [name, value] of Object.entries(gatewayError.headers)) headers.push(name, value);
+    headers.push(
+      "content-type",
+      "application/json; charset=utf-8",
+      "content-length",
+      String(Buffer.byteLength(body)),
+      "cache-control",
+      "no-store",
+    );
+    res.writeHead(gatewayError.status, headers);
+    res.end(body);
+  };
+}
+
+function causeOf(error: GatewayError): { message: string; code?: string } | undefined {
+  const cause = error.cause;
+  if (!(cause instanceof Error)) return undefined;
+  const code = (cause as { code?: unknown }).code;
+  return typeof code === "string" ? { message: cause.message, code } : { message: cause.message };
+}

@@ -1,0 +1,32 @@
+import type { Logger } from "@gatehouse/service-kit";
+import type { Exchange } from "../http/exchange.js";
+
+/**
+ * One JSON line per request: request id, method, canonical path, route, calling service,
+ * status, decision, total and upstream latency in ms, rate-limit source, client address and
+ * `traceparent` when sent. Never the token or any header value besides those.
+ */
+export function writeAccessLog(logger: Logger, exchange: Exchange, durationMs: number): void {
+  const traceparent = exchange.req.headers["traceparent"];
+  logger.info(
+    {
+      requestId: exchange.requestId,
+      method: exchange.req.method,
+      path: exchange.path,
+      route: exchange.route?.name,
+      service: exchange.token?.service,
+      status: exchange.status,
+      decision: exchange.decision,
+      latencyMs: round(durationMs),
+      upstreamMs: exchange.upstreamMs === undefined ? undefined : round(exchange.upstreamMs),
+      rateLimit: exchange.limitSource,
+      client: exchange.clientAddress,
+      traceparent,
+    },
+    "request",
+  );
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}

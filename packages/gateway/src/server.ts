@@ -1,0 +1,233 @@
+import { once } from "node:events";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createVerifier, type VerifierOptions } from "@gatehouse/sdk";
+import { createLogger, type Logger } from "@gatehouse/service-kit";
+import Koa from "koa";
+import type { Registry } from "prom-client";
+import { authenticateStep } from "./auth/authenticate.js";
+import type { GatewayConfig } from "./config/schema.js";
+import { ClientAddressResolver } from "./http/client-address.js";
+import { createErrorResponder } from "./http/error-responder.js";
+import type { Exchange, RouteTarget } from "./http/exchange.js";
+import { compilePipeline } from "./http/pipeline.js";
+import { requestIdStep } from "./http/request-id.js";
+import { writeAccessLog } from "./observability/access-log.js";
+import { createAdminApp } from "./observability/admin.js";
+import { GatewayMetrics } from "./observability/metrics.js";
+import { authorizeStep, compilePolicy } from "./policy/authorize.js";
+import { proxyStep } from "./proxy/step.js";
+import { UpstreamGroup, UpstreamPools } from "./proxy/upstreams.js";
+import { rateLimitPolicyField } from "./ratelimit/headers.js";
+import { RateLimiter } from "./ratelimit/limiter.js";
+import { rateLimitStep } from "./ratelimit/step.js";
+import { MemoryRateLimitStore } from "./ratelimit/memory-store.js";
+import { createRedisClient, RedisRateLimitStore } from "./ratelimit/redis-store.js";
+import type { RateLimitStore } from "./ratelimit/store.js";
+import { matchRouteStep } from "./routes/match-step.js";
+import { RouteTable } from "./routes/route-table.js";
+
+/** What {@link createGateway} may be given besides its config. */
+export interface GatewayDeps {
+  /** Defaults to service-kit's `createLogger("gateway")`. */
+  readonly logger?: Logger;
+  /** Redis for the rate limits (`REDIS_URL`); absent → limits in process memory (logged). */
+  readonly redisUrl?: string;
+}
+
+/** A running gateway; ports are opened by {@link Gateway.listen} and {@link Gateway.listenAdmin}. */
+export interface Gateway {
+  /** Opens the proxy port (0 = any free port). */
+  listen(port: number, host?: string): Promise<{ port: number }>;
+  /** Opens the admin port: `/metrics`, `/healthz`, `/readyz`. */
+  listenAdmin(port: number, host?: string): Promise<{ port: number }>;
+  /**
+   * Swaps in the route table of a new config between two requests, or keeps the current one and
+   * logs why (a non-route setting changed: those apply only at start). Returns whether it swapped.
+   */
+  reload(config: GatewayConfig): boolean;
+  /** Resolves when the rate-limit store and the verification keys are ready, or `timeoutMs` passed. */
+  ready(timeoutMs?: number): Promise<boolean>;
+  /** The Prometheus registry served on the admin port. */
+  readonly metrics: Registry;
+  /** Stops accepting, drains in-flight requests (up to `shutdownTimeoutMs`), closes everything. */
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root. The proxied request path is listed here once, in order, and compiled
+ * into one handler:
+ *
+ * error handler → request id → canonical path + route match → authenticate → authorize →
+ * rate limit → proxy
+ */
+export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Gateway {
+  const logger = deps.logger ?? createLogger("gateway");
+  const verifier = createVerifier(verifierOptions(config));
+  const pools = new UpstreamPools(config.proxy);
+  const store = openStore(config, deps, logger);
+  let draining = false;
+  let inFlight = 0;
+  const ready = () => store.connected && verifier.health().keysLoaded && !draining;
+  const metrics = new GatewayMetrics(verifier, ready);
+  const limiter = new RateLimiter({
+    store,
+    failureMode: config.rateLimiting.failureMode,
+    replicas: config.rateLimiting.replicas,
+    keyPrefix: config.rateLimiting.keyPrefix,
+    localMaxKeys: config.rateLimiting.localMaxKeys,
+    logger,
+    observer: metrics,
+  });
+  let current = config;
+  let table = compileTable(config, pools);
+
+  const handle = compilePipeline({
+    errorHandler: createErrorResponder(logger),
+    steps: [
+      requestIdStep(() => draining),
+      matchRouteStep(() => table, new ClientAddressResolver(config.trustedProxies)),
+      authenticateStep(verifier, config.realm),
+      authorizeStep(config.realm),
+      rateLimitStep(limiter),
+      proxyStep({ maxBodyBytes: config.proxy.maxBodyBytes }),
+    ],
+    done: (exchange: Exchange) => {
+      inFlight--;
+      const durationMs = performance.now() - exchange.startedAt;
+      metrics.observe(exchange, durationMs);
+      if (config.accessLog) writeAccessLog(logger, exchange, durationMs);
+    },
+  });
+
+  const app = new Koa();
+  app.use((ctx) => {
+    ctx.respond = false;
+    inFlight++;
+    return handle(ctx.req, ctx.res);
+  });
+  const server = createServer(app.callback());
+  const admin = createServer(
+    createAdminApp(metrics.registry, () => ({
+      rateLimitStore: store.connected,
+      verificationKeys: verifier.health().keysLoaded,
+      accepting: !draining,
+    })).callback(),
+  );
+
+  verifier.ready().catch((error: unknown) => {
+    logger.warn({ err: { message: error instanceof Error ? error.message : String(error) } }, "verification keys not loaded yet");
+  });
+
+  return {
+    metrics: metrics.registry,
+    listen: (port, host = "127.0.0.1") => listenOn(server, port, host),
+    listenAdmin: (port, host = "127.0.0.1") => listenOn(admin, port, host),
+    reload(next) {
+      const changed = startOnlySettings(current, next);
+      if (changed.length > 0) {
+        logger.error({ changed }, `config not reloaded: ${changed.join(", ")} changed and apply only at start; restart the gateway`);
+        return false;
+      }
+      let nextTable: RouteTable<RouteTarget>;
+      try {
+        nextTable = compileTable(next, pools);
+      } catch (error) {
+        logger.error({ err: error }, "config not reloaded: the route table did not compile");
+        return false;
+      }
+      table = nextTable;
+      current = next;
+      const inUse = new Set(nextTable.routes.flatMap((r) => r.target.upstream.targets.map((t) => t.origin)));
+      pools.release(inUse).catch((error: unknown) => logger.warn({ err: error }, "closing unused upstream pools failed"));
+      logger.info({ routes: nextTable.routes.length }, "route table reloaded");
+      return true;
+    },
+    async ready(timeoutMs = 5_000) {
+      const [storeReady, keys] = await Promise.all([
+        store.ready(timeoutMs),
+        Promise.race([
+          verifier.ready().then(
+            () => true,
+            () => false,
+          ),
+          new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref()),
+        ]),
+      ]);
+      return storeReady && keys;
+    },
+    async close() {
+      draining = true;
+      const closed = server.listening ? once(server, "close") : Promise.resolve();
+      server.close();
+      server.closeIdleConnections();
+      const deadline = Date.now() + config.shutdownTimeoutMs;
+      while (inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      server.closeAllConnections();
+      await closed;
+      if (admin.listening) {
+        const adminClosed = once(admin, "close");
+        admin.close();
+        admin.closeAllConnections();
+        await adminClosed;
+      }
+      await Promise.all([limiter.close(), pools.close()]);
+      verifier.close();
+    },
+  };
+}
+
+function compileTable(config: GatewayConfig, pools: UpstreamPools): RouteTable<RouteTarget> {
+  return new RouteTable<RouteTarget>(config.routes, (route) => ({
+    audience: route.audience,
+    policy: compilePolicy(route.policy),
+    limit:
+      route.rateLimit === undefined
+        ? undefined
+        : {
+            policy: { name: route.name, limit: route.rateLimit.limit, windowMs: route.rateLimit.windowSeconds * 1000 },
+            policyField: rateLimitPolicyField(route.name, route.rateLimit.limit, route.rateLimit.windowSeconds),
+          },
+    upstream: new UpstreamGroup(route.upstreams, pools, config.proxy.unhealthyCooldownMs),
+  }));
+}
+
+function openStore(config: GatewayConfig, deps: GatewayDeps, logger: Logger): RateLimitStore {
+  if (deps.redisUrl === undefined) {
+    logger.warn("REDIS_URL is not set: rate limits are kept in this process's memory (exact only for one process)");
+    return new MemoryRateLimitStore({ maxKeys: config.rateLimiting.localMaxKeys });
+  }
+  const client = createRedisClient(deps.redisUrl, { commandTimeoutMs: config.rateLimiting.redisCommandTimeoutMs, logger });
+  return new RedisRateLimitStore(client, { ownsClient: true });
+}
+
+function verifierOptions(config: GatewayConfig): VerifierOptions {
+  const v = config.verifier;
+  const jwks = {
+    ...(v.jwksCooldownMs === undefined ? {} : { cooldownMs: v.jwksCooldownMs }),
+    ...(v.jwksStaleIfErrorSec === undefined ? {} : { staleIfErrorSec: v.jwksStaleIfErrorSec }),
+    ...(v.jwksTimeoutMs === undefined ? {} : { timeoutMs: v.jwksTimeoutMs }),
+  };
+  return {
+    issuer: config.issuer,
+    ...(config.jwksUri === undefined ? {} : { jwksUri: config.jwksUri }),
+    algorithms: ["ES256"],
+    clockToleranceSec: v.clockToleranceSec,
+    ...(v.maxTokenAgeSec === undefined ? {} : { maxTokenAgeSec: v.maxTokenAgeSec }),
+    cacheSize: v.cacheSize,
+    jwks,
+  };
+}
+
+/** Top-level settings other than `routes` that differ between two configs. */
+function startOnlySettings(a: GatewayConfig, b: GatewayConfig): string[] {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  keys.delete("routes");
+  return [...keys].filter((key) => JSON.stringify(a[key as keyof GatewayConfig]) !== JSON.stringify(b[key as keyof GatewayConfig])).sort();
+}
+
+async function listenOn(server: Server, port: number, host: string): Promise<{ port: number }> {
+  server.listen(port, host);
+  await once(server, "listening");
+  return { port: (server.address() as AddressInfo).port };
+}
