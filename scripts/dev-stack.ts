@@ -1,0 +1,163 @@
+// `pnpm start`: the whole Gatehouse stack on embedded defaults, no Docker.
+// Auth server :4000, gateway :8080 (admin :9090), demo services orders :7001 and inventory :7002.
+// In-memory stores unless REDIS_URL is set. Keys and configs live under .gatehouse/ (git-ignored).
+import { spawn, type ChildProcess } from "node:child_process";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { renderAuthConfig, renderGatewayConfig, type StackPorts } from "./dev-stack/configs.ts";
+import { walkthrough } from "./dev-stack/walkthrough.ts";
+
+const root = resolve(import.meta.dirname, "..");
+// GATEHOUSE_STATE_DIR moves the state folder (the end-to-end test runs the stack in a temp folder).
+const stateDir = resolve(process.env["GATEHOUSE_STATE_DIR"] ?? join(root, ".gatehouse"));
+const devDir = join(stateDir, "dev");
+const credentialsDir = join(devDir, "credentials");
+const ports: StackPorts = {
+  auth: Number(process.env["AUTH_PORT"] ?? 4000),
+  gateway: Number(process.env["GATEWAY_PORT"] ?? 8080),
+  admin: Number(process.env["ADMIN_PORT"] ?? 9090),
+  orders: Number(process.env["ORDERS_PORT"] ?? 7001),
+  inventory: Number(process.env["INVENTORY_PORT"] ?? 7002),
+};
+const issuer = `http://127.0.0.1:${ports.auth}`;
+const gatewayUrl = `http://127.0.0.1:${ports.gateway}`;
+
+interface KeyCredentials {
+  clientId: string;
+  issuer: string;
+  resource: string;
+  privateJwk: Record<string, unknown>;
+  publicJwk: Record<string, unknown>;
+}
+
+interface SecretCredentials {
+  clientId: string;
+  issuer: string;
+  clientSecret: string;
+}
+
+mkdirSync(credentialsDir, { recursive: true, mode: 0o700 });
+
+/** A demo service's key pair, generated once and kept, so restarts keep their identity. */
+function keyCredentials(clientId: string, resource: string): KeyCredentials {
+  const file = join(credentialsDir, `${clientId}.json`);
+  if (existsSync(file)) {
+    const saved = JSON.parse(readFileSync(file, "utf8")) as KeyCredentials;
+    if (saved.issuer === issuer) return saved;
+  }
+  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const kid = `${clientId}-${randomBytes(4).toString("hex")}`;
+  const creds: KeyCredentials = {
+    clientId,
+    issuer,
+    resource,
+    privateJwk: { ...privateKey.export({ format: "jwk" }), kid, alg: "ES256", use: "sig" },
+    publicJwk: { ...publicKey.export({ format: "jwk" }), kid, alg: "ES256", use: "sig" },
+  };
+  writeFileSync(file, `${JSON.stringify(creds, null, 2)}\n`, { mode: 0o600 });
+  return creds;
+}
+
+/** The walkthrough client's secret, generated once; the auth server reads it from DEMO_CLI_CLIENT_SECRET. */
+function secretCredentials(clientId: string): SecretCredentials {
+  const file = join(credentialsDir, `${clientId}.json`);
+  if (existsSync(file)) {
+    const saved = JSON.parse(readFileSync(file, "utf8")) as SecretCredentials;
+    if (saved.issuer === issuer) return saved;
+  }
+  const creds = { clientId, issuer, clientSecret: randomBytes(24).toString("base64url") };
+  writeFileSync(file, `${JSON.stringify(creds, null, 2)}\n`, { mode: 0o600 });
+  return creds;
+}
+
+const orders = keyCredentials("orders", "https://orders.internal");
+const inventory = keyCredentials("inventory", "https://inventory.internal");
+const cli = secretCredentials("demo-cli");
+
+const authConfigFile = join(devDir, "services.yaml");
+const gatewayConfigFile = join(devDir, "gateway.yaml");
+writeFileSync(authConfigFile, renderAuthConfig({ issuer, stateDir, orders: orders.publicJwk, inventory: inventory.publicJwk }));
+writeFileSync(gatewayConfigFile, renderGatewayConfig({ issuer, ports }));
+
+const children: { name: string; child: ChildProcess }[] = [];
+let stopping = false;
+
+function start(name: string, script: string, args: string[], env: Record<string, string>): void {
+  const child = spawn(process.execPath, [script, ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const prefix = `${name.padEnd(9)}| `;
+  const forward = (stream: NodeJS.WritableStream) => (chunk: Buffer) => {
+    for (const line of chunk.toString("utf8").split("\n")) if (line !== "") stream.write(`${prefix}${line}\n`);
+  };
+  child.stdout.on("data", forward(process.stdout));
+  child.stderr.on("data", forward(process.stderr));
+  child.on("exit", (code, signal) => {
+    if (!stopping) {
+      process.stderr.write(`${prefix}exited (${signal ?? String(code)}); stopping the stack\n`);
+      void stop(1);
+    }
+  });
+  children.push({ name, child });
+}
+
+async function waitFor(name: string, url: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      await response.body?.cancel();
+      if (response.status < 500) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${name} did not answer at ${url} within ${timeoutMs / 1000} s`);
+}
+
+async function stop(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  const exits = children
+    .filter(({ child }) => child.exitCode === null && child.signalCode === null)
+    .map(({ child }) => new Promise<void>((r) => {
+      child.once("exit", () => r());
+      child.kill("SIGTERM");
+      setTimeout(() => child.kill("SIGKILL"), 5000).unref();
+    }));
+  await Promise.all(exits);
+  process.exit(code);
+}
+
+process.once("SIGINT", () => void stop(0));
+process.once("SIGTERM", () => void stop(0));
+
+const redis = process.env["REDIS_URL"] === undefined ? {} : { REDIS_URL: process.env["REDIS_URL"] };
+start("auth", "packages/auth-server/dist/main.js", ["--config", authConfigFile, "--port", String(ports.auth)], {
+  ...redis,
+  DEMO_CLI_CLIENT_SECRET: cli.clientSecret,
+});
+await waitFor("auth server", `${issuer}/.well-known/oauth-authorization-server`);
+start("gateway", "packages/gateway/dist/main.js", ["--config", gatewayConfigFile, "--port", String(ports.gateway), "--admin-port", String(ports.admin)], redis);
+start("inventory", "examples/inventory/dist/main.js", [], {
+  GATEHOUSE_CREDENTIALS: join(credentialsDir, "inventory.json"),
+  PORT: String(ports.inventory),
+});
+start("orders", "examples/orders/dist/main.js", [], {
+  GATEHOUSE_CREDENTIALS: join(credentialsDir, "orders.json"),
+  PORT: String(ports.orders),
+  GATEWAY_URL: gatewayUrl,
+});
+try {
+  await waitFor("gateway", `http://127.0.0.1:${ports.admin}/healthz`);
+  await waitFor("inventory", `http://127.0.0.1:${ports.inventory}/`);
+  await waitFor("orders", `http://127.0.0.1:${ports.orders}/`);
+} catch (error) {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  await stop(1);
+}
+process.stdout.write(walkthrough({ ports, issuer, cliSecretFile: relative(root, join(credentialsDir, "demo-cli.json")), redis: process.env["REDIS_URL"] !== undefined }));
