@@ -38,3 +38,7 @@ export type {
   TokenSourceOptions,
   TokenSourceStats,
 } from "./client/types.js";
+export { requireService, type GatehouseState, type KoaContextLike, type KoaMiddlewareLike } from "./middleware/koa.js";
+export { authenticateRequest } from "./middleware/node-http.js";
+export type { RequireServiceOptions } from "./middleware/authenticate.js";
+export type { ServicePolicy } from "./middleware/policy.js";
