@@ -27,13 +27,13 @@ export function compilePolicy(policy: RouteConfig["policy"]): CompiledPolicy {
  */
 export function authorize(policy: CompiledPolicy, token: VerifiedToken): string | undefined {
   for (const scope of policy.scopes) {
-    if (!token.scopes.includes(scope)) return `the token lacks the scope "${scope}"`;
+    if (!token.scopes.includes(scope)) return `the token lacks the scope ${scope}`;
   }
   if (policy.services !== undefined && !policy.services.has(token.service)) {
-    return `the service "${token.service}" may not call this route`;
+    return `the service ${token.service} may not call this route`;
   }
   for (const [name, value] of policy.attributes) {
-    if (token.attributes[name] !== value) return `the caller's attribute "${name}" does not have the required value`;
+    if (token.attributes[name] !== value) return `the caller's attribute ${name} does not have the required value`;
   }
   return undefined;
 }

@@ -11,7 +11,7 @@ const SINGLE_WRITE_BYTES = 64 * 1024;
 /** One request to forward. */
 export interface ForwardRequest {
   readonly method: string;
-  /** The forwarded path and query, before the target's base path. */
+  /** The forwarded path and query, appended to the target's base path (may be `""` or start with `?`). */
   readonly pathAndQuery: string;
   /** Flat `[name, value, …]` request headers (see `forwardRequestHeaders`). */
   readonly headers: readonly string[];
@@ -66,10 +66,11 @@ export async function forward(group: UpstreamGroup, request: ForwardRequest, res
 function dispatchOnce(target: UpstreamTarget, request: ForwardRequest, res: ServerResponse): Promise<ForwardResult> {
   return new Promise<ForwardResult>((resolve, reject) => {
     const relay = new Relay(res, request, target.origin, resolve, reject);
+    const path = target.basePath + request.pathAndQuery;
     target.pool.dispatch(
       {
         origin: target.origin,
-        path: target.basePath + request.pathAndQuery,
+        path: path === "" || path.startsWith("?") ? `/${path}` : path,
         method: request.method,
         headers: request.headers as string[],
         body: request.body,

@@ -135,9 +135,11 @@ function hasUpperCase(path: string): boolean {
   return false;
 }
 
-/** The path forwarded for a route: the canonical path, or what follows the prefix when `stripPrefix` is set. */
+/**
+ * The path forwarded for a route: the canonical path, or what follows the prefix when
+ * `stripPrefix` is set (`""` for the prefix itself, so `/auth/token` → upstream base path as is).
+ */
 export function forwardedPath(route: { readonly prefix: string; readonly stripPrefix: boolean }, path: string): string {
   if (!route.stripPrefix || route.prefix === "/") return path;
-  const rest = path.slice(route.prefix.length);
-  return rest === "" ? "/" : rest;
+  return path.slice(route.prefix.length);
 }
