@@ -38,7 +38,7 @@ export interface VerifierOptions {
   readonly clockToleranceSec?: number;
   /** Maximum age of a token (now − `iat`), in seconds; absent: bounded by `exp` only. */
   readonly maxTokenAgeSec?: number;
-  /** Maximum number of verified tokens kept in memory. Default 10 000; 0 disables the cache. */
+  /** Maximum number of verified tokens kept in memory; 0 disables the cache. Default 10 000. */
   readonly cacheSize?: number;
   /** Key set fetching, refresh and stale-if-error bounds. */
   readonly jwks?: JwksOptions;
