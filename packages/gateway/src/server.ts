@@ -27,6 +27,9 @@ import type { RateLimitStore } from "./ratelimit/store.js";
 import { matchRouteStep } from "./routes/match-step.js";
 import { RouteTable } from "./routes/route-table.js";
 
+/** How long `listen` waits for Redis before opening the port anyway. */
+const STORE_READY_TIMEOUT_MS = 3_000;
+
 /** What {@link createGateway} may be given besides its config. */
 export interface GatewayDeps {
   /** Defaults to service-kit's `createLogger("gateway")`. */
@@ -37,7 +40,7 @@ export interface GatewayDeps {
 
 /** A running gateway; ports are opened by {@link Gateway.listen} and {@link Gateway.listenAdmin}. */
 export interface Gateway {
-  /** Opens the proxy port (0 = any free port). */
+  /** Opens the proxy port (0 = any free port), once the rate-limit store answers (waiting at most 3 s). */
   listen(port: number, host?: string): Promise<{ port: number }>;
   /** Opens the admin port: `/metrics`, `/healthz`, `/readyz`. */
   listenAdmin(port: number, host?: string): Promise<{ port: number }>;
@@ -121,7 +124,13 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
 
   return {
     metrics: metrics.registry,
-    listen: (port, host = "127.0.0.1") => listenOn(server, port, host),
+    async listen(port, host = "127.0.0.1") {
+      // Opening the port before Redis answers would send the first requests to the failure mode.
+      if (!(await store.ready(STORE_READY_TIMEOUT_MS))) {
+        logger.warn({ timeoutMs: STORE_READY_TIMEOUT_MS }, "rate-limit store not reachable at start; the failure mode applies until it is");
+      }
+      return listenOn(server, port, host);
+    },
     listenAdmin: (port, host = "127.0.0.1") => listenOn(admin, port, host),
     reload(next) {
       const changed = startOnlySettings(current, next);
