@@ -2,7 +2,8 @@
 # One-time set-up of the secrets docker-compose.yml mounts under /run/secrets. Writes into
 # GATEHOUSE_SECRETS_DIR (default docker/secrets/, git-ignored), a folder only its owner can enter:
 #
-#   signing-keys.json            auth server: private JWKS of token signing keys (ES256)
+#   signing-keys.json            auth server: private JWKS of token signing keys (ES256), in the
+#                                format of `gatehouse-auth keys generate` (rotate it with `keys rotate`)
 #   redis_password               auth server, gateway: the Redis password
 #   redis.conf                   redis: `requirepass` with the same password, and a `healthcheck`
 #                                user that may run PING and nothing else
@@ -32,7 +33,7 @@ command -v node >/dev/null || export PATH="$("$repo/scripts/bootstrap.sh" --prin
 mkdir -p "$dir"
 chmod 0700 "$dir"
 GATEHOUSE_SECRETS_DIR="$dir" GATEHOUSE_ISSUER="$issuer" FORCE="$force" node --input-type=module -e '
-import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { createHash, generateKeyPairSync, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -57,7 +58,14 @@ function keyPair(kidPrefix) {
 }
 const json = (value) => `${JSON.stringify(value, null, 2)}\n`;
 
-if (missing("signing-keys.json")) write("signing-keys.json", json({ keys: [keyPair("signing").privateJwk] }));
+// The key file `gatehouse-auth keys generate` writes: one ES256 key, its kid the RFC 7638 thumbprint.
+if (missing("signing-keys.json")) {
+  const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const { x, y, d } = privateKey.export({ format: "jwk" });
+  const kid = createHash("sha256").update(JSON.stringify({ crv: "P-256", kty: "EC", x, y })).digest("base64url");
+  const key = { kty: "EC", crv: "P-256", x, y, d, kid, alg: "ES256", use: "sig", createdAt: new Date().toISOString() };
+  write("signing-keys.json", json({ keys: [key] }));
+}
 
 if (missing("redis_password", "redis.conf")) {
   const password = randomBytes(32).toString("hex");
