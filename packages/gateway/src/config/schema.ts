@@ -124,7 +124,7 @@ export const gatewayConfigSchema = z
       .describe("The rate-limit store (Redis from `REDIS_URL`, else in memory)."),
     proxy: z
       .strictObject({
-        connectTimeoutMs: z.int().min(1).default(2_000).describe("Connecting to an upstream slower than this answers 502."),
+        connectTimeoutMs: z.int().min(1).default(2_000).describe("Connecting to an upstream slower than this answers 504 and marks the target unhealthy."),
         responseTimeoutMs: z.int().min(1).default(15_000).describe("An upstream that sends no response headers within this answers 504."),
         bodyTimeoutMs: z.int().min(1).default(30_000).describe("Longest pause between two chunks of an upstream response body."),
         maxBodyBytes: z.int().min(0).default(1_048_576).describe("Largest request body forwarded; larger answers 413."),

@@ -1,0 +1,24 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { renderOptionsTable, replaceOptionsSection } from "@gatehouse/service-kit";
+import { describe, expect, it } from "vitest";
+import { gatewayConfigSchema } from "../src/config/schema.js";
+import { GATEWAY_ERROR_CODES, GATEWAY_ERROR_STATUS } from "../src/errors.js";
+
+const README = fileURLToPath(new URL("../README.md", import.meta.url));
+
+describe("README", () => {
+  it("has the configuration table generated from the schema (regenerate: pnpm --filter @gatehouse/gateway run docs:readme)", () => {
+    const readme = readFileSync(README, "utf8");
+    const expected = replaceOptionsSection(readme, renderOptionsTable(gatewayConfigSchema));
+    if (process.env["GATEHOUSE_WRITE_DOCS"] === "1" && expected !== readme) writeFileSync(README, expected);
+    else expect(readme, "README options table is stale: run `pnpm --filter @gatehouse/gateway run docs:readme`").toBe(expected);
+  });
+
+  it("lists every error code with its status in the Errors table, and nothing else", () => {
+    const readme = readFileSync(README, "utf8");
+    const section = readme.slice(readme.indexOf("## Errors"), readme.indexOf("\n## ", readme.indexOf("## Errors") + 1));
+    const rows = [...section.matchAll(/^\| `([a-z_]+)` \| (\d{3}) \|/gm)].map((m) => [m[1], Number(m[2])]);
+    expect(rows).toEqual(GATEWAY_ERROR_CODES.map((code) => [code, GATEWAY_ERROR_STATUS[code]]));
+  });
+});
