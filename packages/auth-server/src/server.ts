@@ -1,28 +1,39 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type Router from "@koa/router";
 import { Redis } from "ioredis";
+import { Provider } from "oidc-provider";
 import { createLogger, type Logger } from "@gatehouse/service-kit";
 import type { AuthServerConfig } from "./config/schema.js";
 import { AuthServerError } from "./errors.js";
+import { MIN_ADMIN_TOKEN_LENGTH, requireAdminToken } from "./http/admin/admin-auth.js";
+import { adminRouter } from "./http/admin/admin-router.js";
 import { healthRouter } from "./http/health.js";
+import { metricsRouter } from "./http/metrics-router.js";
 import { createOwnApp } from "./http/own-app.js";
 import { onlyProviderPaths } from "./http/public-paths.js";
 import { SigningKeys } from "./keys/signing-keys.js";
+import { auditTokenEvents } from "./observe/audit.js";
+import { AuthMetrics } from "./observe/metrics.js";
+import { observeTokenEndpoint } from "./observe/token-observer.js";
 import { createProvider } from "./provider/create-provider.js";
 import { ClientCredentials } from "./registry/client-metadata.js";
 import { MemoryRegistryStore } from "./registry/memory-store.js";
+import { RedisRegistryStore } from "./registry/redis-store.js";
 import type { RegistryStore, ServiceRecord } from "./registry/store.js";
 import { MemoryReplayCache, RedisReplayCache, type ReplayCache } from "./replay/replay-cache.js";
+import { AuthThrottle, ThrottledError } from "./throttle/auth-throttle.js";
+import { MemoryFailureCounter, RedisFailureCounter } from "./throttle/failure-counter.js";
 
 /** What `createAuthServer` may be given besides its config. */
 export interface AuthServerDeps {
   /** Logger for audit and operational events (default: service-kit's pino logger). */
   readonly logger?: Logger;
-  /** Redis for the replay cache and the shared registry; in-memory stores (one process, dev only) without it. */
+  /** Redis for the replay cache, the shared registry and the throttle; in-memory stores (one process, dev only) without it. */
   readonly redisUrl?: string;
   /** Prefix of every Redis key (default: the config's `redis.keyPrefix`); tests use a unique one per run. */
   readonly redisKeyPrefix?: string;
-  /** Where `secretEnv` variables are looked up (default `process.env`). */
+  /** Where `secretEnv` variables and the admin credential are looked up (default `process.env`). */
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -30,13 +41,15 @@ export interface AuthServerDeps {
 export interface ListeningAddress {
   readonly port: number;
   readonly issuer: string;
+  /** The admin listener's port when `admin.port` is configured. */
+  readonly adminPort?: number;
 }
 
 /** A configured auth server, not yet listening. */
 export interface AuthServer {
   /** Starts serving on `port` (0 = any free port) of `host` (default 127.0.0.1). */
   listen(port?: number, host?: string): Promise<ListeningAddress>;
-  /** Stops accepting, ends open connections, closes Redis. */
+  /** Stops accepting, lets requests in flight finish (at most 5 s), closes Redis. */
   close(): Promise<void>;
   /** The issuer identifier: from the config, else `http://<host>:<port>` once listening. */
   readonly issuer: string;
@@ -44,50 +57,69 @@ export interface AuthServer {
 
 /**
  * The composition root. Validates what the config references before anything listens: every
- * enabled service's secret variable or file (`missing_secret` names it) and JWKS file, and the
- * signing keys (`invalid_key_file`). One `node:http` server dispatches `/healthz`, `/readyz`
- * (and `/admin` when enabled on this port) to a Koa app of its own, everything else to
- * oidc-provider, which answers only the token, JWKS and discovery endpoints.
+ * enabled service's secret variable or file (`missing_secret` names it) and JWKS file, the signing
+ * keys (`invalid_key_file`) and, with the admin API on, its credential. One `node:http` server
+ * dispatches `/healthz`, `/readyz` (and `/admin`, `/metrics` when they live on this port) to a Koa
+ * app of its own and everything else to oidc-provider, which answers only the token, JWKS and
+ * discovery endpoints; `admin.port` gives the admin API and metrics a listener of their own.
  */
 export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps = {}): AuthServer {
   const logger = deps.logger ?? createLogger("auth-server");
-  const credentials = new ClientCredentials(deps.env ?? process.env);
+  const env = deps.env ?? process.env;
+  const credentials = new ClientCredentials(env);
   const records: ServiceRecord[] = Object.entries(config.services).map(([id, definition]) => ({ id, ...definition }));
   for (const record of records) if (!record.disabled) credentials.check(record);
   const keys = SigningKeys.fromConfig(config.keys, logger);
+  const adminToken = adminCredential(config, env);
+
   const prefix = deps.redisKeyPrefix ?? config.redis.keyPrefix;
   const redis =
     deps.redisUrl === undefined
       ? undefined
       : new Redis(deps.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout: 2000, enableAutoPipelining: true });
-  const registry: RegistryStore = new MemoryRegistryStore();
+  const registry: RegistryStore = redis === undefined ? new MemoryRegistryStore() : new RedisRegistryStore(redis, prefix, logger);
   const replay: ReplayCache = redis === undefined ? new MemoryReplayCache() : new RedisReplayCache(redis, prefix);
-  if (redis === undefined) logger.warn("no REDIS_URL: registry and assertion replay cache are in memory (one process, development only)");
+  const counter = redis === undefined ? new MemoryFailureCounter() : new RedisFailureCounter(redis, prefix);
+  const throttle = new AuthThrottle(counter, config.throttle.maxFailures, config.throttle.windowSeconds, logger);
+  const metrics = new AuthMetrics();
+  if (redis === undefined) logger.warn("no REDIS_URL: registry, replay cache and throttle are in memory (one process, development only)");
 
   let issuer = config.issuer;
   let providerHandler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   let serving = false;
-  let server: Server | undefined;
+  const servers: Server[] = [];
   let keyTimer: NodeJS.Timeout | undefined;
   let publishedKids = "";
 
-  const ownApp = createOwnApp(
-    logger,
-    [
-      healthRouter({
-        serving: () => serving,
-        checks: () => (redis === undefined ? {} : { redis: () => redis.ping().then(() => true) }),
-      }),
-    ],
-    config.http.proxy,
-  );
-  const ownHandler = ownApp.callback();
+  const health = healthRouter({
+    serving: () => serving,
+    checks: () => (redis === undefined ? {} : { redis: () => registry.ping() }),
+  });
+  const admin: Router[] =
+    config.admin.enabled && adminToken !== undefined
+      ? [adminRouter({ token: adminToken, registry, credentials, logger, metrics, bodyLimitBytes: config.http.bodyLimitBytes })]
+      : [];
+  const separateAdmin = config.admin.port !== undefined;
+  const publicMetrics = !separateAdmin && adminToken !== undefined ? [metricsRouter(metrics, requireAdminToken(adminToken, logger))] : [];
+  const publicApp = createOwnApp(logger, [health, ...(separateAdmin ? [] : admin), ...publicMetrics], config.http.proxy).callback();
+  const adminApp = separateAdmin ? createOwnApp(logger, [health, ...admin, metricsRouter(metrics)], config.http.proxy).callback() : undefined;
+  const ownPath = (path: string) =>
+    path === "/healthz" ||
+    path === "/readyz" ||
+    (publicMetrics.length > 0 && path === "/metrics") ||
+    (!separateAdmin && admin.length > 0 && (path === "/admin" || path.startsWith("/admin/")));
+
+  const beforeClientLookup = async (clientId: string) => {
+    try {
+      await throttle.checkClient(clientId);
+    } catch (error) {
+      if (error instanceof ThrottledError) Object.assign(Provider.ctx?.state ?? {}, { throttledFor: error.retryAfterSeconds });
+      throw error;
+    }
+  };
 
   const buildProvider = (currentIssuer: string) => {
-    publishedKids = keys
-      .published()
-      .map((k) => k.kid)
-      .join(" ");
+    publishedKids = kidsOf(keys);
     const provider = createProvider({
       issuer: currentIssuer,
       config,
@@ -95,9 +127,11 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
       credentials,
       keys,
       replay,
-      middleware: [onlyProviderPaths(config.http.bodyLimitBytes)],
-      beforeClientLookup: () => Promise.resolve(),
+      middleware: [onlyProviderPaths(config.http.bodyLimitBytes), observeTokenEndpoint(metrics, throttle)],
+      beforeClientLookup,
     });
+    auditTokenEvents(provider, logger);
+    provider.on("server_error", (_ctx, error) => logger.error({ err: error }, "token endpoint error"));
     const handle = provider.callback();
     providerHandler = (req, res) => void handle(req, res);
   };
@@ -109,13 +143,9 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
     if (everyMs === 0) return;
     keyTimer = setInterval(() => {
       const reloaded = keys.reload(logger);
-      const kids = keys
-        .published()
-        .map((k) => k.kid)
-        .join(" ");
-      if (reloaded || kids !== publishedKids) {
+      if (reloaded || kidsOf(keys) !== publishedKids) {
         buildProvider(currentIssuer);
-        logger.info({ published: kids, signing: keys.signingKid() }, "signing keys changed");
+        logger.info({ published: publishedKids, signing: keys.signingKid() }, "signing keys changed");
       }
     }, everyMs);
     keyTimer.unref();
@@ -124,18 +154,36 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
   const dispatch = (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? "/";
     const query = url.indexOf("?");
-    const path = query < 0 ? url : url.slice(0, query);
-    if (path === "/healthz" || path === "/readyz") {
-      void ownHandler(req, res);
+    if (ownPath(query < 0 ? url : url.slice(0, query))) {
+      void publicApp(req, res);
       return;
     }
     if (providerHandler === undefined || !serving) {
-      const error = new AuthServerError("service_unavailable", "the server is not serving yet");
+      const error = new AuthServerError("service_unavailable", "the server is not serving");
       res.writeHead(error.status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
       res.end(JSON.stringify(error.toBody()));
       return;
     }
     providerHandler(req, res);
+  };
+
+  const close = async () => {
+    serving = false;
+    clearInterval(keyTimer);
+    const closing = servers.splice(0).map(
+      (server) =>
+        new Promise<void>((resolve) => {
+          const force = setTimeout(() => server.closeAllConnections(), 5000);
+          server.close(() => {
+            clearTimeout(force);
+            resolve();
+          });
+          server.closeIdleConnections();
+        }),
+    );
+    await Promise.all(closing);
+    await registry.close();
+    if (redis !== undefined) await redis.quit().catch(() => redis.disconnect());
   };
 
   return {
@@ -144,39 +192,60 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
       return issuer;
     },
     async listen(port = 0, host = "127.0.0.1"): Promise<ListeningAddress> {
-      if (server !== undefined) throw new Error("already listening");
-      if (redis !== undefined) await redis.connect();
-      await registry.seed(records);
-      const httpServer = createServer({ keepAliveTimeout: 5000 }, dispatch);
-      server = httpServer;
-      await new Promise<void>((resolve, reject) => {
-        httpServer.once("error", reject);
-        httpServer.listen(port, host, () => {
-          httpServer.off("error", reject);
-          resolve();
-        });
-      });
-      const address = httpServer.address() as AddressInfo;
-      issuer ??= `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
-      buildProvider(issuer);
-      watchKeys(issuer);
-      serving = true;
-      logger.info({ port: address.port, issuer, registry: registry.kind, replayCache: replay.kind }, "auth server listening");
-      return { port: address.port, issuer };
-    },
-    async close(): Promise<void> {
-      serving = false;
-      clearInterval(keyTimer);
-      const current = server;
-      server = undefined;
-      if (current !== undefined) {
-        await new Promise<void>((resolve) => {
-          current.close(() => resolve());
-          current.closeIdleConnections();
-        });
+      if (servers.length > 0) throw new Error("already listening");
+      try {
+        if (redis !== undefined) await redis.connect();
+        await registry.seed(records);
+        const address = await listenOn(servers, createServer({ keepAliveTimeout: 5000 }, dispatch), port, host);
+        issuer ??= `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
+        buildProvider(issuer);
+        watchKeys(issuer);
+        let adminPort: number | undefined;
+        if (adminApp !== undefined && config.admin.port !== undefined) {
+          adminPort = (await listenOn(servers, createServer((req, res) => void adminApp(req, res)), config.admin.port, config.admin.host)).port;
+        }
+        serving = true;
+        logger.info(
+          { port: address.port, issuer, adminPort, admin: admin.length > 0, registry: registry.kind, replayCache: replay.kind, signing: keys.signingKid() },
+          "auth server listening",
+        );
+        return adminPort === undefined ? { port: address.port, issuer } : { port: address.port, issuer, adminPort };
+      } catch (error) {
+        await close();
+        throw error;
       }
-      await registry.close();
-      if (redis !== undefined) await redis.quit().catch(() => undefined);
     },
+    close,
   };
+}
+
+function adminCredential(config: AuthServerConfig, env: NodeJS.ProcessEnv): string | undefined {
+  const name = config.admin.tokenEnv;
+  const value = env[name];
+  if (value !== undefined && value.length >= MIN_ADMIN_TOKEN_LENGTH) return value;
+  if (config.admin.enabled) {
+    throw new AuthServerError(
+      "invalid_config",
+      `admin.tokenEnv: environment variable ${name} must hold the admin credential (at least ${MIN_ADMIN_TOKEN_LENGTH} characters)`,
+    );
+  }
+  return undefined;
+}
+
+function kidsOf(keys: SigningKeys): string {
+  return keys
+    .published()
+    .map((k) => k.kid)
+    .join(" ");
+}
+
+function listenOn(servers: Server[], server: Server, port: number, host: string): Promise<AddressInfo> {
+  servers.push(server);
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
 }

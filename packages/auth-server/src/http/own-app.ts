@@ -21,7 +21,6 @@ export function createOwnApp(logger: Logger, routers: readonly Router[], proxy: 
     } catch (error) {
       if (isAuthServerError(error)) {
         sendError(ctx, error);
-        if (error.expose && error.status === 401) ctx.set("WWW-Authenticate", `Bearer error="${error.error}"`);
         return;
       }
       logger.error({ err: error, path: ctx.path, method: ctx.method }, "request failed");

@@ -29,5 +29,8 @@ export function onlyProviderPaths(limit: number): Middleware {
       return;
     }
     await next();
+    if (ctx.body === undefined && (ctx.status === 404 || ctx.status === 405)) {
+      sendError(ctx, new AuthServerError("not_found", `no endpoint for ${ctx.method} ${ctx.path}`));
+    }
   };
 }

@@ -12,7 +12,8 @@ export interface ResourcePolicyOptions {
  * `features.resourceIndicators.getResourceServerInfo`: the policy of the token endpoint
  * (RFC 8707). The resource must be a registered, enabled service the caller has an `allow` entry
  * for (else `invalid_target`), at least one scope must be requested, and every requested scope
- * must be allowed for that caller at that target (else `invalid_scope` naming the scope): a request
+ * must be allowed for that caller at that target and still exposed by the target (else
+ * `invalid_scope` naming the scope): a request
  * is rejected, never silently narrowed as oidc-provider would by default.
  */
 export function createResourcePolicy(options: ResourcePolicyOptions) {
@@ -36,7 +37,7 @@ export function createResourcePolicy(options: ResourcePolicyOptions) {
       throw Object.assign(new errors.InvalidScope("scope is required", ""), { scope: undefined });
     }
     for (const name of requested) {
-      if (!allowed.includes(name)) throw new errors.InvalidScope("requested scope is not allowed", name);
+      if (!allowed.includes(name) || !target.scopes.includes(name)) throw new errors.InvalidScope("requested scope is not allowed", name);
     }
     return {
       scope: [...new Set(requested)].join(" "),

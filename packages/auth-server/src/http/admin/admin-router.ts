@@ -1,0 +1,89 @@
+import Router from "@koa/router";
+import type { Logger } from "@gatehouse/service-kit";
+import { AuthServerError } from "../../errors.js";
+import type { AuditEvent } from "../../observe/audit.js";
+import type { AuthMetrics } from "../../observe/metrics.js";
+import type { ClientCredentials } from "../../registry/client-metadata.js";
+import type { RegistryStore, ServiceRecord } from "../../registry/store.js";
+import { readJsonBody } from "../json-body.js";
+import { requireAdminToken } from "./admin-auth.js";
+import { validateServiceWrite } from "./service-writes.js";
+
+export interface AdminApiOptions {
+  readonly token: string;
+  readonly registry: RegistryStore;
+  readonly credentials: ClientCredentials;
+  readonly logger: Logger;
+  readonly metrics: AuthMetrics;
+  readonly bodyLimitBytes: number;
+}
+
+/**
+ * The admin API under `/admin` (JSON in and out, bearer-authenticated):
+ * `GET /admin/services`, `GET /admin/services/:id`, `POST /admin/services` (body: `{ id, ...definition }`),
+ * `PUT /admin/services/:id` (body: the definition), `POST /admin/services/:id/disable` and `/enable`.
+ * Every change is validated like the config file and written to the audit log. Definitions never
+ * hold secrets (only the names of the variables or files that do), so reads are safe to return whole.
+ */
+export function adminRouter(options: AdminApiOptions): Router {
+  const { registry, logger, metrics } = options;
+  const router = new Router({ prefix: "/admin" });
+  router.use(requireAdminToken(options.token, logger));
+
+  const audit = (event: AuditEvent, record: ServiceRecord, remote: string) => {
+    metrics.adminChanges.inc({ action: event.replace("admin.service_", "") });
+    logger.info({ audit: true, event, service: record.id, disabled: record.disabled, remote }, event.replace("admin.", "").replace("_", " "));
+  };
+
+  const existing = async (id: string): Promise<ServiceRecord> => {
+    const record = await registry.get(id);
+    if (record === undefined) throw new AuthServerError("service_not_found", `no service "${id}"`);
+    return record;
+  };
+
+  router.get("/services", async (ctx) => {
+    ctx.set("Cache-Control", "no-store");
+    ctx.body = { services: await registry.list() };
+  });
+
+  router.get("/services/:id", async (ctx) => {
+    ctx.set("Cache-Control", "no-store");
+    ctx.body = await existing(ctx.params["id"] ?? "");
+  });
+
+  router.post("/services", async (ctx) => {
+    const body = await readJsonBody(ctx, options.bodyLimitBytes);
+    const { id, ...definition } = typeof body === "object" && body !== null ? (body as Record<string, unknown>) : { id: undefined };
+    const record = await validateServiceWrite(id, definition, registry, options.credentials);
+    if (!(await registry.create(record))) throw new AuthServerError("service_exists", `service "${record.id}" exists`);
+    audit("admin.service_created", record, ctx.ip);
+    ctx.status = 201;
+    ctx.set("Location", `/admin/services/${record.id}`);
+    ctx.body = record;
+  });
+
+  router.put("/services/:id", async (ctx) => {
+    const id = ctx.params["id"] ?? "";
+    await existing(id);
+    const record = await validateServiceWrite(id, await readJsonBody(ctx, options.bodyLimitBytes), registry, options.credentials);
+    if (!(await registry.replace(record))) throw new AuthServerError("service_not_found", `no service "${id}"`);
+    audit("admin.service_updated", record, ctx.ip);
+    ctx.body = record;
+  });
+
+  for (const [action, disabled] of [["disable", true], ["enable", false]] as const) {
+    router.post(`/services/:id/${action}`, async (ctx) => {
+      const current = await existing(ctx.params["id"] ?? "");
+      const record = disabled ? { ...current, disabled } : await validateServiceWrite(current.id, { ...withoutId(current), disabled }, registry, options.credentials);
+      if (!(await registry.replace(record))) throw new AuthServerError("service_not_found", `no service "${current.id}"`);
+      audit(disabled ? "admin.service_disabled" : "admin.service_enabled", record, ctx.ip);
+      ctx.body = record;
+    });
+  }
+  return router;
+}
+
+function withoutId(record: ServiceRecord): Omit<ServiceRecord, "id"> {
+  const { id: _id, ...definition } = record;
+  return definition;
+}

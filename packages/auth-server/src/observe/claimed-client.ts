@@ -1,0 +1,39 @@
+import type { KoaContextWithOIDC } from "oidc-provider";
+
+/**
+ * The client id a token request claims, for audit lines and metrics: the authenticated client if
+ * any, else the `client_id` parameter, the Basic user name or the assertion's `sub`, decoded
+ * without trusting it. Never the secret or the assertion itself; cut to 128 characters.
+ */
+export function claimedClientId(ctx: KoaContextWithOIDC): string | undefined {
+  const claimed = ctx.oidc.client?.clientId ?? param(ctx, "client_id") ?? basicUser(ctx.headers.authorization) ?? assertionSubject(param(ctx, "client_assertion"));
+  return claimed?.slice(0, 128);
+}
+
+function param(ctx: KoaContextWithOIDC, name: string): string | undefined {
+  const value = (ctx.oidc.params as Record<string, unknown> | undefined)?.[name];
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+function basicUser(header: string | undefined): string | undefined {
+  if (header?.toLowerCase().startsWith("basic ") !== true) return undefined;
+  const decoded = Buffer.from(header.slice(6).trim(), "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon <= 0) return undefined;
+  try {
+    return decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, "%20"));
+  } catch {
+    return undefined;
+  }
+}
+
+function assertionSubject(assertion: string | undefined): string | undefined {
+  const payload = assertion?.split(".")[1];
+  if (payload === undefined || payload.length > 8192) return undefined;
+  try {
+    const sub = (JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { sub?: unknown }).sub;
+    return typeof sub === "string" ? sub : undefined;
+  } catch {
+    return undefined;
+  }
+}
