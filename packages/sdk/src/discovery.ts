@@ -6,13 +6,14 @@
 import * as oauth from "oauth4webapi";
 import { GatehouseError } from "./errors.js";
 
-/**
- * oauth4webapi options that let it talk to the issuer the operator configured. Gatehouse issuers inside a cluster
- * are often plain `http://` (e.g. `http://127.0.0.1:4000`); the URL comes from configuration, never from a peer.
- */
 // eslint-disable-next-line @typescript-eslint/no-deprecated -- oauth4webapi's supported switch for http:// issuers
 const allowHttp: typeof oauth.allowInsecureRequests = oauth.allowInsecureRequests;
 
+/**
+ * oauth4webapi options that let it talk to the issuer the operator configured, with a timeout per request.
+ * Gatehouse issuers inside a cluster are often plain `http://` (e.g. `http://127.0.0.1:4000`); the URL comes from
+ * configuration, never from a peer.
+ */
 export function transportOptions(timeoutMs: number): { signal: () => AbortSignal; [allowHttp]: boolean } {
   return { signal: () => AbortSignal.timeout(timeoutMs), [allowHttp]: true };
 }

@@ -17,6 +17,11 @@ function replayable(body: RequestInit["body"]): boolean {
   return !(body instanceof ReadableStream) && !(typeof body === "object" && body !== null && Symbol.asyncIterator in body);
 }
 
+/**
+ * `fetch(input, init)` with `Authorization: Bearer <token for init.resource>`; on a 401 whose challenge says
+ * `invalid_token`, drops that token and retries once with a new one (not for stream bodies). Does not follow the
+ * target's other challenges (e.g. `insufficient_scope`): the response is returned as it is.
+ */
 export async function authFetch(tokens: BearerProvider, input: string | URL, init: AuthFetchInit): Promise<Response> {
   const { resource, scopes, ...requestInit } = init;
   const request: TokenRequest = scopes === undefined ? { resource } : { resource, scopes };

@@ -14,6 +14,7 @@ export interface RetryPolicy {
   readonly maxDelayMs: number;
 }
 
+/** The retry policy of the options, with defaults; throws `invalid_options` for a negative or non-finite value. */
 export function retryPolicy(options: RetryOptions = {}): RetryPolicy {
   const policy = { retries: options.retries ?? 3, baseDelayMs: options.baseDelayMs ?? 100, maxDelayMs: options.maxDelayMs ?? 2000 };
   for (const [name, value] of Object.entries(policy)) {

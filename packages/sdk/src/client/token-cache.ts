@@ -29,6 +29,7 @@ interface Slot {
 /** After a failed background refresh, the next one waits this long (bounded by the token's usable time). */
 const REFRESH_RETRY_MS = 1000;
 
+/** Tokens per (resource, scopes) key, with single-flight fetches and refresh-ahead; `hits` and `refreshesAhead` for stats. */
 export class TokenCache {
   hits = 0;
   refreshesAhead = 0;

@@ -29,6 +29,7 @@ export interface AuthenticationFailure {
   readonly body: { readonly error: string; readonly error_description: string };
 }
 
+/** The verified token, or the answer to send instead. */
 export type AuthenticationResult =
   | { readonly ok: true; readonly token: VerifiedToken }
   | { readonly ok: false; readonly failure: AuthenticationFailure };

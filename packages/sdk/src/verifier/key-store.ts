@@ -34,6 +34,10 @@ type LocalKeySet = ReturnType<typeof createLocalJWKSet>;
 /** After a failed fetch, the next attempt waits at most this long (or the cooldown, when shorter). */
 const RETRY_AFTER_ERROR_MS = 1000;
 
+/**
+ * The key set of one issuer, behind `getKey` (jose's key resolver). Refreshes are single-flight; `counters` feed the
+ * verifier's stats and `health()` its readiness.
+ */
 export class KeyStore {
   readonly counters: KeyStoreCounters = { refreshes: 0, errors: 0, unknownKidRefetches: 0, unknownKidCooldownSkips: 0 };
   /** The `issuer` of the discovered metadata, when discovery was used. */

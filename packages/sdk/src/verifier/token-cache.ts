@@ -14,6 +14,7 @@ interface Entry {
   readonly notAfterMs: number;
 }
 
+/** Verified tokens by their compact form, at most `maxEntries` (none when 0), each with its deadline. */
 export class VerifiedTokenCache {
   private readonly lru: LRUCache<string, Entry> | undefined;
 
