@@ -74,6 +74,26 @@ describe("authenticated calls", () => {
     expect(seen.rawHeaders.filter((h) => h.toLowerCase() === "x-gatehouse-service")).toHaveLength(1);
   });
 
+  it("writes one access-log line per request, without the token", async () => {
+    const answer = await send(`${gw.url}/api/orders/7`, {
+      headers: { ...bearer(inventoryToken), traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" },
+    });
+    const line = gw.logs.find((l) => l["msg"] === "request" && l["requestId"] === answer.headers["x-request-id"]);
+    expect(line).toMatchObject({
+      method: "GET",
+      path: "/api/orders/7",
+      route: "orders-read",
+      service: "inventory",
+      status: 200,
+      decision: "forwarded",
+      client: "127.0.0.1",
+      traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    });
+    expect(typeof line?.["latencyMs"]).toBe("number");
+    expect(typeof line?.["upstreamMs"]).toBe("number");
+    expect(JSON.stringify(gw.logs)).not.toContain(inventoryToken);
+  });
+
   it("answers a token seen before from the verified-token cache", async () => {
     for (let i = 0; i < 3; i++) expect((await send(`${gw.url}/api/orders`, { headers: bearer(billingToken) })).status).toBe(200);
     const metrics = await send(`${gw.adminUrl}/metrics`);
@@ -187,5 +207,27 @@ describe("denials: the backend receives nothing", () => {
     const answer = await denied("/api/orders", { headers: { authorization: "Bearer two words" } });
     expect(answer.status).toBe(400);
     expect((json(answer) as { error: string }).error).toBe("invalid_request");
+  });
+});
+
+describe("when the auth server's keys cannot be loaded", () => {
+  it("answers 503 verification_unavailable, and the backend receives nothing", async () => {
+    const lonely = await startGateway({
+      issuer: "http://127.0.0.1:9",
+      routes: [{ name: "orders", pathPrefix: "/api/orders", upstreams: [backend.url], audience: ORDERS }],
+    });
+    try {
+      backend.seen.length = 0;
+      const answer = await send(`${lonely.url}/api/orders`, { headers: bearer(inventoryToken) });
+      expect(answer.status).toBe(503);
+      expect(answer.headers["retry-after"]).toBe("1");
+      expect(json(answer)).toEqual({ error: "verification_unavailable", error_description: "tokens cannot be verified right now; retry later" });
+      expect(backend.seen).toEqual([]);
+      const ready = await send(`${lonely.adminUrl}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(json(ready)).toEqual({ status: "not_ready", checks: { rateLimitStore: true, verificationKeys: false, accepting: true } });
+    } finally {
+      await lonely.close();
+    }
   });
 });

@@ -93,6 +93,21 @@ describe("node dist/main.js", () => {
     await Promise.all([a.process.stop(), b.process.stop()]);
   });
 
+  it("runs --workers 2 sharing the port, exact through Redis, and stops both on SIGTERM", async () => {
+    const file = writeConfig("cluster.yaml", configText(uniquePrefix("cluster")));
+    const process = startProcess(["--config", file, "--port", "0", "--admin-port", "0", "--workers", "2"], { REDIS_URL });
+    started.push(process);
+    await process.waitFor((l) => l["msg"] === "started workers");
+    const first = await process.waitFor(listening);
+    // Port 0 under cluster: the primary hands every worker the same listening socket.
+    const url = `http://127.0.0.1:${String(first["port"])}`;
+    const statuses = (await Promise.all(Array.from({ length: 16 }, () => call(url)))).map((a) => a.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(10);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(6);
+    process.child.kill("SIGTERM");
+    expect(await process.exited()).toBe(0);
+  });
+
   it("serves /healthz and /readyz on the admin port", async () => {
     const { process, adminUrl } = await launch(writeConfig("admin.yaml", configText(uniquePrefix("admin"))));
     expect(json(await send(`${adminUrl}/healthz`))).toEqual({ status: "ok" });
