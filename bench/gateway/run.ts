@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { startAuthServer, mintTokens, writeSigningKeyPem, benchIdentity } from "./lib/auth.js";
 import { benchPath, expectEnforced, startGateway, type GatewayOptions } from "./lib/gateway.js";
 import { startHaproxy } from "./lib/haproxy.js";
+import { describeDelta, readCounters } from "./lib/counters.js";
 import { ensureTools, machineFacts } from "./lib/machine.js";
 import { freePort, waitForHttp } from "./lib/net.js";
 import { ProcessGroup } from "./lib/processes.js";
@@ -47,7 +48,7 @@ const threads = positiveInt("threads", flags.threads);
 const tokenRing = positiveInt("tokens", flags.tokens);
 /** The gateway's default `verifier.cacheSize`; the token ring must be larger. */
 const verifierCacheSize = 10_000;
-const ratePerMinute = 1_000_000_000;
+const ratePerMinute = 10_000_000;
 const redisUrl = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
 
 /** Every scenario, in the order of the tables. */
@@ -101,6 +102,8 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
   await waitForHttp(`http://127.0.0.1:${originPort}/`, origin);
 
   const urls = new Map<ScenarioId, string>([["origin", `http://127.0.0.1:${originPort}${benchPath}`]]);
+  /** Admin URLs of single-process gateways, whose counters describe every measurement. */
+  const admins = new Map<ScenarioId, string>();
   for (const [id, mode] of [["http-proxy", "default"], ["http-proxy-keepalive", "keepalive"]] as const) {
     if (!wants(id)) continue;
     const port = await freePort();
@@ -135,6 +138,8 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
       const g = await startGateway(group, dir, { ...gatewayBase, name: "gateway", workers: 1, port: await freePort(), adminPort: await freePort(), keyPrefix: `bench:${runId}:g1:` }, token);
       urls.set("gateway", g.url);
       urls.set("gateway-fresh", g.url);
+      admins.set("gateway", g.adminUrl);
+      admins.set("gateway-fresh", g.adminUrl);
     }
     if (wants("gateway-workers-2")) {
       const g = await startGateway(group, dir, { ...gatewayBase, name: "gateway-workers-2", workers: 2, port: await freePort(), adminPort: await freePort(), keyPrefix: `bench:${runId}:g2:` }, token);
@@ -166,6 +171,7 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
   }
 
   const results = new Map<ScenarioId, Measurement[]>(scenarios.map((s) => [s.id, []]));
+  const counters = new Map<ScenarioId, string[]>(scenarios.map((s) => [s.id, []]));
   const measure = async (id: ScenarioId, seconds: number, label: string): Promise<Measurement> => {
     const url = urls.get(id);
     if (url === undefined) throw new Error(`no server for scenario ${id}`);
@@ -190,8 +196,15 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
     for (const scenario of order) {
       await measure(scenario.id, warmupSec, `round ${round + 1} ${scenario.id} warm-up`);
       await sleep(500);
+      const admin = admins.get(scenario.id);
+      const before = admin === undefined ? undefined : await readCounters(admin);
       const m = await measure(scenario.id, durationSec, `round ${round + 1} ${scenario.id}`);
       results.get(scenario.id)?.push(m);
+      if (admin !== undefined && before !== undefined) {
+        const delta = describeDelta(before, await readCounters(admin));
+        counters.get(scenario.id)?.push(delta);
+        console.log(`  ${scenario.id}: ${delta}`);
+      }
       console.log(
         `round ${round + 1}/${rounds} ${scenario.id.padEnd(18)} ${Math.round(m.rps).toString().padStart(7)} req/s  p50 ${m.p50Ms.toFixed(2)} ms  p99 ${m.p99Ms.toFixed(2)} ms` +
           (m.non2xx + m.socketErrors > 0 ? `  non-2xx ${m.non2xx} socket errors ${m.socketErrors}` : ""),
@@ -205,7 +218,7 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
     profile = await profileGateway(group, dir, { token, issuer, originPort });
   }
 
-  const scenarioResults: ScenarioResult[] = scenarios.map((s) => ({ ...s, rounds: results.get(s.id) ?? [] }));
+  const scenarioResults: ScenarioResult[] = scenarios.map((s) => ({ ...s, rounds: results.get(s.id) ?? [], counters: counters.get(s.id) ?? [] }));
   const report: Report = {
     facts,
     settings: {

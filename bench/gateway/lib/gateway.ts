@@ -77,6 +77,8 @@ export async function startGateway(group: ProcessGroup, dir: string, options: Ga
     String(options.port),
     "--admin-port",
     String(options.adminPort),
+    "--host",
+    "127.0.0.1",
     "--workers",
     String(options.workers),
   ];

@@ -9,6 +9,8 @@ export interface ScenarioResult {
   readonly what: string;
   /** One measurement per round, in round order. */
   readonly rounds: readonly Measurement[];
+  /** The gateway's counters over each measured run, where it has a single process to ask. */
+  readonly counters: readonly string[];
 }
 
 /** A target of DESIGN §6: `numerator / denominator` of a metric, per round, against a bound. */
@@ -115,6 +117,16 @@ export function ratiosTable(ratios: readonly RatioResult[]): string {
   );
 }
 
+function countersSection(scenarios: readonly ScenarioResult[]): string {
+  const rows = scenarios.filter((s) => s.counters.length > 0);
+  if (rows.length === 0) return "";
+  return `What the single gateway process counted during each measured run (its admin \`/metrics\`):
+
+${table(["scenario", "per round"], rows.map((s) => [s.title, s.counters.join(" / ")]))}
+
+`;
+}
+
 function profileSection(report: Report): string {
   const profile = report.profile;
   if (profile === undefined) return "";
@@ -183,7 +195,7 @@ ${table(["scenario", "what runs"], report.scenarios.map((s) => [s.title, s.what]
 
 ${figuresTable(report.scenarios)}
 
-## Targets (DESIGN §6)
+${countersSection(report.scenarios)}## Targets (DESIGN §6)
 
 ${ratiosTable(report.ratios)}
 
