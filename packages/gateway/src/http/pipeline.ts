@@ -8,6 +8,7 @@ import { newExchange, type Exchange } from "./exchange.js";
  */
 export type Step = (exchange: Exchange) => void | Promise<void>;
 
+/** What {@link compilePipeline} assembles. */
 export interface PipelineParts {
   /** Renders whatever a step threw; outermost, so nothing escapes it. */
   readonly errorHandler: (exchange: Exchange, error: unknown) => void;

@@ -19,6 +19,7 @@ export interface LimitPolicy {
  */
 export type LimitSource = "store" | "local" | "open" | "closed";
 
+/** One decision and where it came from. */
 export interface LimitResult {
   /** `undefined` for `open` and `closed`: there is no quota to report. */
   readonly decision: RateLimitDecision | undefined;
@@ -31,6 +32,7 @@ export interface LimiterObserver {
   onStoreError?(errorClass: StoreErrorClass): void;
 }
 
+/** Options of {@link RateLimiter}. */
 export interface RateLimiterOptions {
   readonly store: RateLimitStore;
   readonly failureMode: FailureMode;
