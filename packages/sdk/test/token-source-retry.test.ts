@@ -1,5 +1,6 @@
 // Retry behaviour of the token source against a real node:http server answering like an OAuth server:
 // 5xx and dropped connections are retried with backoff, 4xx never; errors carry the server's code and description.
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { createTokenSource, type TokenSource } from "../src/index.js";
 import { startScriptedOAuthServer, tokenAnswer, type ScriptedOAuthServer } from "./helpers/scripted-oauth-server.js";
@@ -133,6 +134,20 @@ describe("token source retries", () => {
     expect(error).toMatchObject({ code: "network_error", status: 503 });
     expect((error as { description: string }).description).toMatch(/^metadata discovery at http:\/\/127\.0\.0\.1:\d+\/ failed: connect ECONNREFUSED/);
     closedSource.close();
+  });
+
+  it("keeps handing out the valid token while a refresh ahead fails, and takes a new one once the server answers", async () => {
+    const { server, source } = await setUp(tokenAnswer("token-2"));
+    // A 4 s token: refresh ahead from 2 s, unusable from 3 s.
+    server.script(tokenAnswer("token-1", 4));
+    await expect(source.getToken({ resource: RESOURCE })).resolves.toBe("token-1");
+    server.script(unavailable, unavailable, unavailable, unavailable);
+    await sleep(2100);
+    await expect(source.getToken({ resource: RESOURCE })).resolves.toBe("token-1");
+    await expect.poll(() => source.stats.failures).toBe(1);
+    await expect(source.getToken({ resource: RESOURCE })).resolves.toBe("token-1");
+    await expect.poll(() => source.getToken({ resource: RESOURCE }), { timeout: 5000, interval: 100 }).toBe("token-2");
+    expect(server.tokenRequests).toHaveLength(6);
   });
 
   it("refuses an invalid resource or scope before any request", async () => {

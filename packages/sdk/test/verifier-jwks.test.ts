@@ -127,6 +127,27 @@ describe("verifier key set", () => {
     }
   });
 
+  it("recovers by itself once the JWKS server answers again, also without traffic (health probes)", async () => {
+    const key = await generateSigningKey("k1");
+    const server = await startJwksServer([key.publicJwk]);
+    server.setFailing(true);
+    const verifier = createVerifier({ issuer: server.issuer, jwksUri: server.jwksUri, audience: AUDIENCE, jwks: { cooldownMs: 100 } });
+    try {
+      await expect(verifier.ready()).rejects.toMatchObject({
+        code: "jwks_unavailable",
+        description: `the issuer's signing keys are unavailable: GET ${server.jwksUri} answered HTTP 503`,
+      });
+      expect(verifier.health()).toEqual({ keysLoaded: false, lastRefreshOk: false, staleSinceMs: anyNumber });
+      server.setFailing(false);
+      await expect.poll(() => verifier.health(), { timeout: 5000, interval: 50 }).toEqual({ keysLoaded: true, lastRefreshOk: true });
+      await expect(verifier.verify(await signAccessToken(key, { issuer: server.issuer }))).resolves.toMatchObject({ service: "orders" });
+      expect(verifier.stats).toMatchObject({ jwksRefreshes: 1, jwksErrors: expect.any(Number) as unknown });
+    } finally {
+      verifier.close();
+      await server.close();
+    }
+  });
+
   it("fails ready() with jwks_unavailable when the key set request times out", async () => {
     const server = await startJwksServer([], { hang: true });
     const verifier = createVerifier({ jwksUri: server.jwksUri, audience: AUDIENCE, jwks: { timeoutMs: 200 } });

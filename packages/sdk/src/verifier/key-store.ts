@@ -86,8 +86,14 @@ export class KeyStore {
     await this.usableKeys();
   }
 
+  /**
+   * The key set's state. When no usable key set is loaded, it also starts a background load (as often as failed
+   * loads may be retried), so a readiness probe recovers once the issuer answers, without traffic.
+   */
   health(): { keysLoaded: boolean; lastRefreshOk: boolean; staleSinceMs?: number } {
-    const keysLoaded = this.keys !== undefined && Date.now() < this.usableUntil();
+    const now = Date.now();
+    const keysLoaded = this.keys !== undefined && now < this.usableUntil();
+    if (!keysLoaded && !this.closed && this.mayAttempt(now)) this.refresh().catch(() => undefined);
     return this.staleSince === undefined
       ? { keysLoaded, lastRefreshOk: this.lastRefreshOk }
       : { keysLoaded, lastRefreshOk: this.lastRefreshOk, staleSinceMs: this.staleSince };

@@ -122,7 +122,10 @@ export interface Verifier {
   verifyCached(token: string, options?: VerifyCallOptions): VerifiedToken | undefined;
   /** Resolves once a key set is loaded; rejects with `jwks_unavailable` or `discovery_failed` otherwise. */
   ready(): Promise<void>;
-  /** Key set state for readiness probes. */
+  /**
+   * Key set state for readiness probes. While no usable key set is loaded, each call may also start a background
+   * load (at most one per second after a failure), so readiness recovers once the issuer answers.
+   */
   health(): VerifierHealth;
   /** Counters for metrics. */
   readonly stats: VerifierStats;

@@ -12,6 +12,8 @@ export interface JwksServer {
   /** GET /.well-known/* requests answered so far. */
   readonly metadataRequests: number;
   setKeys(keys: readonly JWK[]): void;
+  /** Answer every request with 503 (true) or normally (false). */
+  setFailing(failing: boolean): void;
   close(): Promise<void>;
 }
 
@@ -25,12 +27,15 @@ export async function startJwksServer(keys: readonly JWK[], options: JwksServerO
   let jwksRequests = 0;
   let metadataRequests = 0;
   let issuer = "";
+  let failing = false;
   const server: Server = createServer((req, res) => {
     if (options.hang === true) return;
     const send = (status: number, body: unknown): void => {
       res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
     };
-    if (req.url === "/jwks") {
+    if (failing) {
+      send(503, { error: "temporarily_unavailable" });
+    } else if (req.url === "/jwks") {
       jwksRequests += 1;
       send(200, { keys: current });
     } else if (req.url === "/.well-known/oauth-authorization-server") {
@@ -54,6 +59,9 @@ export async function startJwksServer(keys: readonly JWK[], options: JwksServerO
     },
     setKeys(next) {
       current = [...next];
+    },
+    setFailing(next) {
+      failing = next;
     },
     close() {
       return new Promise<void>((resolve, reject) => {
