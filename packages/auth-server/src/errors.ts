@@ -9,78 +9,97 @@
 /** Every code this package defines, with what it means and how to fix it (the README table). */
 export const ERROR_CODES = {
   invalid_config: {
+    when: "start",
     status: 500,
     error: "server_error",
     meaning: "a config file, key file or start flag cannot be used; the message names the file and dotted path",
     fix: "correct the value named in the message",
   },
   missing_secret: {
+    when: "start",
     status: 500,
     error: "server_error",
     meaning: "a service's `secretEnv` variable is unset or its `secretFile` cannot be read",
     fix: "set the variable or create the file named in the message",
   },
   invalid_key_file: {
+    when: "start",
     status: 500,
     error: "server_error",
     meaning: "the signing key file is not a private JWKS with at least one usable ES256 key",
     fix: "regenerate it with `gatehouse-auth keys generate`",
   },
+  invalid_start_flag: {
+    when: "start",
+    status: 500,
+    error: "server_error",
+    meaning: "an unknown flag, a bad `--port`/`--workers`/`REDIS_URL` value, or `--workers` above 1 without `REDIS_URL`",
+    fix: "use a documented flag with a valid value; set `REDIS_URL` for several workers",
+  },
   not_found: {
+    when: "http",
     status: 404,
     error: "not_found",
     meaning: "no endpoint at this path (only the token, JWKS, discovery, health and enabled admin endpoints exist)",
     fix: "use a documented endpoint",
   },
   body_too_large: {
+    when: "http",
     status: 413,
     error: "invalid_request",
     meaning: "the request body is larger than `http.bodyLimitBytes`",
     fix: "send a smaller body",
   },
   too_many_failures: {
+    when: "http",
     status: 429,
     error: "temporarily_unavailable",
     meaning: "too many failed client authentications from this address or for this client; `Retry-After` says when to retry",
     fix: "fix the client's credentials and wait for the `Retry-After` seconds",
   },
   admin_unauthorized: {
+    when: "http",
     status: 401,
     error: "invalid_token",
     meaning: "an admin API call without the admin bearer credential, or with a wrong one",
     fix: "send `Authorization: Bearer <value of the admin token variable>`",
   },
   service_not_found: {
+    when: "http",
     status: 404,
     error: "not_found",
     meaning: "the admin API has no service with this id",
     fix: "list the services and use an existing id",
   },
   service_exists: {
+    when: "http",
     status: 409,
     error: "conflict",
     meaning: "the admin API was asked to create a service whose id is taken",
     fix: "update the service instead, or choose another id",
   },
   invalid_service: {
+    when: "http",
     status: 400,
     error: "invalid_request",
     meaning: "an admin API body is not valid JSON or violates the service schema; the description names the path",
     fix: "correct the field named in the description",
   },
   service_unavailable: {
+    when: "http",
     status: 503,
     error: "temporarily_unavailable",
     meaning: "the server is starting, stopping, or a backing store (Redis) does not answer",
     fix: "retry; check `/readyz` and Redis",
   },
   server_error: {
+    when: "http",
     status: 500,
     error: "server_error",
     meaning: "an unexpected failure; details are in the server log, never in the response",
     fix: "read the log line with the same request time",
   },
-} as const satisfies Record<string, { status: number; error: string; meaning: string; fix: string }>;
+} as const satisfies Record<string, { when: "start" | "http"; status: number; error: string; meaning: string; fix: string }>;
 
 /** A stable machine-readable error code of this package. */
 export type AuthServerErrorCode = keyof typeof ERROR_CODES;
@@ -95,7 +114,6 @@ export const OAUTH_ERRORS = {
   invalid_scope: { status: 400, meaning: "a requested scope is not allowed for this caller at this target (never silently narrowed), or no scope was requested", fix: "request only scopes listed under the caller's `allow.<target>`" },
   invalid_target: { status: 400, meaning: "the `resource` is unknown, disabled, not allowed for this caller, or more than one was sent", fix: "send exactly one registered resource URI the caller is allowed to call" },
   unsupported_grant_type: { status: 400, meaning: "a grant type other than `client_credentials`", fix: "use `grant_type=client_credentials`" },
-  invalid_grant: { status: 400, meaning: "the grant is not allowed for this client", fix: "use `client_credentials`" },
 } as const satisfies Record<string, { status: number; meaning: string; fix: string }>;
 
 /** Base class of every error this package throws on purpose. */

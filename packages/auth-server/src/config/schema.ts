@@ -24,13 +24,24 @@ const resourceSchema = z
     return url !== null && url.hash === "" && !value.includes("#") && (url.protocol === "https:" || url.protocol === "http:");
   }, "must be an absolute http(s) URI without a fragment (RFC 8707 §2)");
 
-const publicJwkSchema = z.looseObject({
-  kty: z.enum(["EC", "RSA", "OKP"]).describe("Key type."),
-  kid: z.string().min(1).optional().describe("Key id."),
-  d: z.never({ error: "a private key member; register only the public key" }).optional(),
-  p: z.never({ error: "a private key member; register only the public key" }).optional(),
-  k: z.never({ error: "a symmetric key; register a public key" }).optional(),
-});
+const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "k"] as const;
+
+const publicJwkSchema = z
+  .looseObject({
+    kty: z.enum(["EC", "RSA", "OKP"]).describe("Key type."),
+    kid: z.string().min(1).optional().describe("Key id."),
+  })
+  .superRefine((jwk, ctx) => {
+    for (const member of PRIVATE_MEMBERS) {
+      if (member in jwk) {
+        ctx.addIssue({
+          code: "custom",
+          path: [member],
+          message: member === "k" ? "a symmetric key; register a public key" : "a private key member; register only the public key",
+        });
+      }
+    }
+  });
 
 /** A public JWK Set (RFC 7517 §5) a service signs its client assertions with. */
 export const publicJwksSchema = z.strictObject({

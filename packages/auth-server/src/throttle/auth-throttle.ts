@@ -4,6 +4,8 @@ import type { FailureCounter } from "./failure-counter.js";
 
 /** The 429 a throttled caller gets: `temporarily_unavailable` with the seconds to wait. */
 export class ThrottledError extends errors.OIDCProviderError {
+  /** This package's stable code for it (the README's Errors table). */
+  readonly code = "too_many_failures";
   readonly retryAfterSeconds: number;
 
   constructor(retryAfterSeconds: number) {
