@@ -265,16 +265,21 @@ async function profileGateway(
     keyPrefix: `bench:${process.pid}-${Date.now()}:prof:`,
     ratePerMinute,
     accessLog: false,
-    nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`],
+    nodeArgs: ["--cpu-prof", "--cpu-prof-interval=250", `--cpu-prof-dir=${profileDir}`],
   };
   const g = await startGateway(group, dir, options, token);
   const headers = { authorization: `Bearer ${token}` };
   const rawLog = join(dir, "wrk.log");
   await runWrk({ url: g.url, connections, threads, durationSec: warmupSec, headers, rawLog, label: "profile warm-up" });
+  const measureStart = performance.now();
   const measurement = await runWrk({ url: g.url, connections, threads, durationSec, headers, rawLog, label: "profile" });
+  const measureEnd = performance.now();
   const exit = await group.stop(g.process, 15_000);
+  const exitAt = performance.now();
+  // Only the measured load counts, less 250 ms at each edge: not start-up, warm-up or shutdown.
+  const window = { fromEndUs: (exitAt - measureStart - 250) * 1_000, toEndUs: (exitAt - measureEnd + 250) * 1_000 };
   // One file per process that ran; the busiest one is the process that served the load.
-  const summaries = (await readdir(profileDir)).filter((f) => f.endsWith(".cpuprofile")).map((f) => summarizeProfile(join(profileDir, f)));
+  const summaries = (await readdir(profileDir)).filter((f) => f.endsWith(".cpuprofile")).map((f) => summarizeProfile(join(profileDir, f), window));
   const summary = summaries.sort((a, b) => b.busySamples - a.busySamples)[0];
   if (summary === undefined) throw new Error(`the profiled gateway exited (${exit}) without writing a profile into ${profileDir}`);
   console.log(`profile: ${summary.file} at ${Math.round(measurement.rps)} req/s`);

@@ -20,8 +20,19 @@ interface ProfileNode {
 
 interface CpuProfile {
   nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
   samples: number[];
   timeDeltas: number[];
+}
+
+/**
+ * The part of the profile to count, as microseconds before the profile's end (the process's
+ * exit): start-up, module loading and warm-up fall outside it.
+ */
+export interface ProfileWindow {
+  readonly fromEndUs: number;
+  readonly toEndUs: number;
 }
 
 /** A share of the busy (non-idle) samples. */
@@ -45,6 +56,8 @@ export interface ProfileSummary {
   readonly file: string;
   readonly busySamples: number;
   readonly busyPercent: number;
+  /** Samples counted (those inside the window). */
+  readonly samples: number;
   readonly byComponent: readonly Share[];
   readonly topFunctions: readonly (Share & { location: string })[];
   readonly gatewayHotSpots: readonly HotSpot[];
@@ -65,6 +78,9 @@ function component(frame: CallFrame): string {
     const name = url.slice("node:".length).replace(/^internal\//, "");
     if (/^(net|stream|streams\/|dns|tcp|socket)/.test(name) || name.startsWith("stream_base")) return "node core: net and streams";
     if (/^(_http|http)/.test(name)) return "node core: http";
+    if (/^timers/.test(name)) return "node core: timers";
+    if (/^(events|process\/task_queues|async_hooks|async_context)/.test(name)) return "node core: events, ticks, async context";
+    if (name.startsWith("modules/")) return "node core: module loading";
     return "node core: other";
   }
   const path = url.startsWith("file://") ? fileURLToPath(url) : url;
@@ -106,13 +122,24 @@ function label(frame: CallFrame): string {
   return frame.functionName === "" ? "(anonymous)" : frame.functionName;
 }
 
-/** Reads a `.cpuprofile` written by `node --cpu-prof` and summarizes where the busy time went. */
-export function summarizeProfile(file: string, top = 12): ProfileSummary {
+/**
+ * Reads a `.cpuprofile` written by `node --cpu-prof` and summarizes where the busy time went,
+ * counting only the samples inside `window` when one is given.
+ */
+export function summarizeProfile(file: string, window?: ProfileWindow, top = 12): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, "utf8")) as CpuProfile;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const self = new Map<number, number>();
-  for (const id of profile.samples) self.set(id, (self.get(id) ?? 0) + 1);
-  const total = profile.samples.length;
+  const from = window === undefined ? -Infinity : profile.endTime - window.fromEndUs;
+  const to = window === undefined ? Infinity : profile.endTime - window.toEndUs;
+  let at = profile.startTime;
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    at += profile.timeDeltas[i] ?? 0;
+    if (at < from || at > to) return;
+    total += 1;
+    self.set(id, (self.get(id) ?? 0) + 1);
+  });
   const idle = profile.nodes.filter((node) => node.callFrame.functionName === "(idle)").reduce((sum, node) => sum + (self.get(node.id) ?? 0), 0);
   const busy = Math.max(1, total - idle);
   const pct = (samples: number) => (100 * samples) / busy;
@@ -167,6 +194,7 @@ export function summarizeProfile(file: string, top = 12): ProfileSummary {
   return {
     file,
     busySamples: busy,
+    samples: total,
     busyPercent: (100 * busy) / Math.max(1, total),
     byComponent: [...components.entries()].map(([name, samples]) => ({ name, percent: pct(samples) })).sort((a, b) => b.percent - a.percent),
     topFunctions: [...functions.values()]

@@ -134,8 +134,9 @@ function profileSection(report: Report): string {
   return `## CPU profile of the gateway under load
 
 \`node --cpu-prof\` on a single gateway process (${profile.scenario}) while wrk ran ${measurement.seconds.toFixed(0)} s at ${int(measurement.rps)} req/s
-(p50 ${ms(measurement.p50Ms)} ms, p99 ${ms(measurement.p99Ms)} ms; the profiler itself costs some throughput). The process was busy in
-${summary.busyPercent.toFixed(1)}% of the samples; shares below are of the busy samples. Profile file: \`${summary.file.replace(/^.*\/bench\//, "bench/")}\` (git-ignored).
+(p50 ${ms(measurement.p50Ms)} ms, p99 ${ms(measurement.p99Ms)} ms; the profiler, sampling every 250 µs, costs some throughput). Only the
+${int(summary.samples)} samples taken during the measured load count (not start-up or warm-up); the process was busy in
+${summary.busyPercent.toFixed(1)}% of them, and the shares below are of the busy samples. Profile file: \`${summary.file.replace(/^.*\/bench\//, "bench/")}\` (git-ignored).
 
 ### By component (self time)
 
