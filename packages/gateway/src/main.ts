@@ -4,7 +4,7 @@
  *
  * Flags and variables (flags beat variables, variables beat the file): `--config`/
  * `GATEHOUSE_CONFIG`, `--port`/`PORT` (default 8080), `--admin-port`/`ADMIN_PORT` (default 9090),
- * `--workers N|auto`/`WORKERS` (default 1; more than one requires `REDIS_URL`, since limits are
+ * `--host`/`HOST` (default 127.0.0.1, both ports), `--workers N|auto`/`WORKERS` (default 1; more than one requires `REDIS_URL`, since limits are
  * exact only through a shared store), `REDIS_URL` (absent: limits in memory, logged),
  * `GATEHOUSE_ISSUER`/`GATEHOUSE_JWKS_URI` (override the file). SIGTERM/SIGINT drain in-flight
  * requests and exit; SIGHUP reloads the route table from the same file (or keeps the old one and
@@ -18,7 +18,7 @@ import { createGateway } from "./server.js";
 
 const DEFAULT_PORT = 8080;
 const DEFAULT_ADMIN_PORT = 9090;
-const HOST = "0.0.0.0";
+const DEFAULT_HOST = "127.0.0.1";
 
 async function main(): Promise<void> {
   const logger = createLogger("gateway");
@@ -39,6 +39,7 @@ async function main(): Promise<void> {
   const workers = flags.workers ?? 1;
   const port = flags.port ?? DEFAULT_PORT;
   const adminPort = flags.adminPort ?? DEFAULT_ADMIN_PORT;
+  const host = flags.host ?? DEFAULT_HOST;
   const redisUrl = flags.redisUrl;
   // Each worker's in-process fallback takes its share of the limit.
   const withReplicas = (c: GatewayConfig): GatewayConfig =>
@@ -57,8 +58,8 @@ async function main(): Promise<void> {
     shutdownTimeoutMs: config.shutdownTimeoutMs + 2_000,
     start: async () => {
       const gateway = createGateway(withReplicas(config), { logger, ...(redisUrl === undefined ? {} : { redisUrl }) });
-      const listening = await gateway.listen(port, HOST);
-      const admin = await gateway.listenAdmin(adminPort, HOST);
+      const listening = await gateway.listen(port, host);
+      const admin = await gateway.listenAdmin(adminPort, host);
       logger.info({ port: listening.port, adminPort: admin.port, routes: config.routes.length, workers, redis: redisUrl !== undefined }, "gateway listening");
       process.on("SIGHUP", () => reload(logger, file, gateway.reload.bind(gateway), withReplicas));
       return () => gateway.close();

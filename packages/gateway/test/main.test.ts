@@ -54,7 +54,7 @@ ${extraRoutes}`;
 }
 
 async function launch(file: string, env: NodeJS.ProcessEnv = {}): Promise<{ process: GatewayProcess; url: string; adminUrl: string }> {
-  const process = startProcess(["--config", file, "--port", "0", "--admin-port", "0"], { REDIS_URL, ...env });
+  const process = startProcess(["--config", file, "--host", "127.0.0.1", "--port", "0", "--admin-port", "0"], { REDIS_URL, ...env });
   started.push(process);
   const line = await process.waitFor(listening);
   return { process, url: `http://127.0.0.1:${String(line["port"])}`, adminUrl: `http://127.0.0.1:${String(line["adminPort"])}` };
