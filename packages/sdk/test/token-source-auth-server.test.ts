@@ -63,7 +63,7 @@ describe("token source with the auth server", () => {
     const before = auth.proxy.tokenRequests;
     const first = await source.getToken(request);
     await sleep(2200);
-    auth.proxy.setTokenDelayMs(300);
+    auth.proxy.setTokenDelayMs(600);
     // Due for refresh: answered with the current token, and a refresh starts in the background.
     await expect(source.getToken(request)).resolves.toBe(first);
     expect(source.stats.refreshesAhead).toBe(1);

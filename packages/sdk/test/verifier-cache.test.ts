@@ -49,10 +49,11 @@ describe("verified-token cache", () => {
   it("refuses a cached token once it has expired", async () => {
     const verifier = createVerifier({ issuer: server.issuer, audience: AUDIENCE, clockToleranceSec: 0 });
     const now = nowSeconds();
-    const jwt = await signAccessToken(key, { issuer: server.issuer, claims: { iat: now - 10, exp: now + 1 } });
+    // Valid during the seconds `now` and `now + 1` (a second boundary may pass before verify runs).
+    const jwt = await signAccessToken(key, { issuer: server.issuer, claims: { iat: now - 10, exp: now + 2 } });
     await verifier.verify(jwt);
     expect(verifier.verifyCached(jwt)).toMatchObject({ service: "orders" });
-    await sleep((now + 1) * 1000 - Date.now() + 50);
+    await sleep((now + 2) * 1000 - Date.now() + 50);
     expect(() => verifier.verifyCached(jwt)).toThrow(
       expect.objectContaining({ code: "invalid_token", description: "the token has expired" }),
     );
@@ -65,9 +66,11 @@ describe("verified-token cache", () => {
   it("refuses a cached token once it is older than maxTokenAgeSec", async () => {
     const verifier = createVerifier({ issuer: server.issuer, audience: AUDIENCE, clockToleranceSec: 0, maxTokenAgeSec: 5 });
     const now = nowSeconds();
-    const jwt = await signAccessToken(key, { issuer: server.issuer, claims: { iat: now - 5, exp: now + 300 } });
+    // Age 4 s now, 5 s (still accepted) in the next second, too old from the one after.
+    const jwt = await signAccessToken(key, { issuer: server.issuer, claims: { iat: now - 4, exp: now + 300 } });
     await verifier.verify(jwt);
-    await sleep((now + 1) * 1000 - Date.now() + 50);
+    expect(verifier.verifyCached(jwt)).toMatchObject({ service: "orders" });
+    await sleep((now + 2) * 1000 - Date.now() + 50);
     expect(() => verifier.verifyCached(jwt)).toThrow(expect.objectContaining({ code: "invalid_token" }));
     verifier.close();
   });
