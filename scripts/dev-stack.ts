@@ -160,4 +160,4 @@ try {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
   await stop(1);
 }
-process.stdout.write(walkthrough({ ports, issuer, cliSecretFile: relative(root, join(credentialsDir, "demo-cli.json")), redis: process.env["REDIS_URL"] !== undefined }));
+process.stdout.write(walkthrough({ ports, issuer, cliSecretFile: relative(root, join(credentialsDir, "demo-cli.json")), devDir: relative(root, devDir), redis: process.env["REDIS_URL"] !== undefined }));

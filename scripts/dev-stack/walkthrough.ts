@@ -4,18 +4,19 @@ export interface WalkthroughOptions {
   readonly ports: StackPorts;
   readonly issuer: string;
   readonly cliSecretFile: string;
+  readonly devDir: string;
   readonly redis: boolean;
 }
 
 /** The copy-pasteable walkthrough `pnpm start` prints; the root README shows the same commands. */
-export function walkthrough({ ports, issuer, cliSecretFile, redis }: WalkthroughOptions): string {
+export function walkthrough({ ports, issuer, cliSecretFile, devDir, redis }: WalkthroughOptions): string {
   const gw = `http://127.0.0.1:${ports.gateway}`;
   return `
 Gatehouse is running (${redis ? "rate limits and replay cache in Redis" : "in-memory stores; set REDIS_URL to use Redis"}).
   auth server  ${issuer}  (metadata: ${issuer}/.well-known/oauth-authorization-server)
   gateway      ${gw}  (metrics: http://127.0.0.1:${ports.admin}/metrics)
   orders       http://127.0.0.1:${ports.orders}  inventory  http://127.0.0.1:${ports.inventory}  (reach them through the gateway)
-  configs      .gatehouse/dev/services.yaml  .gatehouse/dev/gateway.yaml  credentials in .gatehouse/dev/credentials/
+  configs      ${devDir}/services.yaml  ${devDir}/gateway.yaml  credentials in ${devDir}/credentials/
 
 Try it from another terminal, in the repository root:
 
@@ -28,7 +29,7 @@ Try it from another terminal, in the repository root:
   # 2. Call orders through the gateway; orders calls inventory through the gateway with its own token.
   curl -s -H "Authorization: Bearer $TOKEN" ${gw}/api/orders/42
 
-  # 3. No token: 401 with WWW-Authenticate: Bearer error="invalid_token".
+  # 3. No token: 401 with a WWW-Authenticate: Bearer challenge and an invalid_token body.
   curl -si ${gw}/api/orders/42
 
   # 4. A scope the token does not carry (placing an order needs orders:write): 403 insufficient_scope.

@@ -22,6 +22,7 @@ describe("README walkthrough", () => {
       ports: { auth: 4000, gateway: 8080, admin: 9090, orders: 7001, inventory: 7002 },
       issuer: "http://127.0.0.1:4000",
       cliSecretFile: ".gatehouse/dev/credentials/demo-cli.json",
+      devDir: ".gatehouse/dev",
       redis: false,
     });
     const printedCommands = commands(printed.slice(printed.indexOf("# 1."), printed.indexOf("Ctrl-C stops everything.")));

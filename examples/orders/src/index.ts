@@ -1,0 +1,1 @@
+export { createOrdersService, type OrdersServiceOptions } from "./server.js";

@@ -1,0 +1,149 @@
+// `pnpm start`'s stack, run for real (built services as child processes, embedded defaults), and the
+// walkthrough it prints executed command for command, as a newcomer would paste it.
+import { spawn, execFile, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTokenSource } from "@gatehouse/sdk";
+
+const root = resolve(import.meta.dirname, "../..");
+const run = promisify(execFile);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === "object" && address !== null ? address.port : 0));
+    });
+  });
+}
+
+let stack: ChildProcess;
+let output = "";
+let stateDir: string;
+let ports: Record<string, number>;
+
+beforeAll(async () => {
+  stateDir = mkdtempSync(join(tmpdir(), "gatehouse-dev-stack-"));
+  ports = { AUTH_PORT: await freePort(), GATEWAY_PORT: await freePort(), ADMIN_PORT: await freePort(), ORDERS_PORT: await freePort(), INVENTORY_PORT: await freePort() };
+  const env: NodeJS.ProcessEnv = { ...process.env, GATEHOUSE_STATE_DIR: stateDir, LOG_LEVEL: "warn" };
+  delete env["REDIS_URL"];
+  for (const [name, port] of Object.entries(ports)) env[name] = String(port);
+  stack = spawn(process.execPath, ["scripts/dev-stack.ts"], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+  stack.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+  stack.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+  await new Promise<void>((ready, fail) => {
+    const timer = setTimeout(() => fail(new Error(`the stack did not come up in 60 s:\n${output}`)), 60_000);
+    const check = () => {
+      if (output.includes("Ctrl-C stops everything.")) {
+        clearTimeout(timer);
+        ready();
+      }
+    };
+    stack.stdout?.on("data", check);
+    stack.once("exit", (code) => {
+      clearTimeout(timer);
+      fail(new Error(`the stack exited (${String(code)}) before it was up:\n${output}`));
+    });
+  });
+}, 90_000);
+
+afterAll(async () => {
+  if (stack.exitCode === null) {
+    const exited = new Promise((r) => stack.once("exit", r));
+    stack.kill("SIGTERM");
+    await exited;
+  }
+  rmSync(stateDir, { recursive: true, force: true });
+}, 30_000);
+
+/** The printed walkthrough as one bash script, each `# N.` comment turned into a step marker. */
+function walkthroughScript(): string {
+  const start = output.indexOf("Try it from another terminal");
+  const end = output.indexOf("Ctrl-C stops everything.");
+  return output
+    .slice(start, end)
+    .split("\n")
+    .slice(1)
+    .map((line) => {
+      const step = /^\s*# (\d+)\./.exec(line);
+      return step ? `echo "::step ${step[1]}"` : line;
+    })
+    .join("\n");
+}
+
+describe("pnpm start", () => {
+  let steps: Map<string, string>;
+
+  beforeAll(async () => {
+    const { stdout } = await run("bash", ["-euo", "pipefail", "-c", walkthroughScript()], { cwd: root, timeout: 30_000 });
+    steps = new Map(stdout.split("::step ").slice(1).map((chunk) => [chunk.slice(0, chunk.indexOf("\n")), chunk.slice(chunk.indexOf("\n") + 1)]));
+  }, 40_000);
+
+  it("prints the walkthrough with every URL on the ports it was given", () => {
+    expect(output).toContain(`gateway      http://127.0.0.1:${ports["GATEWAY_PORT"]!}`);
+    expect(output).toContain("in-memory stores");
+    expect([...steps.keys()]).toEqual(["1", "2", "3", "4", "5"]);
+  });
+
+  it("step 2: a demo-cli token reaches orders, and orders reaches inventory through the gateway", () => {
+    const body = JSON.parse(steps.get("2")!) as Record<string, unknown>;
+    expect(body).toEqual({
+      order: { id: "42", sku: "widget", quantity: 2, status: "placed" },
+      inventory: { item: { sku: "widget", name: "Widget", onHand: 100, reserved: 0 }, servedTo: "orders" },
+      requestedBy: "demo-cli",
+    });
+  });
+
+  it("step 3: no token is a 401 invalid_token challenge", () => {
+    const response = steps.get("3")!;
+    expect(response).toMatch(/^HTTP\/1\.1 401 /);
+    expect(response).toMatch(/\r\nwww-authenticate: Bearer realm="gatehouse"/i);
+  });
+
+  it("step 4: a token without orders:write is a 403 insufficient_scope", () => {
+    const response = steps.get("4")!;
+    expect(response).toMatch(/^HTTP\/1\.1 403 /);
+    expect(response).toMatch(/\r\nwww-authenticate: Bearer realm="gatehouse", error="insufficient_scope"/i);
+  });
+
+  it("step 5: the eleventh call in a minute is refused with 429", () => {
+    expect(steps.get("5")!.trim().split(" ")).toEqual([...Array<string>(9).fill("200"), "429", "429", "429"]);
+  });
+});
+
+describe("defence in depth", () => {
+  it("a backend called directly, past the gateway, still verifies the audience of the token", async () => {
+    const credentials = JSON.parse(readFileSync(join(stateDir, "dev", "credentials", "demo-cli.json"), "utf8")) as { clientSecret: string };
+    const tokens = createTokenSource({
+      issuer: `http://127.0.0.1:${ports["AUTH_PORT"]!}`,
+      clientId: "demo-cli",
+      auth: { method: "client_secret_basic", clientSecret: credentials.clientSecret },
+    });
+    try {
+      const ordersToken = await tokens.getToken({ resource: "https://orders.internal", scopes: ["orders:read"] });
+      const direct = await fetch(`http://127.0.0.1:${ports["INVENTORY_PORT"]!}/api/inventory/items/widget`, {
+        headers: { authorization: `Bearer ${ordersToken}`, "x-gatehouse-service": "orders" },
+      });
+      expect(direct.status).toBe(401);
+      expect(direct.headers.get("www-authenticate")).toMatch(/^Bearer realm="https:\/\/inventory\.internal", error="invalid_token"/);
+      expect(await direct.json()).toMatchObject({ error: "invalid_token" });
+    } finally {
+      tokens.close();
+    }
+  });
+
+  it("stops every process it started on SIGTERM", async () => {
+    const exited = new Promise<number | null>((r) => stack.once("exit", r));
+    stack.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    for (const port of Object.values(ports)) {
+      await expect(fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1000) })).rejects.toThrow();
+    }
+  });
+});
