@@ -1,0 +1,245 @@
+// Token endpoint benchmark: tokens per second of the auth server (client_secret_basic and
+// private_key_jwt, one process and --workers 2) against a bare Koa handler that signs the same JWT,
+// measured with wrk in interleaved rounds in one run. Writes bench/auth-server/RESULTS.md.
+//   pnpm build && pnpm --filter @gatehouse/bench run auth-server [-- --rounds 3 --duration 10]
+import { execFileSync } from "node:child_process";
+import { generateKeyPairSync, randomUUID } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { cpus } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { tokenRequestBody, writeAssertionBodies } from "./lib/assertions.js";
+import { Children, type Child } from "./lib/processes.js";
+import { runWrk, wrkArgs, type Measurement } from "./lib/wrk.js";
+
+const bench = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const repo = resolve(bench, "..");
+const { values } = parseArgs({
+  options: {
+    rounds: { type: "string", default: "3" },
+    duration: { type: "string", default: "10" },
+    warmup: { type: "string", default: "3" },
+    connections: { type: "string", default: "50" },
+    threads: { type: "string", default: "1" },
+    results: { type: "string", default: join(bench, "auth-server", "RESULTS.md") },
+  },
+  strict: true,
+});
+const rounds = Number(values.rounds);
+const duration = Number(values.duration);
+const warmup = Number(values.warmup);
+const connections = Number(values.connections);
+const threads = Number(values.threads);
+const redisUrl = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
+
+const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+const raw = join(bench, "results", "raw", "auth-server", stamp);
+mkdirSync(raw, { recursive: true });
+const rawLog = join(raw, "wrk.log");
+const children = new Children(raw);
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    void children.stopAll().then(() => process.exit(130));
+  });
+}
+
+const RESOURCE = "https://target.internal";
+const SCOPE = "target:read";
+const SECRET = randomUUID() + randomUUID();
+const cli = join(repo, "packages/auth-server/dist/cli.js");
+const main = join(repo, "packages/auth-server/dist/main.js");
+
+function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => ok(port));
+    });
+  });
+}
+
+async function waitReady(port: number, path: string, method = "GET"): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}${path}`, { method, signal: AbortSignal.timeout(1000) });
+      if (response.status < 500) return;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`port ${port} did not become ready`);
+}
+
+// Keys: the server's signing key file (via the CLI), the same key for the bare signer, a service key pair.
+const keyFile = join(raw, "signing-keys.json");
+execFileSync(process.execPath, [cli, "keys", "generate", "--file", keyFile], { stdio: "ignore" });
+const signingJwk = (JSON.parse(readFileSync(keyFile, "utf8")) as { keys: Record<string, unknown>[] }).keys[0] ?? {};
+const bareKeyFile = join(raw, "bare-key.json");
+writeFileSync(bareKeyFile, JSON.stringify(signingJwk));
+const service = generateKeyPairSync("ec", { namedCurve: "P-256" });
+const serviceJwk = { ...(service.publicKey.export({ format: "jwk" }) as object), kid: "bench-jwt-1", alg: "ES256", use: "sig" };
+
+const configFile = join(raw, "auth-server.yaml");
+writeFileSync(
+  configFile,
+  `keys: { file: ${keyFile}, reloadIntervalSeconds: 0 }
+throttle: { maxFailures: 100000, windowSeconds: 1 }
+redis: { keyPrefix: "bench:auth:${stamp}:" }
+services:
+  bench-basic:
+    auth: { method: client_secret_basic, secretEnv: BENCH_SECRET }
+    allow: { target: [${SCOPE}] }
+    attributes: { team: bench, environment: bench }
+  bench-jwt:
+    auth: { method: private_key_jwt, jwks: { keys: [${JSON.stringify(serviceJwk)}] } }
+    allow: { target: [${SCOPE}] }
+    attributes: { team: bench, environment: bench }
+  target:
+    resource: ${RESOURCE}
+    scopes: [${SCOPE}]
+    auth: { method: client_secret_basic, secretEnv: BENCH_SECRET }
+`,
+);
+
+interface Target {
+  readonly name: string;
+  readonly port: number;
+  readonly child: Child;
+}
+
+async function startAuth(name: string, workers: number): Promise<Target> {
+  const port = await freePort();
+  const env = { PATH: process.env["PATH"], REDIS_URL: redisUrl, BENCH_SECRET: SECRET, LOG_LEVEL: "info", NODE_ENV: "production" };
+  const child = children.start(name, [main, "--config", configFile, "--port", String(port), "--workers", String(workers)], env);
+  await waitReady(port, "/readyz");
+  return { name, port, child };
+}
+
+const barePort = await freePort();
+const bare: Target = { name: "bare", port: barePort, child: children.start("bare-signer", [join(bench, "dist/auth-server/servers/bare-signer.js"), String(barePort), bareKeyFile], { PATH: process.env["PATH"], NODE_ENV: "production" }) };
+await waitReady(barePort, "/token", "POST");
+const one = await startAuth("auth-1-process", 1);
+const two = await startAuth("auth-2-workers", 2);
+
+const basicHeader = { Authorization: `Basic ${Buffer.from(`bench-basic:${SECRET}`).toString("base64")}` };
+const baseBody = tokenRequestBody(RESOURCE, SCOPE);
+const basicBodyFile = join(raw, "basic-body.txt");
+writeFileSync(basicBodyFile, `${baseBody}\n`);
+
+type Kind = "bare" | "client_secret_basic" | "private_key_jwt";
+interface Scenario {
+  readonly label: string;
+  readonly target: Target;
+  readonly kind: Kind;
+  readonly processes: number;
+}
+const scenarios: Scenario[] = [
+  { label: "bare Koa signer", target: bare, kind: "bare", processes: 1 },
+  { label: "auth server, client_secret_basic", target: one, kind: "client_secret_basic", processes: 1 },
+  { label: "auth server, private_key_jwt", target: one, kind: "private_key_jwt", processes: 1 },
+  { label: "auth server --workers 2, client_secret_basic", target: two, kind: "client_secret_basic", processes: 2 },
+  { label: "auth server --workers 2, private_key_jwt", target: two, kind: "private_key_jwt", processes: 2 },
+];
+
+// Sanity: every scenario answers 200 with a token before anything is measured.
+function bodyFileFor(scenario: Scenario, seconds: number, tag: string): string {
+  if (scenario.kind !== "private_key_jwt") return basicBodyFile;
+  const file = join(raw, `assertions-${tag}.txt`);
+  writeAssertionBodies(file, Math.max(2000, seconds * 6000), { clientId: "bench-jwt", audience: `http://127.0.0.1:${scenario.target.port}`, key: service.privateKey, kid: "bench-jwt-1", base: baseBody });
+  return file;
+}
+for (const scenario of scenarios) {
+  const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded", ...(scenario.kind === "private_key_jwt" ? {} : basicHeader) };
+  const body = scenario.kind === "private_key_jwt" ? (readFileSync(bodyFileFor(scenario, 0, "check"), "utf8").split("\n")[0] ?? "") : baseBody;
+  const response = await fetch(`http://127.0.0.1:${scenario.target.port}/token`, { method: "POST", headers, body });
+  if (response.status !== 200) throw new Error(`${scenario.label}: sanity request answered ${response.status} ${await response.text()}`);
+}
+
+const results = new Map<string, Measurement[]>(scenarios.map((s) => [s.label, []]));
+const lua = join(bench, "auth-server", "wrk", "token.lua");
+const commandOf = new Map<string, string>();
+try {
+  for (let round = 1; round <= rounds; round++) {
+    // Rotate the order each round so no scenario always runs first or last.
+    const order = scenarios.map((_, i) => scenarios[(i + round - 1) % scenarios.length]!);
+    for (const scenario of order) {
+      const headers = scenario.kind === "private_key_jwt" ? {} : basicHeader;
+      const common = { script: lua, port: scenario.target.port, connections, threads, headers, rawLog };
+      await runWrk({ ...common, bodyFile: bodyFileFor(scenario, warmup, `warm-${round}`), seconds: warmup, label: `warmup ${scenario.label}` });
+      const run = { ...common, bodyFile: bodyFileFor(scenario, duration, `r${round}`), seconds: duration, label: `round ${round}: ${scenario.label}` };
+      commandOf.set(scenario.label, `wrk ${wrkArgs(run).join(" ").replace(SECRET, "<secret>").replace(/Basic [A-Za-z0-9+/=]+/, "Basic <credentials>")}`);
+      const measured = await runWrk(run);
+      results.get(scenario.label)?.push(measured);
+      console.log(`round ${round} ${scenario.label}: ${measured.rps.toFixed(0)} tokens/s, p50 ${measured.p50Ms.toFixed(1)} ms, p99 ${measured.p99Ms.toFixed(1)} ms, non-2xx ${measured.non2xx}`);
+    }
+  }
+} finally {
+  await children.stopAll();
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
+};
+const bareRuns = results.get("bare Koa signer") ?? [];
+const targets: Record<string, number> = {
+  "auth server, client_secret_basic": 0.5,
+  "auth server, private_key_jwt": 0.3,
+  "auth server --workers 2, client_secret_basic": 0.8,
+  "auth server --workers 2, private_key_jwt": 0.45,
+};
+
+function firstLine(command: string, args: string[]): string {
+  try {
+    return execFileSync(command, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).split("\n")[0]?.trim() ?? "";
+  } catch (error) {
+    const out = (error as { stdout?: string; stderr?: string }).stdout ?? (error as { stderr?: string }).stderr ?? "";
+    return out.split("\n")[0]?.trim() ?? "";
+  }
+}
+
+const rows = scenarios.map((scenario) => {
+  const runs = results.get(scenario.label) ?? [];
+  const ratios = runs.map((run, i) => run.rps / (bareRuns[i]?.rps ?? Number.NaN));
+  const ratio = scenario.kind === "bare" ? 1 : median(ratios);
+  const target = targets[scenario.label];
+  const verdict = target === undefined ? "" : ratio >= target ? `≥ ${target}: met` : `≥ ${target}: **not met**`;
+  return `| ${scenario.label} | ${scenario.processes} | ${median(runs.map((r) => r.rps)).toFixed(0)} | ${runs.map((r) => r.rps.toFixed(0)).join(" / ")} | ${median(runs.map((r) => r.p50Ms)).toFixed(1)} | ${median(runs.map((r) => r.p99Ms)).toFixed(1)} | ${runs.reduce((n, r) => n + r.non2xx + r.socketErrors, 0)} | ${scenario.kind === "bare" ? "1" : ratio.toFixed(2)} | ${verdict} |`;
+});
+
+const report = `# Token endpoint benchmark results
+
+Tokens per second of the auth server against a bare Koa handler that only signs the same RFC 9068 JWT (ES256,
+same claims, same key), measured in the same run with interleaved rounds (DESIGN §6: ratios, because absolute
+figures drift ±40% on this shared machine). Ratio = the scenario's tokens/s over the bare signer's in the same
+round, median over rounds.
+
+- Date: ${new Date().toISOString()}
+- Machine: ${cpus().length} cores, ${cpus()[0]?.model ?? "unknown CPU"}, ${firstLine("uname", ["-sr"])} (shared with other work while measured)
+- Node.js ${process.version}, oidc-provider ${(JSON.parse(readFileSync(join(repo, "packages/auth-server/node_modules/oidc-provider/package.json"), "utf8")) as { version: string }).version}, ${firstLine("wrk", ["--version"]).split(" [")[0] ?? "wrk"}
+- Load: wrk, ${connections} connections, ${threads} thread(s), ${warmup} s warm-up + ${duration} s per measurement, ${rounds} rounds
+- Auth server: \`node packages/auth-server/dist/main.js --config <generated> --port P [--workers 2]\`, \`REDIS_URL\` set
+  (replay cache, registry and throttle in Redis), \`LOG_LEVEL=info\` (one audit line per token, to a file), signing
+  key from a key file
+- private_key_jwt: every request carries its own pre-signed assertion (fresh \`jti\`), so the replay check runs for real
+- Command: \`pnpm build && pnpm --filter @gatehouse/bench run auth-server -- --rounds ${rounds} --duration ${duration}\`
+
+| scenario | processes | tokens/s (median) | per round | p50 ms | p99 ms | errors | ratio to bare | target |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |
+${rows.join("\n")}
+
+wrk command lines (secrets elided):
+
+${scenarios.map((s) => `- ${s.label}: \`${commandOf.get(s.label) ?? ""}\``).join("\n")}
+
+Raw wrk output, process logs and generated files: \`bench/results/raw/auth-server/${stamp}/\` (git-ignored).
+`;
+writeFileSync(values.results, report);
+console.log(`\n${report}`);
