@@ -1,6 +1,7 @@
 // Retry behaviour of the token source against a real node:http server answering like an OAuth server:
 // 5xx and dropped connections are retried with backoff, 4xx never; errors carry the server's code and description.
 import { setTimeout as sleep } from "node:timers/promises";
+import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify } from "jose";
 import { afterEach, describe, expect, it } from "vitest";
 import { createTokenSource, type TokenSource } from "../src/index.js";
 import { startScriptedOAuthServer, tokenAnswer, type ScriptedOAuthServer } from "./helpers/scripted-oauth-server.js";
@@ -40,6 +41,43 @@ describe("token source retries", () => {
     });
     // RFC 6749 §2.3.1: id and secret are form-encoded before Base64 ("-" becomes %2D).
     expect(server.tokenRequests[0]!.headers.authorization).toBe(`Basic ${Buffer.from("orders:orders%2Dsecret").toString("base64")}`);
+  });
+
+  it("authenticates with a private_key_jwt assertion signed by the JWK, with its kid and aud = issuer (RFC 7523 §3)", async () => {
+    server = await startScriptedOAuthServer(tokenAnswer("token-1"));
+    const { privateKey, publicKey } = await generateKeyPair("ES256", { extractable: true });
+    // No alg in the JWK: the P-256 curve implies ES256.
+    const privateJwk = { ...(await exportJWK(privateKey)), kid: "orders-1" };
+    source = createTokenSource({ issuer: server.issuer, clientId: "orders", auth: { method: "private_key_jwt", privateJwk } });
+    await expect(source.getToken({ resource: RESOURCE, scopes: ["inventory:read"] })).resolves.toBe("token-1");
+    const form = server.tokenRequests[0]!.form;
+    expect(form).toMatchObject({
+      grant_type: "client_credentials",
+      resource: RESOURCE,
+      scope: "inventory:read",
+      client_id: "orders",
+      client_assertion_type: "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+    });
+    const assertion = form["client_assertion"]!;
+    expect(decodeProtectedHeader(assertion)).toEqual({ alg: "ES256", kid: "orders-1" });
+    await expect(jwtVerify(assertion, publicKey, { issuer: "orders", subject: "orders", audience: server.issuer })).resolves.toBeDefined();
+    expect(typeof decodeJwt(assertion).jti).toBe("string");
+  });
+
+  it("refuses a public JWK as the private key before any request", async () => {
+    const { server } = await setUp();
+    const { publicKey } = await generateKeyPair("ES256", { extractable: true });
+    const withPublicKey = createTokenSource({
+      issuer: server.issuer,
+      clientId: "orders",
+      auth: { method: "private_key_jwt", privateJwk: await exportJWK(publicKey) },
+    });
+    await expect(withPublicKey.getToken({ resource: RESOURCE })).rejects.toMatchObject({
+      code: "invalid_options",
+      description: "auth.privateJwk must be a private key (with d)",
+    });
+    expect(server.tokenRequests).toHaveLength(0);
+    withPublicKey.close();
   });
 
   it("retries a 503 with backoff and returns the token of the first success", async () => {
