@@ -155,6 +155,8 @@ function quoted(value: string): string {
  *   RFC 6750 defines none for it and the status (503) is not an authentication challenge.
  *
  * The gateway and the SDK middleware both use this one implementation.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6750#section-3
  */
 export function wwwAuthenticate(
   error: Pick<GatehouseError, "code" | "description"> | undefined,
