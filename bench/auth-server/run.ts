@@ -16,7 +16,9 @@ import { runWrk, wrkArgs, type Measurement } from "./lib/wrk.js";
 
 const bench = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const repo = resolve(bench, "..");
+const argv = process.argv.slice(2);
 const { values } = parseArgs({
+  args: argv[0] === "--" ? argv.slice(1) : argv,
   options: {
     rounds: { type: "string", default: "3" },
     duration: { type: "string", default: "10" },

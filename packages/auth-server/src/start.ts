@@ -1,5 +1,4 @@
 import { readFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import { createLogger, parseStartFlags, runWorkers, StartFlagError, type Logger } from "@gatehouse/service-kit";
 import { loadAuthServerConfig, parseAuthServerConfig } from "./config/load.js";
 import type { AuthServerConfig } from "./config/schema.js";
@@ -40,7 +39,7 @@ export function planStart(argv: readonly string[], env: NodeJS.ProcessEnv): Star
   if (workers > 1 && config.keys.file === undefined && config.keys.generate === "memory") {
     throw new StartFlagError(`--workers ${workers} cannot use keys.generate: memory (each worker would sign with its own key)`);
   }
-  return { config, port: flags.port ?? DEFAULT_PORT, host: env["HOST"]?.trim() || "127.0.0.1", workers: Math.min(workers, availableParallelism() * 4), redisUrl };
+  return { config, port: flags.port ?? DEFAULT_PORT, host: env["HOST"]?.trim() || "127.0.0.1", workers, redisUrl };
 }
 
 function withPassword(redisUrl: string | undefined, passwordFile: string | undefined): string | undefined {

@@ -41,16 +41,25 @@ export class RedisFailureCounter implements FailureCounter {
   constructor(redis: Redis, prefix: string) {
     this.#redis = redis;
     this.#prefix = `${prefix}fail:`;
+    redis.defineCommand("gatehouseFailHit", { numberOfKeys: 1, lua: HIT });
+    redis.defineCommand("gatehouseFailPeek", { numberOfKeys: 1, lua: PEEK });
   }
 
   async hit(key: string, windowSeconds: number): Promise<FailureCount> {
-    const [count, ttl] = (await this.#redis.eval(HIT, 1, this.#prefix + key, windowSeconds)) as [number, number];
+    const [count, ttl] = await this.#script("gatehouseFailHit")(this.#prefix + key, windowSeconds);
     return { count, resetSeconds: Math.max(1, ttl) };
   }
 
   async peek(key: string): Promise<FailureCount> {
-    const [count, ttl] = (await this.#redis.eval(PEEK, 1, this.#prefix + key)) as [number, number];
+    const [count, ttl] = await this.#script("gatehouseFailPeek")(this.#prefix + key);
     return { count, resetSeconds: Math.max(0, ttl) };
+  }
+
+  /** A script registered with `defineCommand` (sent once, then run by its SHA1). */
+  #script(name: string): (...args: (string | number)[]) => Promise<[number, number]> {
+    const command = (this.#redis as unknown as Record<string, (...args: (string | number)[]) => Promise<[number, number]>>)[name];
+    if (command === undefined) throw new Error(`Redis script ${name} is not defined`);
+    return command.bind(this.#redis);
   }
 }
 
