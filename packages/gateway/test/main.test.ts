@@ -42,7 +42,9 @@ function writeConfig(name: string, text: string): string {
 
 function configText(prefix: string, extraRoutes = "", top = ""): string {
   return `${top}issuer: ${auth.issuer}
-rateLimiting: { keyPrefix: "${prefix}" }
+# A loaded test machine can stall Redis replies past the 100 ms default, which would (rightly)
+# switch to the local fallback; these tests are about exactness through Redis.
+rateLimiting: { keyPrefix: "${prefix}", redisCommandTimeoutMs: 2000 }
 routes:
   - name: orders
     pathPrefix: /api/orders

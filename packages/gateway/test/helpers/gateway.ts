@@ -13,7 +13,12 @@ export type ConfigInput = Record<string, unknown> & { routes: Record<string, unk
  * unless `redis: false`, and its log lines captured.
  */
 export async function startGateway(input: ConfigInput, options: { redis?: boolean | string; logger?: Logger } = {}) {
-  const rateLimiting = { keyPrefix: uniquePrefix("gw"), ...(input["rateLimiting"] as Record<string, unknown> | undefined) };
+  // A generous command timeout: a loaded test machine must not trip the failure mode by accident.
+  const rateLimiting = {
+    keyPrefix: uniquePrefix("gw"),
+    redisCommandTimeoutMs: 2_000,
+    ...(input["rateLimiting"] as Record<string, unknown> | undefined),
+  };
   const config: GatewayConfig = parseGatewayConfig({ issuer: "http://127.0.0.1:9", ...input, rateLimiting }, "test config");
   const capture = captureLogs();
   const redisUrl = options.redis === false ? undefined : typeof options.redis === "string" ? options.redis : REDIS_URL;

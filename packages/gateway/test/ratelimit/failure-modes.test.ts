@@ -17,7 +17,7 @@ describe("rate limiter when Redis stops and comes back", () => {
   beforeAll(async () => {
     redis = await PrivateRedis.start();
     for (const mode of ["local", "open", "closed"] as const) {
-      const store = new RedisRateLimitStore(createRedisClient(redis.url, { commandTimeoutMs: 200, logger }), { ownsClient: true });
+      const store = new RedisRateLimitStore(createRedisClient(redis.url, { commandTimeoutMs: 1_000, logger }), { ownsClient: true });
       expect(await store.ready(5_000)).toBe(true);
       limiters.set(
         mode,

@@ -4,11 +4,11 @@ import { createRedisClient, RedisRateLimitStore } from "../../src/ratelimit/redi
 import { REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import { describeRateLimitStore } from "./store-conformance.js";
 
-describeRateLimitStore("redis", () => new RedisRateLimitStore(createRedisClient(REDIS_URL, { commandTimeoutMs: 1_000 }), { ownsClient: true }));
+describeRateLimitStore("redis", () => new RedisRateLimitStore(createRedisClient(REDIS_URL, { commandTimeoutMs: 2_000 }), { ownsClient: true }));
 
 describe("redis rate-limit store", () => {
-  const first = new RedisRateLimitStore(createRedisClient(REDIS_URL, { commandTimeoutMs: 1_000 }), { ownsClient: true });
-  const second = new RedisRateLimitStore(createRedisClient(REDIS_URL, { commandTimeoutMs: 1_000 }), { ownsClient: true });
+  const first = new RedisRateLimitStore(createRedisClient(REDIS_URL, { commandTimeoutMs: 2_000 }), { ownsClient: true });
+  const second = new RedisRateLimitStore(createRedisClient(REDIS_URL, { commandTimeoutMs: 2_000 }), { ownsClient: true });
   const inspect = new Redis(REDIS_URL);
   beforeAll(async () => {
     expect(await first.ready(5_000)).toBe(true);
