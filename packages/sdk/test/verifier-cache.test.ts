@@ -32,6 +32,19 @@ describe("verified-token cache", () => {
     verifier.close();
   });
 
+  it("shares one signature check between concurrent calls with the same new token", async () => {
+    const verifier = createVerifier({ issuer: server.issuer, audience: AUDIENCE });
+    const jwt = await signAccessToken(key, { issuer: server.issuer });
+    const results = await Promise.all(Array.from({ length: 50 }, () => verifier.verify(jwt)));
+    expect(new Set(results).size).toBe(1);
+    expect(verifier.stats).toMatchObject({ cacheMisses: 1, cacheSize: 1 });
+    const forged = `${jwt.slice(0, -4)}AAAA`;
+    const failures = await Promise.allSettled(Array.from({ length: 20 }, () => verifier.verify(forged)));
+    expect(failures.every((result) => result.status === "rejected")).toBe(true);
+    expect(verifier.stats).toMatchObject({ cacheMisses: 2, rejected: 20 });
+    verifier.close();
+  });
+
   it("checks the audience of each call on a cache hit", async () => {
     const verifier = createVerifier({ issuer: server.issuer });
     const jwt = await signAccessToken(key, { issuer: server.issuer });

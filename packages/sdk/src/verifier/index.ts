@@ -92,6 +92,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const keys = new KeyStore(keyStoreSettings(options.issuer, options.jwksUri, options.jwks ?? {}));
   const cache = new VerifiedTokenCache(options.cacheSize ?? 10_000);
   const counters = { hits: 0, misses: 0, rejected: 0 };
+  // Verifications under way, so concurrent requests with the same new token share one signature check. Entries
+  // leave when they settle: the map holds at most one entry per request in flight.
+  const inFlight = new Map<string, Promise<VerifiedToken>>();
   let closed = false;
 
   const joseOptions: JWTVerifyOptions = {
@@ -173,14 +176,26 @@ export function createVerifier(options: VerifierOptions): Verifier {
       const audience = expectedAudience(call);
       const cached = fromCache(jwt, audience);
       if (cached !== undefined) return cached;
+      let pending = inFlight.get(jwt);
+      if (pending === undefined) {
+        pending = verifySignatureAndClaims(jwt).then((token) => {
+          // Cached whatever the audience of this call: the next call may be for the token's own audience.
+          if (!closed) cache.set(jwt, token, notAfterMs(token));
+          return token;
+        });
+        const settled = pending;
+        inFlight.set(jwt, settled);
+        settled.then(
+          () => inFlight.delete(jwt),
+          () => inFlight.delete(jwt),
+        );
+      }
       let token: VerifiedToken;
       try {
-        token = await verifySignatureAndClaims(jwt);
+        token = await pending;
       } catch (error) {
         reject(toTokenError(error));
       }
-      // Cached whatever the audience of this call: the next call may be for the token's own audience.
-      cache.set(jwt, token, notAfterMs(token));
       return checkAudience(token, audience);
     },
 

@@ -26,7 +26,10 @@ export interface JwksOptions {
 
 /** Options of {@link createVerifier}. Give `issuer` (keys found through discovery), `jwksUri`, or both. */
 export interface VerifierOptions {
-  /** The expected `iss`; also where the metadata (RFC 8414) is discovered when `jwksUri` is absent. */
+  /**
+   * The expected `iss`; also where the metadata (RFC 8414) is discovered when `jwksUri` is absent. Without it, `iss`
+   * must only be present: give it whenever the issuer is known.
+   */
   readonly issuer?: string;
   /** Where the key set is fetched; when given with `issuer`, no discovery request is made. */
   readonly jwksUri?: string;
@@ -86,7 +89,7 @@ export interface VerifierHealth {
 export interface VerifierStats {
   /** Tokens answered from the verified-token cache. */
   readonly cacheHits: number;
-  /** Lookups that missed the cache (signature and claims then checked). */
+  /** Signature and claims checks performed: tokens not in the cache (concurrent calls for one token share one). */
   readonly cacheMisses: number;
   /** Tokens in the cache now. */
   readonly cacheSize: number;
