@@ -3,7 +3,8 @@
 // --workers 2) and HAProxy (nbthread 1 and 2), measures them with wrk in interleaved rounds,
 // profiles the gateway, prints the tables and writes bench/gateway/RESULTS.md. Every process it
 // starts is stopped by PID at the end, on failure and on Ctrl-C.
-import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startAuthServer, mintTokens, writeSigningKeyPem, benchIdentity } from "./lib/auth.js";
@@ -18,7 +19,12 @@ import { computeRatios, figuresTable, ratiosTable, renderResults, type RatioTarg
 import { runWrk, type Measurement } from "./lib/wrk.js";
 import { rawDir, resultsFile, serversDir } from "./paths.js";
 
+// `pnpm bench:gateway -- --rounds 1` hands the script a leading "--".
+const argv = process.argv.slice(2);
+if (argv[0] === "--") argv.shift();
+
 const { values: flags } = parseArgs({
+  args: argv,
   options: {
     rounds: { type: "string", default: "3" },
     duration: { type: "string", default: "10" },
@@ -93,6 +99,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(group: ProcessGroup, dir: string): Promise<void> {
   const startedAt = new Date().toISOString();
+  const loadBefore = loadavg();
   const facts = machineFacts();
   console.log(`machine: ${facts.cpuModel}, nproc ${facts.nproc}; ${facts.node}; ${facts.haproxy}; ${facts.wrk}`);
   const rawLog = join(dir, "wrk.log");
@@ -160,6 +167,7 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
           audience: benchIdentity.audience,
           scope: benchIdentity.scope,
           service: benchIdentity.client,
+          attributes: { environment: benchIdentity.attributes.environment },
           publicKeyFile: pem,
           ratePerMinute,
         });
@@ -222,7 +230,7 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
   const report: Report = {
     facts,
     settings: {
-      command: `pnpm bench:gateway${process.argv.slice(2).length > 0 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
+      command: `pnpm bench:gateway${argv.length > 0 ? ` -- ${argv.join(" ")}` : ""}`,
       startedAt,
       rounds,
       durationSec,
@@ -232,6 +240,7 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
       tokenRing,
       verifierCacheSize,
       ratePerMinute,
+      loadAverage: { before: loadBefore, after: loadavg() },
       notes: [
         "Access logs are off on both sides (the gateway's `accessLog: false`, no `log` in HAProxy); metrics stay on in the gateway.",
         ...notes,
@@ -240,6 +249,7 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
     scenarios: scenarioResults,
     ratios: computeRatios(scenarioResults, targets),
     ...(profile === undefined ? {} : { profile }),
+    configs: await generatedConfigs(dir),
   };
   console.log(`\n${figuresTable(report.scenarios)}\n\n${ratiosTable(report.ratios)}\n`);
   await writeFile(flags.results, renderResults(report));
@@ -284,6 +294,15 @@ async function profileGateway(
   if (summary === undefined) throw new Error(`the profiled gateway exited (${exit}) without writing a profile into ${profileDir}`);
   console.log(`profile: ${summary.file} at ${Math.round(measurement.rps)} req/s`);
   return { summary, measurement, scenario: "same token reused" };
+}
+
+/** The generated gateway and HAProxy configs of this run, for the appendix of the results. */
+async function generatedConfigs(dir: string): Promise<{ name: string; language: string; text: string }[]> {
+  const wanted = ["gateway.json", "gateway-workers-2.json", "haproxy-nbthread1.cfg", "haproxy-nbthread2.cfg", "auth-server.json"];
+  const present = new Set(await readdir(dir));
+  return Promise.all(
+    wanted.filter((name) => present.has(name)).map(async (name) => ({ name, language: name.endsWith(".json") ? "json" : "haproxy", text: await readFile(join(dir, name), "utf8") })),
+  );
 }
 
 function int(value: number): string {

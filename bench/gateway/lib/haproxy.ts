@@ -12,6 +12,8 @@ export interface HaproxyJob {
   readonly audience: string;
   readonly scope: string;
   readonly service: string;
+  /** Attributes the caller must carry under `urn:gatehouse:attributes`, each with this value. */
+  readonly attributes: Readonly<Record<string, string>>;
   /** The auth server's signing public key, PEM (SPKI). */
   readonly publicKeyFile: string;
   /** Requests per minute per calling service (a stick-table rate). */
@@ -25,8 +27,8 @@ function quoted(value: string): string {
 
 /**
  * HAProxy configuration doing natively what the gateway does: exactly one `Authorization: Bearer`,
- * `alg` ES256 and `typ` at+jwt, `jwt_verify` against the auth server's key, `iss`, `aud` and `exp`
- * checked, the route's scope and calling service required, a per-service stick-table rate limit,
+ * `alg` ES256 and `typ` at+jwt, `jwt_verify` against the auth server's key, `iss`, `aud`, `exp`,
+ * `jti` and `client_id` = `sub` checked, the route's scope, calling service and attributes required, a per-service stick-table rate limit,
  * identity headers set for the backend, keep-alive to the origin.
  */
 export function haproxyConfig(job: HaproxyJob): string {
@@ -60,6 +62,11 @@ frontend gatehouse
     http-request set-var(txn.sub) var(txn.bearer),jwt_payload_query('$.sub')
     http-request set-var(txn.scope) var(txn.bearer),jwt_payload_query('$.scope')
     http-request set-var(txn.exp) var(txn.bearer),jwt_payload_query('$.exp','int')
+    http-request set-var(txn.jti) var(txn.bearer),jwt_payload_query('$.jti')
+    http-request set-var(txn.client_id) var(txn.bearer),jwt_payload_query('$.client_id')
+${Object.entries(job.attributes)
+  .map(([name, _], i) => `    http-request set-var(txn.attr${i}) var(txn.bearer),jwt_payload_query('$.urn:gatehouse:attributes.${name}')`)
+  .join("\n")}
     http-request set-var(txn.now) date()
     acl alg_ok var(txn.alg) -m str ES256
     acl typ_ok var(txn.typ) -m str at+jwt
@@ -68,13 +75,19 @@ frontend gatehouse
     acl audience_ok var(txn.aud) -m str ${quoted(job.audience)}
     acl not_expired var(txn.exp),sub(txn.now) -m int gt 0
     acl scope_ok var(txn.scope) -m reg ${quoted(`(^| )${job.scope.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}( |$)`)}
+    acl claims_ok var(txn.jti) -m found
+    acl client_ok var(txn.client_id),strcmp(txn.sub) eq 0
     acl service_ok var(txn.sub) -m str ${quoted(job.service)}
-    http-request return ${invalid} unless alg_ok typ_ok signature_ok issuer_ok audience_ok not_expired
-    http-request return ${forbidden} unless scope_ok service_ok
+${Object.values(job.attributes)
+  .map((value, i) => `    acl attribute${i}_ok var(txn.attr${i}) -m str ${quoted(value)}`)
+  .join("\n")}
+    http-request return ${invalid} unless alg_ok typ_ok signature_ok issuer_ok audience_ok not_expired claims_ok client_ok
+    http-request return ${forbidden} unless scope_ok service_ok${Object.keys(job.attributes).map((_, i) => ` attribute${i}_ok`).join("")}
 
     http-request track-sc0 var(txn.sub)
     http-request return status 429 content-type application/json string '{"error":"rate_limited"}' hdr Retry-After 60 if { sc_http_req_rate(0) gt ${job.ratePerMinute} }
 
+    http-request del-header x-gatehouse- -m beg
     http-request del-header x-forwarded-for
     http-request set-header x-gatehouse-service %[var(txn.sub)]
     http-request set-header x-gatehouse-scopes %[var(txn.scope)]

@@ -54,6 +54,6 @@ export function machineFacts(): MachineFacts {
     node: process.version,
     haproxy: firstLine("haproxy", ["-v"]).replace(/ - https?:\/\/\S+/, ""),
     wrk: firstLine("wrk", ["--version"]).replace(/ Copyright.*$/, ""),
-    redis: firstLine("redis-server", ["--version"]),
+    redis: firstLine("redis-server", ["--version"]).replace(/ sha=.*$/, ""),
   };
 }

@@ -43,6 +43,8 @@ export interface RunSettings {
   readonly tokenRing: number;
   readonly verifierCacheSize: number;
   readonly ratePerMinute: number;
+  /** 1, 5 and 15 minute load averages when the run started and ended (other work on the machine shows here). */
+  readonly loadAverage: { readonly before: readonly number[]; readonly after: readonly number[] };
   readonly notes: readonly string[];
 }
 
@@ -52,6 +54,8 @@ export interface Report {
   readonly scenarios: readonly ScenarioResult[];
   readonly ratios: readonly RatioResult[];
   readonly profile?: { readonly summary: ProfileSummary; readonly measurement: Measurement; readonly scenario: string };
+  /** The generated config files, shown in the appendix. */
+  readonly configs: readonly { readonly name: string; readonly language: string; readonly text: string }[];
 }
 
 /** The median of a non-empty list. */
@@ -173,9 +177,11 @@ run: absolute numbers drift ±40% on this shared machine, so the targets are rat
 | HAProxy | ${facts.haproxy} |
 | load generator | ${facts.wrk}, ${settings.wrkThreads} thread(s), ${settings.connections} connections, keep-alive |
 | Redis | ${facts.redis} (127.0.0.1, shared) |
+| load average (1/5/15 min) | ${settings.loadAverage.before.map((v) => v.toFixed(2)).join(" / ")} at the start, ${settings.loadAverage.after.map((v) => v.toFixed(2)).join(" / ")} at the end |
 
 ## Method
 
+- Load: \`wrk -t${settings.wrkThreads} -c${settings.connections} -d${settings.durationSec}s --timeout 5s -s bench/gateway/wrk/report.lua\`, latency percentiles from wrk.
 - ${settings.rounds} interleaved rounds; in each round every scenario gets a ${settings.warmupSec} s warm-up and then a ${settings.durationSec} s measurement,
   in an order rotated by one scenario per round. Figures are medians over the rounds; ratios are taken per round, then the median.
 - Everything on 127.0.0.1: the fixed origin (node:http, one small JSON body), the auth server (\`createAuthServer\`, ES256), the
@@ -184,8 +190,10 @@ run: absolute numbers drift ±40% on this shared machine, so the targets are rat
   scenario cycles through ${int(settings.tokenRing)} distinct tokens, more than the gateway's verified-token cache
   (${int(settings.verifierCacheSize)}), continuing where the previous run stopped, so every request is a cache miss and a signature check.
 - The gateway's route does the full job: audience, scope, calling service and attribute policy, and a per-service Redis rate
-  limit of ${int(settings.ratePerMinute)} per 60 s (never reached). HAProxy does the same natively: one Bearer header, \`alg\`/\`typ\`,
-  \`jwt_verify\` with the auth server's public key as PEM, \`iss\`/\`aud\`/\`exp\`, scope and service, a stick-table rate limit.
+  limit of ${int(settings.ratePerMinute)} per 60 s (never reached). HAProxy does the same natively: exactly one Bearer header,
+  \`alg\`/\`typ\`, \`jwt_verify\` with the auth server's public key as PEM, \`iss\`/\`aud\`/\`exp\`, \`jti\` present and \`client_id\` = \`sub\`, the
+  scope, calling service and attribute, a stick-table rate limit per calling service, identity headers set (config in the appendix).
+  It verifies the signature on every request (it has no verified-token cache), so its same-token and fresh-token costs are equal.
 ${settings.notes.map((note) => `- ${note}`).join("\n")}
 
 ### Scenarios
@@ -200,5 +208,11 @@ ${countersSection(report.scenarios)}## Targets (DESIGN §6)
 
 ${ratiosTable(report.ratios)}
 
-${profileSection(report)}`;
+${profileSection(report)}
+## Appendix: the generated configs
+
+Ports are those of this run; the auth server's client secrets come from variables, never from the file.
+
+${report.configs.map((c) => `### \`${c.name}\`\n\n\`\`\`${c.language}\n${c.text.trimEnd()}\n\`\`\``).join("\n\n")}
+`;
 }
