@@ -155,7 +155,8 @@ describe("node dist/main.js", () => {
   it("drains an in-flight request on SIGTERM, then exits 0", async () => {
     const { process, url } = await launch(writeConfig("drain.yaml", configText(uniquePrefix("drain"))));
     const inFlight = call(url, "/api/orders/slow");
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Signal only once the backend holds the request (it answers 800 ms later).
+    while (!backend.seen.some((s) => s.url === "/api/orders/slow")) await new Promise((resolve) => setTimeout(resolve, 10));
     process.child.kill("SIGTERM");
     const answer = await inFlight;
     expect(answer.status).toBe(200);
