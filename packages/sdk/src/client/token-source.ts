@@ -13,7 +13,7 @@ import { TokenCache } from "./token-cache.js";
 import { requestToken, type TokenEndpoint } from "./token-endpoint.js";
 import type { TokenRequest, TokenSource, TokenSourceOptions, TokenSourceStats } from "./types.js";
 
-function positive(value: number | undefined, name: string, fallback: number): number {
+function nonNegative(value: number | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (!(Number.isFinite(value) && value >= 0)) throw new GatehouseError("invalid_options", `${name} must be a non-negative number`);
   return value;
@@ -53,11 +53,11 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
   if (typeof options.clientId !== "string" || options.clientId === "") {
     throw new GatehouseError("invalid_options", "clientId must be a non-empty string");
   }
-  const timeoutMs = positive(options.timeoutMs, "timeoutMs", 5000);
+  const timeoutMs = nonNegative(options.timeoutMs, "timeoutMs", 5000);
   const policy = retryPolicy(options.retry);
-  const cache = new TokenCache(positive(options.cacheSize, "cacheSize", 1000), {
-    refreshAheadMs: positive(options.refreshAheadSec, "refreshAheadSec", 60) * 1000,
-    minValidityMs: positive(options.minValiditySec, "minValiditySec", 10) * 1000,
+  const cache = new TokenCache(nonNegative(options.cacheSize, "cacheSize", 1000), {
+    refreshAheadMs: nonNegative(options.refreshAheadSec, "refreshAheadSec", 60) * 1000,
+    minValidityMs: nonNegative(options.minValiditySec, "minValiditySec", 10) * 1000,
   });
   const client: oauth.Client = { client_id: options.clientId };
   const auth = clientAuthentication(options.auth);
@@ -69,14 +69,18 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
   const isOpen = (): boolean => !closed;
 
   function tokenEndpoint(): Promise<TokenEndpoint> {
-    endpoint ??= (async () => {
-      const metadata = await withRetry(policy, () => discover(issuer, timeoutMs), isOpen);
-      return { metadata, client, auth: await auth, timeoutMs };
-    })();
-    // A failed discovery is not remembered: the next call tries again.
-    endpoint.catch(() => {
-      endpoint = undefined;
-    });
+    if (endpoint === undefined) {
+      const discovering = (async () => {
+        const authentication = await auth;
+        const metadata = await withRetry(policy, () => discover(issuer, timeoutMs), isOpen);
+        return { metadata, client, auth: authentication, timeoutMs };
+      })();
+      // A failed discovery is not remembered: the next call tries again.
+      discovering.catch(() => {
+        if (endpoint === discovering) endpoint = undefined;
+      });
+      endpoint = discovering;
+    }
     return endpoint;
   }
 
