@@ -43,6 +43,13 @@ export const ERROR_CODES = {
     meaning: "no endpoint at this path (only the token, JWKS, discovery, health and enabled admin endpoints exist)",
     fix: "use a documented endpoint",
   },
+  method_not_allowed: {
+    when: "http",
+    status: 405,
+    error: "invalid_request",
+    meaning: "the endpoint exists but not for this method; `Allow` lists the methods it takes",
+    fix: "use a method from the `Allow` header",
+  },
   body_too_large: {
     when: "http",
     status: 413,

@@ -53,6 +53,19 @@ describe("endpoints that do not exist here", () => {
     expect(await response.json()).toEqual({ error: "not_found", error_description: `no endpoint at ${path}` });
   });
 
+  it.each([
+    ["GET", "/token", "POST"],
+    ["POST", "/jwks", "GET, HEAD"],
+    ["OPTIONS", "/token", "POST"],
+    ["PUT", "/.well-known/openid-configuration", "GET, HEAD"],
+    ["POST", "/healthz", "HEAD, GET"],
+  ])("answers %s %s with 405 method_not_allowed and Allow: %s", async (method, path, allow) => {
+    const response = await fetch(`${started.issuer}${path}`, { method });
+    expect(response.status).toBe(405);
+    expect(response.headers.get("allow")).toBe(allow);
+    expect(await response.json()).toEqual({ error: "invalid_request", error_description: `${path} does not take ${method}` });
+  });
+
   it("refuses a token request body larger than the limit with 413", async () => {
     const response = await fetch(`${started.issuer}/token`, {
       method: "POST",

@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { serviceIdSchema } from "../config/schema.js";
@@ -17,7 +17,7 @@ export function serviceKeygen(id: string, outDir: string, out: CommandOutput, no
   const publicFile = join(dir, `${id}.jwks.json`);
   for (const file of [privateFile, publicFile]) if (existsSync(file)) throw new UsageError(`${file} exists; remove it first`);
   const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-  const kid = `${id}-${now.toISOString().slice(0, 10)}-${Math.random().toString(36).slice(2, 8)}`;
+  const kid = `${id}-${now.toISOString().slice(0, 10)}-${randomBytes(4).toString("hex")}`;
   const meta = { kid, alg: "ES256", use: "sig" };
   const publicJwks = { keys: [{ ...(publicKey.export({ format: "jwk" }) as object), ...meta }] };
   mkdirSync(dir, { recursive: true });

@@ -1,5 +1,6 @@
 import Router from "@koa/router";
 
+/** What `/readyz` checks. */
 export interface HealthChecks {
   /** Named checks for `/readyz`; each resolves true when its dependency answers. */
   readonly checks: () => Record<string, () => Promise<boolean>>;

@@ -2,24 +2,31 @@ import type { Middleware } from "koa";
 import { AuthServerError } from "../errors.js";
 import { sendError } from "./send-error.js";
 
-/** The only provider paths served: the token endpoint, the JWKS and the two discovery documents. */
-export const PROVIDER_PATHS: ReadonlySet<string> = new Set([
-  "/token",
-  "/jwks",
-  "/.well-known/openid-configuration",
-  "/.well-known/oauth-authorization-server",
+/** The only provider paths served, with their methods: the token endpoint, the JWKS and the two discovery documents. */
+export const PROVIDER_PATHS: ReadonlyMap<string, readonly string[]> = new Map([
+  ["/token", ["POST"]],
+  ["/jwks", ["GET", "HEAD"]],
+  ["/.well-known/openid-configuration", ["GET", "HEAD"]],
+  ["/.well-known/oauth-authorization-server", ["GET", "HEAD"]],
 ]);
 
 /**
  * First middleware of the provider: everything oidc-provider could serve beyond
- * {@link PROVIDER_PATHS} (authorization, sessions, interactions) answers 404 `not_found`, and a
- * body announced larger than `limit` answers 413 before a byte of it is read. (Bodies without a
+ * {@link PROVIDER_PATHS} (authorization, sessions, interactions) answers 404 `not_found`, another
+ * method 405 `method_not_allowed` with `Allow` (no CORS preflight: this is service-to-service), and
+ * a body announced larger than `limit` answers 413 before a byte of it is read. (Bodies without a
  * `Content-Length` are cut by oidc-provider at 56 KiB.)
  */
 export function onlyProviderPaths(limit: number): Middleware {
   return async (ctx, next) => {
-    if (!PROVIDER_PATHS.has(ctx.path)) {
+    const methods = PROVIDER_PATHS.get(ctx.path);
+    if (methods === undefined) {
       sendError(ctx, new AuthServerError("not_found", `no endpoint at ${ctx.path}`));
+      return;
+    }
+    if (!methods.includes(ctx.method)) {
+      ctx.set("Allow", methods.join(", "));
+      sendError(ctx, new AuthServerError("method_not_allowed", `${ctx.path} does not take ${ctx.method}`));
       return;
     }
     const length = ctx.request.length as number | undefined;
@@ -29,8 +36,8 @@ export function onlyProviderPaths(limit: number): Middleware {
       return;
     }
     await next();
-    if (ctx.body === undefined && (ctx.status === 404 || ctx.status === 405)) {
-      sendError(ctx, new AuthServerError("not_found", `no endpoint for ${ctx.method} ${ctx.path}`));
+    if (ctx.body === undefined && ctx.status === 404) {
+      sendError(ctx, new AuthServerError("not_found", `no endpoint at ${ctx.path}`));
     }
   };
 }

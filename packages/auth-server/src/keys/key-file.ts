@@ -28,8 +28,12 @@ export const storedKeySchema = z.looseObject({
 /** The private JWKS file: the first active key signs, every published key verifies. */
 export const keyFileSchema = z.looseObject({ keys: z.array(storedKeySchema).min(1, "must hold at least one key") });
 
+/** One validated key of the key file. */
 export type StoredKey = z.output<typeof storedKeySchema>;
-export type KeyFile = { keys: StoredKey[] };
+/** A validated key file. */
+export interface KeyFile {
+  keys: StoredKey[];
+}
 
 /** The standard members of a private EC JWK, as handed to oidc-provider. */
 export interface PrivateJwk {
@@ -89,6 +93,7 @@ export function toPrivateJwk(key: StoredKey): PrivateJwk {
   return { kty: key.kty, crv: key.crv, x: key.x, y: key.y, d: key.d, kid: key.kid, alg: key.alg, use: key.use };
 }
 
+/** When a rotation switches signers and retires the old keys. */
 export interface RotateOptions {
   /** Seconds between publishing the new key and signing with it (verifiers fetch it meanwhile). */
   readonly delaySeconds: number;

@@ -15,6 +15,7 @@ import { createTokenClaims } from "./token-claims.js";
 /** The client assertion algorithms accepted for `private_key_jwt` (asymmetric only). */
 export const CLIENT_ASSERTION_ALGORITHMS = ["ES256", "ES384", "PS256", "RS256", "EdDSA"] as const;
 
+/** Everything the provider is built from; the server rebuilds it when the published keys change. */
 export interface ProviderParts {
   readonly issuer: string;
   readonly config: AuthServerConfig;

@@ -1,6 +1,7 @@
 import { errors, type KoaContextWithOIDC, type ResourceServer, type Client } from "oidc-provider";
 import type { RegistryStore } from "../registry/store.js";
 
+/** What the token policy reads: the registry, the default token lifetime and the current signing key. */
 export interface ResourcePolicyOptions {
   readonly registry: RegistryStore;
   readonly defaultTtlSeconds: number;

@@ -9,6 +9,7 @@ import { readJsonBody } from "../json-body.js";
 import { requireAdminToken } from "./admin-auth.js";
 import { validateServiceWrite } from "./service-writes.js";
 
+/** The admin API's collaborators; `token` is the admin bearer credential. */
 export interface AdminApiOptions {
   readonly token: string;
   readonly registry: RegistryStore;
