@@ -37,7 +37,7 @@ describe("loadGatewayConfig", () => {
       failureMode: "local",
       replicas: 1,
       keyPrefix: "gatehouse:rl:",
-      redisCommandTimeoutMs: 100,
+      redisCommandTimeoutMs: 250,
       localMaxKeys: 100_000,
     });
     expect(config.realm).toBe("gatehouse");

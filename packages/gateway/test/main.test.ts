@@ -42,7 +42,7 @@ function writeConfig(name: string, text: string): string {
 
 function configText(prefix: string, extraRoutes = "", top = ""): string {
   return `${top}issuer: ${auth.issuer}
-# A loaded test machine can stall Redis replies past the 100 ms default, which would (rightly)
+# A loaded test machine can stall Redis replies past the 250 ms default, which would (rightly)
 # switch to the local fallback; these tests are about exactness through Redis.
 rateLimiting: { keyPrefix: "${prefix}", redisCommandTimeoutMs: 2000 }
 routes:

@@ -117,10 +117,10 @@ export const gatewayConfigSchema = z
           .describe("When Redis fails: `open` lets requests through, `closed` answers 503, `local` limits in-process at limit ÷ `replicas`."),
         replicas: z.int().min(1).default(1).describe("Gateway processes sharing the limits (hosts × workers); divides the limit in `local` mode."),
         keyPrefix: z.string().min(1).default("gatehouse:rl:").describe("Prefix of every Redis key the limiter writes."),
-        redisCommandTimeoutMs: z.int().min(1).default(100).describe("A Redis call slower than this counts as a store failure."),
+        redisCommandTimeoutMs: z.int().min(1).default(250).describe("A Redis call slower than this counts as a store failure (the failure mode applies to that request)."),
         localMaxKeys: z.int().min(1).default(100_000).describe("Keys the in-process limiter keeps (LRU) in memory mode and in `local` fallback."),
       })
-      .default({ failureMode: "local", replicas: 1, keyPrefix: "gatehouse:rl:", redisCommandTimeoutMs: 100, localMaxKeys: 100_000 })
+      .default({ failureMode: "local", replicas: 1, keyPrefix: "gatehouse:rl:", redisCommandTimeoutMs: 250, localMaxKeys: 100_000 })
       .describe("The rate-limit store (Redis from `REDIS_URL`, else in memory)."),
     proxy: z
       .strictObject({
