@@ -227,6 +227,10 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
   }
 
   const scenarioResults: ScenarioResult[] = scenarios.map((s) => ({ ...s, rounds: results.get(s.id) ?? [], counters: counters.get(s.id) ?? [] }));
+  const unclean = scenarioResults.filter((s) => s.rounds.some((m) => m.non2xx + m.socketErrors > 0)).map((s) => s.title);
+  if (unclean.length > 0) {
+    notes.push(`**Not clean:** ${unclean.join(", ")} had non-2xx answers or socket errors in a measured run (see the figures); those figures include failures.`);
+  }
   const report: Report = {
     facts,
     settings: {
