@@ -54,6 +54,10 @@ const threads = positiveInt("threads", flags.threads);
 const tokenRing = positiveInt("tokens", flags.tokens);
 /** The gateway's default `verifier.cacheSize`; the token ring must be larger. */
 const verifierCacheSize = 10_000;
+if (tokenRing <= verifierCacheSize) {
+  console.warn(`--tokens ${tokenRing} is not above the verifier cache (${verifierCacheSize}): the fresh-token scenario will hit the cache`);
+}
+/** High enough never to trigger; small enough that the GCRA interval (60 s / limit) stays above Redis's ms resolution. */
 const ratePerMinute = 10_000_000;
 const redisUrl = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
 
