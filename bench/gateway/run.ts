@@ -57,7 +57,10 @@ const verifierCacheSize = 10_000;
 if (tokenRing <= verifierCacheSize) {
   console.warn(`--tokens ${tokenRing} is not above the verifier cache (${verifierCacheSize}): the fresh-token scenario will hit the cache`);
 }
-/** High enough never to trigger; small enough that the GCRA interval (60 s / limit) stays above Redis's ms resolution. */
+/**
+ * High enough never to trigger; low enough that the GCRA interval (60 s / limit) is not lost in the
+ * Redis script's float arithmetic at epoch-millisecond magnitude (10⁹ per 60 s ends in `SET … PX 0`).
+ */
 const ratePerMinute = 10_000_000;
 const redisUrl = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
 
