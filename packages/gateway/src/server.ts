@@ -109,7 +109,14 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     inFlight++;
     return handle(ctx.req, ctx.res);
   });
-  const server = createServer(app.callback());
+  const server = createServer(
+    {
+      headersTimeout: config.listener.headersTimeoutMs,
+      requestTimeout: config.listener.requestTimeoutMs,
+      keepAliveTimeout: config.listener.keepAliveTimeoutMs,
+    },
+    app.callback(),
+  );
   const admin = createServer(
     createAdminApp(metrics.registry, () => ({
       rateLimitStore: store.connected,

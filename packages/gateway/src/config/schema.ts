@@ -142,6 +142,14 @@ export const gatewayConfigSchema = z
         unhealthyCooldownMs: 5_000,
       })
       .describe("Forwarding to upstreams."),
+    listener: z
+      .strictObject({
+        headersTimeoutMs: z.int().min(1).default(10_000).describe("A client must send its request headers within this (slowloris bound); else 408."),
+        requestTimeoutMs: z.int().min(1).default(60_000).describe("A client must send its whole request, body included, within this; else 408."),
+        keepAliveTimeoutMs: z.int().min(1).default(5_000).describe("Idle client keep-alive connections close after this."),
+      })
+      .default({ headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 5_000 })
+      .describe("The client-facing HTTP listener."),
     trustedProxies: z.array(trustedProxy).default([])
       .describe("Peers (IPs or CIDR blocks) whose `X-Forwarded-For` is believed; from anyone else it is replaced by the socket address."),
     accessLog: z.boolean().default(true).describe("Write one JSON access-log line per request."),
