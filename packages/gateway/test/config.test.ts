@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "@gatehouse/service-kit";
 import { describe, expect, it } from "vitest";
-import { loadGatewayConfig } from "../src/config/load.js";
+import { loadGatewayConfig, parseGatewayConfig } from "../src/config/load.js";
 
 const fixture = (name: string) => fileURLToPath(new URL(`fixtures/${name}`, import.meta.url));
 
@@ -81,6 +81,19 @@ describe("loadGatewayConfig", () => {
     ["no-routes.json", [{ path: "routes", message: "Too small: expected array to have >=1 items" }]],
   ])("rejects %s naming the file and the dotted path", (file, problems) => {
     expect(problemsOf(file)).toEqual(problems);
+  });
+
+  it("refuses a header timeout longer than the request timeout", () => {
+    expect(() =>
+      parseGatewayConfig(
+        {
+          issuer: "http://127.0.0.1:4000",
+          listener: { headersTimeoutMs: 5_000, requestTimeoutMs: 1_000 },
+          routes: [{ name: "a", pathPrefix: "/a", upstreams: ["http://127.0.0.1:1"], audience: "x" }],
+        },
+        "inline.yaml",
+      ),
+    ).toThrow("inline.yaml: listener.headersTimeoutMs: must not exceed requestTimeoutMs");
   });
 
   it("refuses a missing file by name", () => {
