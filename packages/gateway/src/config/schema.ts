@@ -148,7 +148,7 @@ export const gatewayConfigSchema = z
         requestTimeoutMs: z.int().min(1).default(60_000).describe("A client must send its whole request, body included, within this; else 408."),
         keepAliveTimeoutMs: z.int().min(1).default(5_000).describe("Idle client keep-alive connections close after this."),
       })
-      .refine((l) => l.headersTimeoutMs <= l.requestTimeoutMs, { path: ["headersTimeoutMs"], message: "must not exceed requestTimeoutMs" })
+      .refine((l) => l.headersTimeoutMs <= l.requestTimeoutMs, { path: ["headersTimeoutMs"], error: "must not exceed requestTimeoutMs" })
       .default({ headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 5_000 })
       .describe("The client-facing HTTP listener."),
     trustedProxies: z.array(trustedProxy).default([])
