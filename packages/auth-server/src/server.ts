@@ -77,6 +77,7 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
     deps.redisUrl === undefined
       ? undefined
       : new Redis(deps.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout: 2000, enableAutoPipelining: true });
+  if (redis !== undefined) watchRedis(redis, logger, "redis");
   const registry: RegistryStore = redis === undefined ? new MemoryRegistryStore() : new RedisRegistryStore(redis, prefix, logger);
   const replay: ReplayCache = redis === undefined ? new MemoryReplayCache() : new RedisReplayCache(redis, prefix);
   const counter = redis === undefined ? new MemoryFailureCounter() : new RedisFailureCounter(redis, prefix);
@@ -230,6 +231,24 @@ function adminCredential(config: AuthServerConfig, env: NodeJS.ProcessEnv): stri
     );
   }
   return undefined;
+}
+
+/**
+ * Logs a Redis connection's trouble once per outage (ioredis reconnects by itself, with backoff)
+ * instead of an error event per retry, and its recovery.
+ */
+export function watchRedis(redis: Redis, logger: Logger, name: string): void {
+  let failing = false;
+  redis.on("error", (error: Error) => {
+    if (failing) return;
+    failing = true;
+    logger.error({ redis: name, err: error.message }, "Redis unavailable; retrying in the background");
+  });
+  redis.on("ready", () => {
+    if (!failing) return;
+    failing = false;
+    logger.info({ redis: name }, "Redis reachable again");
+  });
 }
 
 function kidsOf(keys: SigningKeys): string {

@@ -42,10 +42,14 @@ export class RedisRegistryStore implements RegistryStore {
   #loadedAt = 0;
   #loading: Promise<void> | undefined;
   #started = false;
+  #refreshFailing = false;
 
   constructor(redis: Redis, prefix: string, logger: Logger, refreshMs = 1000) {
     this.#redis = redis;
     this.#subscriber = redis.duplicate({ lazyConnect: true });
+    this.#subscriber.on("error", () => {
+      // The main connection's watcher logs outages; the subscriber reconnects and resubscribes by itself.
+    });
     this.#logger = logger;
     this.#keys = [`${prefix}registry:services`, `${prefix}registry:seeds`, `${prefix}registry:changed`];
     this.#refreshMs = refreshMs;
@@ -105,7 +109,15 @@ export class RedisRegistryStore implements RegistryStore {
       await this.#reload();
     } else if (Date.now() - this.#loadedAt > this.#refreshMs) {
       // Stale-while-revalidate: answer from the snapshot, refresh in the background.
-      this.#reload().catch((error: unknown) => this.#logger.error({ err: error }, "registry refresh from Redis failed; serving the last snapshot"));
+      this.#reload().then(
+        () => {
+          this.#refreshFailing = false;
+        },
+        (error: unknown) => {
+          if (!this.#refreshFailing) this.#logger.error({ err: error }, "registry refresh from Redis failed; serving the last snapshot");
+          this.#refreshFailing = true;
+        },
+      );
     }
   }
 
