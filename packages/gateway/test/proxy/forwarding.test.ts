@@ -245,3 +245,22 @@ describe("proxy: round-robin with passive health", () => {
     }
   });
 });
+
+describe("proxy: retries", () => {
+  it("never retries a POST on another target, but skips the failed target afterwards", async () => {
+    const up = await startBackend("up");
+    const gw = await startGateway({ routes: [publicRoute("pair", "/pair", ["http://127.0.0.1:9", up.url])] });
+    try {
+      const first = await send(`${gw.url}/pair`, { method: "POST", body: "order" });
+      expect(first.status).toBe(502);
+      expect(up.seen).toHaveLength(0);
+      // The refused target now cools down: the next POST and GETs go to the healthy one.
+      expect((await send(`${gw.url}/pair`, { method: "POST", body: "order" })).status).toBe(200);
+      expect((await send(`${gw.url}/pair`)).status).toBe(200);
+      expect(up.seen.map((s) => s.method)).toEqual(["POST", "GET"]);
+    } finally {
+      await gw.close();
+      await up.close();
+    }
+  });
+});
