@@ -195,7 +195,12 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
     async listen(port = 0, host = "127.0.0.1"): Promise<ListeningAddress> {
       if (servers.length > 0) throw new Error("already listening");
       try {
-        if (redis !== undefined) await redis.connect();
+        if (redis !== undefined) {
+          await redis.connect().catch((error: unknown) => {
+            const where = `${redis.options.host ?? "?"}:${String(redis.options.port ?? "?")}`;
+            throw new AuthServerError("service_unavailable", `Redis at ${where} did not answer (${error instanceof Error ? error.message : String(error)})`, { cause: error });
+          });
+        }
         await registry.seed(records);
         const address = await listenOn(servers, createServer({ keepAliveTimeout: 5000 }, dispatch), port, host);
         issuer ??= `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;

@@ -102,3 +102,10 @@ describe("a Redis outage", () => {
     expect(await readyz()).toEqual({ status: 200, body: { status: "ready", checks: { redis: "ok" } } });
   });
 });
+
+describe("an unreachable Redis at start", () => {
+  it("stops the start naming where Redis was expected", async () => {
+    const unreachable = createAuthServer(parseAuthServerConfig({ keys: { generate: "memory" } }), { logger: memoryLogger().logger, redisUrl: "redis://127.0.0.1:1" });
+    await expect(unreachable.listen(0)).rejects.toThrow(/^Redis at 127\.0\.0\.1:1 did not answer \(/);
+  });
+});
