@@ -128,7 +128,7 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
       credentials,
       keys,
       replay,
-      middleware: [onlyProviderPaths(config.http.bodyLimitBytes), observeTokenEndpoint(metrics, throttle)],
+      middleware: [onlyProviderPaths(config.http.bodyLimitBytes), observeTokenEndpoint(metrics, throttle, logger)],
       beforeClientLookup,
     });
     auditTokenEvents(provider, logger);

@@ -1,9 +1,10 @@
 import * as oauth from "oauth4webapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PLAIN_HTTP, startServer, type Started } from "./helpers/server.js";
+import { memoryLogger, PLAIN_HTTP, startServer, type Started } from "./helpers/server.js";
 
 const SECRET = "payments-secret-0123456789abcdef";
 let started: Started;
+const log = memoryLogger();
 
 beforeAll(async () => {
   started = await startServer(
@@ -17,7 +18,7 @@ beforeAll(async () => {
         ledger: { resource: "https://ledger.internal", scopes: ["ledger:read"], auth: { method: "client_secret_basic", secretEnv: "PAYMENTS_SECRET" } },
       },
     },
-    { env: { PAYMENTS_SECRET: SECRET } },
+    { env: { PAYMENTS_SECRET: SECRET }, logger: log.logger },
   );
 });
 
@@ -42,6 +43,9 @@ describe("throttling of failed client authentications", () => {
     expect(Number(locked.retryAfter)).toBeLessThanOrEqual(60);
     expect(locked.body).toEqual({ error: "temporarily_unavailable", error_description: "too many failed client authentications; retry later" });
     expect((await ask("reports", SECRET, "198.51.100.50")).status).toBe(200);
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({ event: "token.refused", client: "payments", error: "temporarily_unavailable", reason: "too many failed client authentications for this client", status: 429 }),
+    );
   });
 
   it("locks an address out after maxFailures failures with unknown clients, whatever client it names next", async () => {
@@ -51,5 +55,8 @@ describe("throttling of failed client authentications", () => {
     expect(Number(locked.retryAfter)).toBeGreaterThan(55);
     expect(locked.body).toEqual({ error: "temporarily_unavailable", error_description: "too many failed client authentications; retry later" });
     expect((await ask("reports", SECRET, "192.0.2.78")).status).toBe(200);
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({ event: "token.refused", error: "temporarily_unavailable", reason: "too many failed client authentications from this address", remote: "192.0.2.77" }),
+    );
   });
 });

@@ -1,15 +1,17 @@
 import type { Middleware } from "koa";
+import type { Logger } from "@gatehouse/service-kit";
 import type { KoaContextWithOIDC } from "oidc-provider";
 import type { AuthThrottle } from "../throttle/auth-throttle.js";
 import { ThrottledError } from "../throttle/auth-throttle.js";
 import type { AuthMetrics } from "./metrics.js";
 
 /**
- * Wraps `POST /token`: refuses an IP over its failed-authentication budget (429, `Retry-After`),
+ * Wraps `POST /token`: refuses an IP over its failed-authentication budget (429, `Retry-After`,
+ * a `token.refused` audit line),
  * records each `invalid_client` answer against the IP and the client, and counts the outcome and
  * latency in the metrics. Other endpoints pass straight through.
  */
-export function observeTokenEndpoint(metrics: AuthMetrics, throttle: AuthThrottle): Middleware {
+export function observeTokenEndpoint(metrics: AuthMetrics, throttle: AuthThrottle, logger: Logger): Middleware {
   return async (rawCtx, next) => {
     if (rawCtx.path !== "/token") {
       await next();
@@ -24,6 +26,10 @@ export function observeTokenEndpoint(metrics: AuthMetrics, throttle: AuthThrottl
     } catch (error) {
       if (!(error instanceof ThrottledError)) throw error;
       throttled = error;
+      logger.warn(
+        { audit: true, event: "token.refused", error: error.error, reason: error.error_detail, status: 429, remote: ctx.ip },
+        "token request refused",
+      );
       ctx.status = 429;
       ctx.set("Cache-Control", "no-store");
       ctx.body = { error: error.error, error_description: error.error_description };

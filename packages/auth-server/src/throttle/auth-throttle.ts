@@ -10,8 +10,8 @@ export class ThrottledError extends errors.OIDCProviderError {
   readonly code = "too_many_failures";
   readonly retryAfterSeconds: number;
 
-  constructor(retryAfterSeconds: number) {
-    super(429, "temporarily_unavailable");
+  constructor(retryAfterSeconds: number, detail: string) {
+    super(429, "temporarily_unavailable", { detail });
     this.expose = true;
     this.error_description = "too many failed client authentications; retry later";
     this.retryAfterSeconds = retryAfterSeconds;
@@ -47,12 +47,12 @@ export class AuthThrottle {
 
   /** Throws {@link ThrottledError} when the IP is over its budget. */
   async checkIp(ip: string): Promise<void> {
-    await this.#check(`ip:${ip}`);
+    await this.#check(`ip:${ip}`, "too many failed client authentications from this address");
   }
 
   /** Throws {@link ThrottledError} when the client id is over its budget. */
   async checkClient(clientId: string): Promise<void> {
-    await this.#check(`client:${clientId}`);
+    await this.#check(`client:${clientId}`, "too many failed client authentications for this client");
   }
 
   /** Records one failed authentication for the IP and, when it names a registered client, for it. */
@@ -80,7 +80,7 @@ export class AuthThrottle {
     this.#suspects.set(key, Date.now() + this.#window * 1000);
   }
 
-  async #check(key: string): Promise<void> {
+  async #check(key: string, detail: string): Promise<void> {
     const until = this.#suspects.get(key);
     if (until === undefined) return;
     if (until <= Date.now()) {
@@ -94,6 +94,6 @@ export class AuthThrottle {
       this.#logger.error({ err: error }, "failed-authentication counter unavailable; not throttling");
       return;
     }
-    if (state.count >= this.#max) throw new ThrottledError(Math.max(1, state.resetSeconds));
+    if (state.count >= this.#max) throw new ThrottledError(Math.max(1, state.resetSeconds), detail);
   }
 }
