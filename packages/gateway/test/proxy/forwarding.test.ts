@@ -135,6 +135,19 @@ describe("proxy: forwarding and header rules (public routes, real backends)", ()
     expect(answer.headers["x-backend"]).toBe("orders");
   });
 
+  it("forwards a WebSocket upgrade request as a plain request, without Upgrade", async () => {
+    backend.seen.length = 0;
+    const raw = await rawRequest(
+      gw.port,
+      "GET /api/orders/chat HTTP/1.1\r\nHost: gw\r\nConnection: Upgrade, close\r\nUpgrade: websocket\r\n" +
+        "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+    );
+    expect(parseRaw(raw).status).toBe(201);
+    const headers = backend.seen[0]!.headers;
+    expect(headers.upgrade).toBeUndefined();
+    expect(headers.connection).toBe("keep-alive");
+  });
+
   it("survives a request with a Trailer header and trailers, and keeps serving", async () => {
     backend.seen.length = 0;
     const raw = await rawRequest(
