@@ -110,7 +110,10 @@ describe("audit log", () => {
       body.set("client_assertion", assertion);
     };
     expect((await ask(replay, "orders", "ledger:read", "203.0.113.9")).status).toBe(401);
-    expect(log.lines).toContainEqual(expect.objectContaining({ event: "client_auth.failed", client: "orders", reason: "client assertion tokens must only be used once" }));
+    const jti = (JSON.parse(Buffer.from(assertion.split(".")[1]!, "base64url").toString()) as { jti: string }).jti;
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({ event: "client_auth.failed", client: "orders", assertionJti: jti, reason: "client assertion tokens must only be used once" }),
+    );
     expect(JSON.stringify(log.lines)).not.toContain(assertion);
   });
 

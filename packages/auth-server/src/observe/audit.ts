@@ -1,6 +1,6 @@
 import type { Logger } from "@gatehouse/service-kit";
 import type { errors, KoaContextWithOIDC, Provider } from "oidc-provider";
-import { claimedClientId } from "./claimed-client.js";
+import { claimedAssertionId, claimedClientId } from "./claimed-client.js";
 
 /** The audit events this server writes (pino, `audit: true`, field `event`). */
 export type AuditEvent =
@@ -44,6 +44,7 @@ export function auditTokenEvents(provider: Provider, logger: Logger): void {
         client: claimedClientId(ctx),
         resource: stringParam(ctx, "resource"),
         scopes: stringParam(ctx, "scope")?.split(" ") ?? [],
+        assertionJti: claimedAssertionId(ctx),
         error: error.error,
         reason: error.error_detail,
         status: error.statusCode,

@@ -6,8 +6,13 @@ import type { KoaContextWithOIDC } from "oidc-provider";
  * without trusting it. Never the secret or the assertion itself; cut to 128 characters.
  */
 export function claimedClientId(ctx: KoaContextWithOIDC): string | undefined {
-  const claimed = ctx.oidc.client?.clientId ?? param(ctx, "client_id") ?? basicUser(ctx.headers.authorization) ?? assertionSubject(param(ctx, "client_assertion"));
+  const claimed = ctx.oidc.client?.clientId ?? param(ctx, "client_id") ?? basicUser(ctx.headers.authorization) ?? assertionClaim(param(ctx, "client_assertion"), "sub");
   return claimed?.slice(0, 128);
+}
+
+/** The `jti` a client assertion claims (decoded, not trusted), to trace replays; cut to 128 characters. */
+export function claimedAssertionId(ctx: KoaContextWithOIDC): string | undefined {
+  return assertionClaim(param(ctx, "client_assertion"), "jti")?.slice(0, 128);
 }
 
 function param(ctx: KoaContextWithOIDC, name: string): string | undefined {
@@ -27,12 +32,12 @@ function basicUser(header: string | undefined): string | undefined {
   }
 }
 
-function assertionSubject(assertion: string | undefined): string | undefined {
+function assertionClaim(assertion: string | undefined, name: "sub" | "jti"): string | undefined {
   const payload = assertion?.split(".")[1];
   if (payload === undefined || payload.length > 8192) return undefined;
   try {
-    const sub = (JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { sub?: unknown }).sub;
-    return typeof sub === "string" ? sub : undefined;
+    const value = (JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Record<string, unknown>)[name];
+    return typeof value === "string" ? value : undefined;
   } catch {
     return undefined;
   }
