@@ -121,10 +121,9 @@ fi
 echo "compose-test: engine $(docker version --format '{{.Server.Version}}'), $($COMPOSE version 2>/dev/null | head -n 1)"
 
 # 2. Images, production trees and secrets.
-if [ -z "${NODE_IMAGE:-}" ] || [ -z "${REDIS_IMAGE:-}" ]; then
-  docker/build-standin-images.sh
-  export NODE_IMAGE="${NODE_IMAGE:-gatehouse-standin/node:24}" REDIS_IMAGE="${REDIS_IMAGE:-gatehouse-standin/redis:7}"
-fi
+export NODE_IMAGE="${NODE_IMAGE:-gatehouse-standin/node:24}" REDIS_IMAGE="${REDIS_IMAGE:-gatehouse-standin/redis:7}"
+[ "$NODE_IMAGE" = gatehouse-standin/node:24 ] && docker/build-standin-images.sh node
+[ "$REDIS_IMAGE" = gatehouse-standin/redis:7 ] && docker/build-standin-images.sh redis
 phase "base images: NODE_IMAGE=$NODE_IMAGE REDIS_IMAGE=$REDIS_IMAGE"
 docker/prepare.sh
 phase "built the workspace and the services' production trees"
