@@ -149,3 +149,25 @@ describe("health", () => {
     await other.close();
   });
 });
+
+describe("http.proxy", () => {
+  it("ignores X-Forwarded-For when off, so a client cannot choose its audited address", async () => {
+    const own = memoryLogger();
+    const direct = createAuthServer(
+      parseAuthServerConfig({ keys: { generate: "memory" }, services: { billing: { auth: { method: "client_secret_post", secretEnv: "BILLING_SECRET" } } } }),
+      { env: { BILLING_SECRET: SECRET }, logger: own.logger },
+    );
+    const { port: directPort, issuer: directIssuer } = await direct.listen(0);
+    try {
+      const as: oauth.AuthorizationServer = { issuer: directIssuer, token_endpoint: `http://127.0.0.1:${directPort}/token` };
+      const response = await oauth.clientCredentialsGrantRequest(as, { client_id: "billing" }, oauth.ClientSecretPost("wrong-secret"), { resource: "https://x.internal", scope: "x" }, {
+        ...PLAIN_HTTP,
+        headers: new Headers({ "x-forwarded-for": "203.0.113.99" }),
+      });
+      expect(response.status).toBe(401);
+      expect(own.lines).toContainEqual(expect.objectContaining({ event: "client_auth.failed", client: "billing", remote: "127.0.0.1" }));
+    } finally {
+      await direct.close();
+    }
+  });
+});
