@@ -130,6 +130,7 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
       replay,
       middleware: [onlyProviderPaths(config.http.bodyLimitBytes), observeTokenEndpoint(metrics, throttle, logger)],
       beforeClientLookup,
+      logger,
     });
     auditTokenEvents(provider, logger);
     provider.on("server_error", (_ctx, error) => logger.error({ err: error }, "token endpoint error"));

@@ -174,6 +174,38 @@ describe("admin API placement", () => {
 });
 
 describe("admin API with the registry in Redis", () => {
+  it("fails a service closed with invalid_client on a server that cannot resolve its secret variable", async () => {
+    const prefix = `test:auth:${randomUUID()}:`;
+    const redisUrl = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
+    const config = parseAuthServerConfig({ ...registry, issuer: "https://split.example" });
+    const withVar = createAuthServer(config, { env: { ...env, EXTRA_SECRET: "extra-secret-0123456789" }, logger: memoryLogger().logger, redisUrl, redisKeyPrefix: prefix });
+    const withoutLog = memoryLogger();
+    const without = createAuthServer(config, { env, logger: withoutLog.logger, redisUrl, redisKeyPrefix: prefix });
+    try {
+      const a = await withVar.listen(0);
+      const b = await without.listen(0);
+      const created = await fetch(`http://127.0.0.1:${a.port}/admin/services`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({ id: "extra", auth: { method: "client_secret_basic", secretEnv: "EXTRA_SECRET" }, allow: { inventory: ["inventory:read"] } }),
+      });
+      expect(created.status).toBe(201);
+      const seen = Date.now() + 2000;
+      while ((await fetch(`http://127.0.0.1:${b.port}/admin/services/extra`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status !== 200 && Date.now() < seen) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const as: oauth.AuthorizationServer = { issuer: "https://split.example", token_endpoint: `http://127.0.0.1:${b.port}/token` };
+      const response = await oauth.clientCredentialsGrantRequest(as, { client_id: "extra" }, oauth.ClientSecretBasic("extra-secret-0123456789"), { resource: "https://inventory.internal", scope: "inventory:read" }, PLAIN_HTTP);
+      expect(response.status).toBe(401);
+      expect(await response.json()).toEqual({ error: "invalid_client", error_description: "client authentication failed" });
+      expect(withoutLog.lines).toContainEqual(
+        expect.objectContaining({ service: "extra", err: 'service "extra": environment variable EXTRA_SECRET (its client secret) is not set', msg: "service credential cannot be resolved here" }),
+      );
+    } finally {
+      await Promise.all([withVar.close(), without.close()]);
+    }
+  });
+
   it("disables a service on every server sharing the Redis", async () => {
     const prefix = `test:auth:${randomUUID()}:`;
     const config = parseAuthServerConfig({ ...registry, issuer: "https://shared.example" });

@@ -1,4 +1,5 @@
 import type { Adapter, AdapterFactory, AdapterPayload } from "oidc-provider";
+import type { Logger } from "@gatehouse/service-kit";
 import type { ClientCredentials } from "../registry/client-metadata.js";
 import type { RegistryStore } from "../registry/store.js";
 
@@ -7,12 +8,15 @@ import type { RegistryStore } from "../registry/store.js";
  * is "client not found" → 401 `invalid_client`); `beforeClientLookup` lets the throttle refuse a
  * locked-out client before its credential is checked. Client-assertion replay is decided
  * atomically in `assertJwtClientAuthClaimsAndHeader`, so the provider's own non-atomic
- * find-then-save replay store is a no-op here; JWT access tokens are never stored.
+ * find-then-save replay store is a no-op here; JWT access tokens are never stored. A service whose
+ * credential this process cannot resolve (a `secretEnv` set on another replica only) is logged and
+ * treated as unknown, so it fails closed with `invalid_client`, not with a 500.
  */
 export function createAdapterFactory(
   registry: RegistryStore,
   credentials: ClientCredentials,
   beforeClientLookup: (clientId: string) => Promise<void>,
+  logger: Logger,
 ): AdapterFactory {
   return (name: string): Adapter => {
     if (name === "Client") {
@@ -22,7 +26,12 @@ export function createAdapterFactory(
           await beforeClientLookup(id);
           const record = await registry.get(id);
           if (record === undefined || record.disabled) return undefined;
-          return credentials.metadata(record);
+          try {
+            return credentials.metadata(record);
+          } catch (error) {
+            logger.error({ service: id, err: error instanceof Error ? error.message : String(error) }, "service credential cannot be resolved here");
+            return undefined;
+          }
         },
       };
     }

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Middleware } from "koa";
+import type { Logger } from "@gatehouse/service-kit";
 import { Provider, type Configuration } from "oidc-provider";
 import type { AuthServerConfig } from "../config/schema.js";
 import type { SigningKeys } from "../keys/signing-keys.js";
@@ -27,6 +28,7 @@ export interface ProviderParts {
   readonly middleware: readonly Middleware[];
   /** Called with a client id before it is looked up (throttling of locked-out clients). */
   readonly beforeClientLookup: (clientId: string) => Promise<void>;
+  readonly logger: Logger;
 }
 
 /**
@@ -37,7 +39,7 @@ export interface ProviderParts {
 export function createProvider(parts: ProviderParts): Provider {
   const { config } = parts;
   const configuration: Configuration = {
-    adapter: createAdapterFactory(parts.registry, parts.credentials, parts.beforeClientLookup),
+    adapter: createAdapterFactory(parts.registry, parts.credentials, parts.beforeClientLookup, parts.logger),
     clients: [],
     clientDefaults: {
       grant_types: ["client_credentials"],

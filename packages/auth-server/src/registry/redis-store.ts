@@ -83,6 +83,7 @@ export class RedisRegistryStore implements RegistryStore {
   }
 
   async seed(records: readonly ServiceRecord[]): Promise<void> {
+    await this.#start();
     for (const record of records) {
       const json = JSON.stringify(record);
       await this.#redis.eval(SEED, 3, ...this.#keys, record.id, json, json);
@@ -100,11 +101,14 @@ export class RedisRegistryStore implements RegistryStore {
     else this.#subscriber.disconnect();
   }
 
+  async #start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    await this.#subscribe();
+  }
+
   async #fresh(): Promise<void> {
-    if (!this.#started) {
-      this.#started = true;
-      await this.#subscribe();
-    }
+    await this.#start();
     if (this.#loadedAt === 0) {
       await this.#reload();
     } else if (Date.now() - this.#loadedAt > this.#refreshMs) {
