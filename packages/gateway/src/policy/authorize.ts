@@ -1,7 +1,5 @@
-import { wwwAuthenticate, type VerifiedToken } from "@gatehouse/sdk";
+import type { VerifiedToken } from "@gatehouse/sdk";
 import type { RouteConfig } from "../config/schema.js";
-import { GatewayError } from "../errors.js";
-import type { Step } from "../http/pipeline.js";
 
 /** A route policy compiled for the hot path. */
 export interface CompiledPolicy {
@@ -36,24 +34,4 @@ export function authorize(policy: CompiledPolicy, token: VerifiedToken): string 
     if (token.attributes[name] !== value) return `the caller's attribute ${name} does not have the required value`;
   }
   return undefined;
-}
-
-/**
- * Applies {@link authorize} to an authenticated request: a denial is 403 `insufficient_scope`
- * (RFC 6750 §3.1) with a challenge that lists the route's required scopes.
- */
-export function authorizeStep(realm: string): Step {
-  return (exchange) => {
-    const route = exchange.route;
-    const token = exchange.token;
-    if (route === undefined || route.public || token === undefined) return;
-    const denial = authorize(route.target.policy, token);
-    if (denial === undefined) return;
-    const scope = route.target.policy.scopes;
-    throw new GatewayError("insufficient_scope", denial, {
-      headers: {
-        "www-authenticate": wwwAuthenticate({ code: "insufficient_scope", description: denial }, scope.length === 0 ? { realm } : { realm, scope }),
-      },
-    });
-  };
 }
