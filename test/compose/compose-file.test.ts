@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { renderAuthConfig, renderGatewayConfig } from "../../scripts/dev-stack/configs.ts";
 
 const root = new URL("../../", import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), "utf8");
@@ -207,5 +208,46 @@ describe("docker/Dockerfile", () => {
 
   it("receives only the production trees as its build context", () => {
     expect(read(".dockerignore").split("\n").filter((line) => line !== "" && !line.startsWith("#"))).toEqual(["*", "!.gatehouse/docker/deploy/"]);
+  });
+});
+
+describe("docker/config", () => {
+  // `pnpm start` listens on loopback ports where compose has service names.
+  const ports = { auth: 4000, gateway: 8080, admin: 9090, orders: 7001, inventory: 7002 };
+  const hosts: Readonly<Record<string, string>> = {
+    "http://127.0.0.1:4000": "http://auth-server:4000",
+    "http://127.0.0.1:7001": "http://orders:7001",
+    "http://127.0.0.1:7002": "http://inventory:7002",
+  };
+
+  it("gateway.yaml has the routes `pnpm start` serves, with compose service names as upstreams", () => {
+    const dev = parse(renderGatewayConfig({ issuer: "http://127.0.0.1:4000", ports })) as { issuer: string; routes: { upstreams: string[] }[] };
+    const expected = {
+      issuer: hosts[dev.issuer],
+      routes: dev.routes.map((route) => ({ ...route, upstreams: route.upstreams.map((url) => hosts[url] ?? url) })),
+    };
+    expect(parse(read("docker/config/gateway.yaml"))).toEqual(expected);
+  });
+
+  it("auth-server.yaml registers the services `pnpm start` registers, with keys and secrets from /run/secrets", () => {
+    const jwk = { kty: "EC", crv: "P-256", x: "x", y: "y" };
+    type Registry = Record<string, { auth: Record<string, unknown>; attributes: Record<string, string> }>;
+    const dev = parse(renderAuthConfig({ issuer: "http://127.0.0.1:4000", stateDir: ".gatehouse", orders: jwk, inventory: jwk })) as { services: Registry };
+    const docker = parse(read("docker/config/auth-server.yaml")) as { issuer: string; keys: unknown; services: Registry };
+    expect(docker.issuer).toBe("http://auth-server:4000");
+    expect(docker.keys).toEqual({ file: "/run/secrets/signing_keys" });
+    const shape = (services: Registry) =>
+      Object.fromEntries(
+        Object.entries(services).map(([id, service]) => [
+          id,
+          { ...service, auth: service.auth["method"], attributes: { ...service.attributes, environment: "any" } },
+        ]),
+      );
+    expect(shape(docker.services)).toEqual(shape(dev.services));
+    expect(Object.fromEntries(Object.entries(docker.services).map(([id, service]) => [id, service.auth]))).toEqual({
+      "demo-cli": { method: "client_secret_basic", secretFile: "/run/secrets/demo_cli_secret" },
+      orders: { method: "private_key_jwt", jwksFile: "/run/secrets/orders_jwks" },
+      inventory: { method: "private_key_jwt", jwksFile: "/run/secrets/inventory_jwks" },
+    });
   });
 });
