@@ -183,8 +183,14 @@ const httpSchema = z
       .default(false)
       .describe("Trust `X-Forwarded-For`/`-Proto`/`-Host` (set behind a TLS-terminating proxy; never when exposed directly)."),
     bodyLimitBytes: z.int().min(256).max(56 * 1024).default(8192).describe("Largest accepted request body."),
+    jwksUriPrivateAddresses: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Let `auth.jwksUri` reach loopback and private addresses (127/8, 10/8, 172.16/12, 192.168/16, …); oidc-provider refuses them by default against SSRF.",
+      ),
   })
-  .default({ proxy: false, bodyLimitBytes: 8192 })
+  .default({ proxy: false, bodyLimitBytes: 8192, jwksUriPrivateAddresses: false })
   .describe("HTTP behaviour.");
 
 const throttleSchema = z

@@ -80,6 +80,15 @@ export function createProvider(parts: ProviderParts): Provider {
     extraTokenClaims: createTokenClaims(parts.registry),
     assertJwtClientAuthClaimsAndHeader: createAssertionReplayCheck(parts.replay, config.tokens.clockToleranceSeconds),
     clientBasedCORS: () => false,
+    // Services' `jwksUri` fetches: oidc-provider passes an SSRF-guarded undici dispatcher that refuses
+    // special-use addresses; an estate whose JWKS live on internal addresses opts out explicitly.
+    fetch: (input, init) => {
+      if (config.http.jwksUriPrivateAddresses && init !== undefined) {
+        const { dispatcher: _guarded, ...rest } = init as RequestInit & { dispatcher?: unknown };
+        return globalThis.fetch(input, rest);
+      }
+      return globalThis.fetch(input, init);
+    },
     renderError: (ctx, out) => {
       ctx.type = "application/json";
       ctx.body = out;
