@@ -68,8 +68,15 @@ export const ERROR_CODES = {
     when: "http",
     status: 401,
     error: "invalid_token",
-    meaning: "an admin API call without the admin bearer credential, or with a wrong one",
-    fix: "send `Authorization: Bearer <value of the admin token variable>`",
+    meaning: "an admin API call without the admin bearer credential or an admin token, or with a wrong, expired or foreign one",
+    fix: "send `Authorization: Bearer <value of the admin token variable>` or a fresh token for `admin.audience`",
+  },
+  admin_forbidden: {
+    when: "http",
+    status: 403,
+    error: "insufficient_scope",
+    meaning: "a valid Gatehouse token for the admin API without the admin scope",
+    fix: "request a token with `admin.scope` (the caller needs it under `allow`)",
   },
   service_not_found: {
     when: "http",

@@ -6,8 +6,9 @@ import { Provider } from "oidc-provider";
 import { createLogger, type Logger } from "@gatehouse/service-kit";
 import type { AuthServerConfig } from "./config/schema.js";
 import { AuthServerError } from "./errors.js";
-import { MIN_ADMIN_TOKEN_LENGTH, requireAdminToken } from "./http/admin/admin-auth.js";
+import { MIN_ADMIN_TOKEN_LENGTH, requireAdmin } from "./http/admin/admin-auth.js";
 import { adminRouter } from "./http/admin/admin-router.js";
+import { createAdminTokenVerifier } from "./http/admin/admin-token.js";
 import { healthRouter } from "./http/health.js";
 import { metricsRouter } from "./http/metrics-router.js";
 import { createOwnApp } from "./http/own-app.js";
@@ -96,12 +97,20 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
     serving: () => serving,
     checks: () => (redis === undefined ? {} : { redis: () => registry.ping() }),
   });
+  const verifyToken =
+    config.admin.audience === undefined
+      ? undefined
+      : createAdminTokenVerifier(keys, () => issuer ?? "", config.admin.audience);
+  const adminGuard =
+    adminToken === undefined && verifyToken === undefined
+      ? undefined
+      : requireAdmin({ credential: adminToken, verifyToken, scope: config.admin.scope, logger });
   const admin: Router[] =
-    config.admin.enabled && adminToken !== undefined
-      ? [adminRouter({ token: adminToken, registry, credentials, logger, metrics, bodyLimitBytes: config.http.bodyLimitBytes })]
+    config.admin.enabled && adminGuard !== undefined
+      ? [adminRouter({ guard: adminGuard, registry, credentials, logger, metrics, bodyLimitBytes: config.http.bodyLimitBytes })]
       : [];
   const separateAdmin = config.admin.port !== undefined;
-  const publicMetrics = !separateAdmin && adminToken !== undefined ? [metricsRouter(metrics, requireAdminToken(adminToken, logger))] : [];
+  const publicMetrics = !separateAdmin && adminGuard !== undefined ? [metricsRouter(metrics, adminGuard)] : [];
   const publicApp = createOwnApp(logger, [health, ...(separateAdmin ? [] : admin), ...publicMetrics], config.http.proxy).callback();
   const adminApp = separateAdmin ? createOwnApp(logger, [health, ...admin, metricsRouter(metrics)], config.http.proxy).callback() : undefined;
   const ownPath = (path: string) =>
@@ -230,10 +239,13 @@ function adminCredential(config: AuthServerConfig, env: NodeJS.ProcessEnv): stri
   const name = config.admin.tokenEnv;
   const value = env[name];
   if (value !== undefined && value.length >= MIN_ADMIN_TOKEN_LENGTH) return value;
-  if (config.admin.enabled) {
+  if (config.admin.enabled && value !== undefined && value !== "") {
+    throw new AuthServerError("invalid_config", `admin.tokenEnv: environment variable ${name} must hold at least ${MIN_ADMIN_TOKEN_LENGTH} characters`);
+  }
+  if (config.admin.enabled && config.admin.audience === undefined) {
     throw new AuthServerError(
       "invalid_config",
-      `admin.tokenEnv: environment variable ${name} must hold the admin credential (at least ${MIN_ADMIN_TOKEN_LENGTH} characters)`,
+      `admin.tokenEnv: environment variable ${name} must hold the admin credential (at least ${MIN_ADMIN_TOKEN_LENGTH} characters), or set admin.audience`,
     );
   }
   return undefined;

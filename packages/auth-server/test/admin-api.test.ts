@@ -56,7 +56,9 @@ describe("admin API authentication", () => {
     expect(result.status).toBe(401);
     expect(result.headers.get("www-authenticate")).toBe('Bearer realm="gatehouse-admin", error="invalid_token"');
     expect(result.body).toEqual({ error: "invalid_token", error_description: "the admin credential is not valid" });
-    expect(log.lines).toContainEqual(expect.objectContaining({ audit: true, event: "admin.unauthorized", path: "/admin/services/orders/disable", remote: "127.0.0.1" }));
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({ audit: true, event: "admin.unauthorized", path: "/admin/services/orders/disable", remote: "127.0.0.1", error: "admin_unauthorized" }),
+    );
     expect((await admin("GET", "/admin/services/orders")).body).toMatchObject({ disabled: false });
   });
 });
@@ -88,7 +90,7 @@ describe("admin API services", () => {
     expect(created.headers.get("location")).toBe("/admin/services/ledger");
     expect(created.body).toEqual({ id: "ledger", scopes: [], auth: { method: "client_secret_basic", secretEnv: "LEDGER_SECRET" }, allow: { inventory: ["inventory:write"] }, attributes: { team: "finance" }, disabled: false });
     expect((await tokenStatus("ledger", env.LEDGER_SECRET, "https://inventory.internal", "inventory:write")).status).toBe(200);
-    expect(log.lines).toContainEqual(expect.objectContaining({ audit: true, event: "admin.service_created", service: "ledger" }));
+    expect(log.lines).toContainEqual(expect.objectContaining({ audit: true, event: "admin.service_created", service: "ledger", actor: "admin-credential" }));
   });
 
   it("refuses to create a service whose id exists with 409", async () => {
@@ -151,7 +153,7 @@ describe("admin API placement", () => {
 
   it("refuses to start with the admin API on and no credential", () => {
     expect(() => createAuthServer(parseAuthServerConfig({ keys: { generate: "memory" }, admin: { enabled: true } }), { env: {}, logger: memoryLogger().logger })).toThrow(
-      "admin.tokenEnv: environment variable GATEHOUSE_ADMIN_TOKEN must hold the admin credential (at least 32 characters)",
+      "admin.tokenEnv: environment variable GATEHOUSE_ADMIN_TOKEN must hold the admin credential (at least 32 characters), or set admin.audience",
     );
   });
 

@@ -216,8 +216,14 @@ const adminSchema = z
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name")
       .default("GATEHOUSE_ADMIN_TOKEN")
       .describe("Environment variable holding the admin bearer credential (at least 32 characters)."),
+    audience: resourceSchema
+      .optional()
+      .describe(
+        "Also accept Gatehouse access tokens from this server whose `aud` is this URI and whose `scope` holds `admin.scope` (register a service with this resource).",
+      ),
+    scope: scopeSchema.default("gatehouse:admin").describe("The scope an admin API token must carry."),
   })
-  .default({ enabled: false, host: "127.0.0.1", tokenEnv: "GATEHOUSE_ADMIN_TOKEN" })
+  .default({ enabled: false, host: "127.0.0.1", tokenEnv: "GATEHOUSE_ADMIN_TOKEN", scope: "gatehouse:admin" })
   .describe("The admin API (off by default).");
 
 const redisSchema = z

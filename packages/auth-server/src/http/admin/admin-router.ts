@@ -6,12 +6,14 @@ import type { AuthMetrics } from "../../observe/metrics.js";
 import type { ClientCredentials } from "../../registry/client-metadata.js";
 import type { RegistryStore, ServiceRecord } from "../../registry/store.js";
 import { readJsonBody } from "../json-body.js";
-import { requireAdminToken } from "./admin-auth.js";
+import type { Middleware } from "koa";
+import type { AdminActor } from "./admin-auth.js";
 import { validateServiceWrite } from "./service-writes.js";
 
 /** The admin API's collaborators; `token` is the admin bearer credential. */
 export interface AdminApiOptions {
-  readonly token: string;
+  /** Authenticates every call (`requireAdmin`). */
+  readonly guard: Middleware;
   readonly registry: RegistryStore;
   readonly credentials: ClientCredentials;
   readonly logger: Logger;
@@ -20,7 +22,7 @@ export interface AdminApiOptions {
 }
 
 /**
- * The admin API under `/admin` (JSON in and out, bearer-authenticated):
+ * The admin API under `/admin` (JSON in and out, bearer-authenticated by `guard`):
  * `GET /admin/services`, `GET /admin/services/:id`, `POST /admin/services` (body: `{ id, ...definition }`),
  * `PUT /admin/services/:id` (body: the definition), `POST /admin/services/:id/disable` and `/enable`.
  * Every change is validated like the config file and written to the audit log. Definitions never
@@ -29,11 +31,12 @@ export interface AdminApiOptions {
 export function adminRouter(options: AdminApiOptions): Router {
   const { registry, logger, metrics } = options;
   const router = new Router({ prefix: "/admin" });
-  router.use(requireAdminToken(options.token, logger));
+  router.use(options.guard);
 
-  const audit = (event: AuditEvent, record: ServiceRecord, remote: string) => {
+  const audit = (event: AuditEvent, record: ServiceRecord, ctx: { ip: string; state: unknown }) => {
     metrics.adminChanges.inc({ action: event.replace("admin.service_", "") });
-    logger.info({ audit: true, event, service: record.id, disabled: record.disabled, remote }, event.replace("admin.", "").replace("_", " "));
+    const actor = (ctx.state as { admin?: AdminActor }).admin?.actor;
+    logger.info({ audit: true, event, service: record.id, disabled: record.disabled, actor, remote: ctx.ip }, event.replace("admin.", "").replace("_", " "));
   };
 
   const existing = async (id: string): Promise<ServiceRecord> => {
@@ -57,7 +60,7 @@ export function adminRouter(options: AdminApiOptions): Router {
     const { id, ...definition } = typeof body === "object" && body !== null ? (body as Record<string, unknown>) : { id: undefined };
     const record = await validateServiceWrite(id, definition, registry, options.credentials);
     if (!(await registry.create(record))) throw new AuthServerError("service_exists", `service "${record.id}" exists`);
-    audit("admin.service_created", record, ctx.ip);
+    audit("admin.service_created", record, ctx);
     ctx.status = 201;
     ctx.set("Location", `/admin/services/${record.id}`);
     ctx.body = record;
@@ -68,7 +71,7 @@ export function adminRouter(options: AdminApiOptions): Router {
     await existing(id);
     const record = await validateServiceWrite(id, await readJsonBody(ctx, options.bodyLimitBytes), registry, options.credentials);
     if (!(await registry.replace(record))) throw new AuthServerError("service_not_found", `no service "${id}"`);
-    audit("admin.service_updated", record, ctx.ip);
+    audit("admin.service_updated", record, ctx);
     ctx.body = record;
   });
 
@@ -77,7 +80,7 @@ export function adminRouter(options: AdminApiOptions): Router {
       const current = await existing(ctx.params["id"] ?? "");
       const record = disabled ? { ...current, disabled } : await validateServiceWrite(current.id, { ...withoutId(current), disabled }, registry, options.credentials);
       if (!(await registry.replace(record))) throw new AuthServerError("service_not_found", `no service "${current.id}"`);
-      audit(disabled ? "admin.service_disabled" : "admin.service_enabled", record, ctx.ip);
+      audit(disabled ? "admin.service_disabled" : "admin.service_enabled", record, ctx);
       ctx.body = record;
     });
   }
