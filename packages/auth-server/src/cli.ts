@@ -2,7 +2,8 @@
 import { parseArgs } from "node:util";
 import { createLogger } from "@gatehouse/service-kit";
 import { configCheck } from "./cli/config-check.js";
-import { DEFAULT_RETIRE_AFTER_SECONDS, DEFAULT_ROTATION_DELAY_SECONDS, keysGenerate, keysRotate } from "./cli/keys.js";
+import { DEFAULT_RETIRE_AFTER_SECONDS, DEFAULT_ROTATION_DELAY_SECONDS, keysGenerate, keysRotate, longestTokenLifetime } from "./cli/keys.js";
+import { loadAuthServerConfig } from "./config/load.js";
 import { serviceKeygen } from "./cli/service-keygen.js";
 import { USAGE, UsageError, type CommandOutput } from "./cli/usage.js";
 import { planStart, serve } from "./start.js";
@@ -29,6 +30,12 @@ function options<T extends Record<string, { type: "string" | "boolean" }>>(args:
   return parsed;
 }
 
+function keyFileOf(configFile: string): string {
+  const file = loadAuthServerConfig(configFile).keys.file;
+  if (file === undefined) throw new UsageError(`${configFile} has no keys.file; pass --file`);
+  return file;
+}
+
 function required(name: string, value: string | boolean | undefined): string {
   if (typeof value !== "string" || value === "") throw new UsageError(`--${name} is required`);
   return value;
@@ -47,11 +54,12 @@ async function run(argv: string[]): Promise<void> {
         return;
       }
       if (sub === "rotate") {
-        const { values } = options(rest, { file: { type: "string" }, delay: { type: "string" }, "retire-after": { type: "string" } }, 0);
+        const { values } = options(rest, { file: { type: "string" }, config: { type: "string" }, delay: { type: "string" }, "retire-after": { type: "string" } }, 0);
+        const fromConfig = values.config === undefined ? DEFAULT_RETIRE_AFTER_SECONDS : longestTokenLifetime(loadAuthServerConfig(values.config));
         keysRotate(
-          required("file", values.file),
+          values.file ?? (values.config === undefined ? required("file", values.file) : keyFileOf(values.config)),
           seconds("delay", values.delay, DEFAULT_ROTATION_DELAY_SECONDS),
-          seconds("retire-after", values["retire-after"], DEFAULT_RETIRE_AFTER_SECONDS),
+          seconds("retire-after", values["retire-after"], fromConfig),
           out,
         );
         return;

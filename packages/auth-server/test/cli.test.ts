@@ -60,6 +60,20 @@ describe("gatehouse-auth keys", () => {
     });
   });
 
+  it("takes the key file and the retirement delay from --config: the longest token lifetime plus tolerance", async () => {
+    const file = join(dir, "from-config.json");
+    await run(CLI, ["keys", "generate", "--file", file]);
+    const config = join(dir, "rotate-config.yaml");
+    writeFileSync(
+      config,
+      `keys: { file: ${file} }\ntokens: { ttlSeconds: 300, clockToleranceSeconds: 5 }\nservices:\n  slow:\n    resource: https://slow.internal\n    tokenTtlSeconds: 900\n    auth: { method: client_secret_basic, secretEnv: X }\n`,
+    );
+    const result = await run(CLI, ["keys", "rotate", "--config", config, "--delay", "10"]);
+    expect(result.code).toBe(0);
+    const [fresh, old] = (JSON.parse(readFileSync(file, "utf8")) as KeyFileJson).keys as [KeyFileJson["keys"][number], KeyFileJson["keys"][number]];
+    expect(Date.parse(old.retireAt!) - Date.parse(fresh.signFrom!)).toBe(905_000);
+  });
+
   it("drops keys whose retirement has passed when rotating again", async () => {
     const file = join(dir, "prune.json");
     await run(CLI, ["keys", "generate", "--file", file]);

@@ -1,11 +1,21 @@
 import { existsSync } from "node:fs";
 import { generateSigningKey, readKeyFile, rotateKeys, signingKey, writeKeyFile, type StoredKey } from "../keys/key-file.js";
+import type { AuthServerConfig } from "../config/schema.js";
 import { UsageError, type CommandOutput } from "./usage.js";
 
 /** Default seconds between publishing a new key and signing with it. */
 export const DEFAULT_ROTATION_DELAY_SECONDS = 60;
 /** Default seconds old keys stay published after the switch: the default token TTL plus clock skew. */
 export const DEFAULT_RETIRE_AFTER_SECONDS = 305;
+
+/**
+ * The longest lifetime any token of this config can have, plus the clock tolerance: how long a
+ * retired key must stay published after it stopped signing.
+ */
+export function longestTokenLifetime(config: AuthServerConfig): number {
+  const ttls = Object.values(config.services).map((s) => s.tokenTtlSeconds ?? config.tokens.ttlSeconds);
+  return Math.max(config.tokens.ttlSeconds, ...ttls) + config.tokens.clockToleranceSeconds;
+}
 
 /** `keys generate --file F [--force]`: a new private JWKS with one ES256 key that signs at once. */
 export function keysGenerate(file: string, force: boolean, out: CommandOutput): void {

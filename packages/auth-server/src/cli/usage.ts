@@ -17,9 +17,10 @@ export const USAGE = `usage: gatehouse-auth <command>
         start the auth server (same as node dist/main.js; PORT, WORKERS, HOST, REDIS_URL, GATEHOUSE_ISSUER)
   keys generate --file FILE [--force]
         write a private JWKS with one new ES256 signing key
-  keys rotate --file FILE [--delay SECONDS] [--retire-after SECONDS]
+  keys rotate --file FILE | --config FILE [--delay SECONDS] [--retire-after SECONDS]
         publish a new key now, sign with it after --delay (default 60), retire older keys
-        --retire-after seconds later (default 305: the longest token TTL plus clock skew)
+        --retire-after seconds later (default: the config's longest token TTL plus clock
+        tolerance with --config, else 305); --config also names the key file (keys.file)
   service keygen ID [--out DIR]
         write ID.private.jwk.json (keep it with the service) and ID.jwks.json (register it);
         print the public JWKS
