@@ -13,9 +13,10 @@ import { startHaproxy } from "./lib/haproxy.js";
 import { describeDelta, readCounters } from "./lib/counters.js";
 import { ensureTools, machineFacts } from "./lib/machine.js";
 import { freePort, waitForHttp } from "./lib/net.js";
-import { ProcessGroup } from "./lib/processes.js";
+import { ProcessGroup, type Started } from "./lib/processes.js";
 import { summarizeProfile } from "./lib/profile.js";
 import { computeRatios, figuresTable, ratiosTable, renderResults, type RatioTarget, type Report, type ScenarioResult } from "./lib/report.js";
+import { countSyscalls, type SyscallCount } from "./lib/syscalls.js";
 import { runWrk, type Measurement } from "./lib/wrk.js";
 import { rawDir, resultsFile, serversDir } from "./paths.js";
 
@@ -34,6 +35,7 @@ const { values: flags } = parseArgs({
     tokens: { type: "string", default: "15000" },
     scenarios: { type: "string" },
     profile: { type: "boolean", default: true },
+    syscalls: { type: "boolean", default: true },
     results: { type: "string", default: resultsFile },
   },
   allowNegative: true,
@@ -118,11 +120,14 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
   const urls = new Map<ScenarioId, string>([["origin", `http://127.0.0.1:${originPort}${benchPath}`]]);
   /** Admin URLs of single-process gateways, whose counters describe every measurement. */
   const admins = new Map<ScenarioId, string>();
+  /** Single-process servers whose system calls are counted. */
+  const processes = new Map<ScenarioId, Started>();
   for (const [id, mode] of [["http-proxy", "default"], ["http-proxy-keepalive", "keepalive"]] as const) {
     if (!wants(id)) continue;
     const port = await freePort();
     const proxy = group.spawn({ name: id, command: process.execPath, args: [join(serversDir, "passthrough.js"), String(port), `http://127.0.0.1:${originPort}`, mode] });
     await waitForHttp(`http://127.0.0.1:${port}/`, proxy);
+    processes.set(id, proxy);
     urls.set(id, `http://127.0.0.1:${port}${benchPath}`);
   }
 
@@ -154,6 +159,7 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
       urls.set("gateway-fresh", g.url);
       admins.set("gateway", g.adminUrl);
       admins.set("gateway-fresh", g.adminUrl);
+      processes.set("gateway", g.process);
     }
     if (wants("gateway-workers-2")) {
       const g = await startGateway(group, dir, { ...gatewayBase, name: "gateway-workers-2", workers: 2, port: await freePort(), adminPort: await freePort(), keyPrefix: `bench:${runId}:g2:` }, token);
@@ -166,7 +172,7 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
         const id = threadsN === 1 ? "haproxy-1" : "haproxy-2";
         if (!wants(id)) continue;
         const port = await freePort();
-        await startHaproxy(group, dir, {
+        const haproxy = await startHaproxy(group, dir, {
           port,
           threads: threadsN,
           originPort,
@@ -181,6 +187,7 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
         const url = `http://127.0.0.1:${port}${benchPath}`;
         await expectEnforced(url, token, id);
         urls.set(id, url);
+        processes.set(id, haproxy);
       }
     }
   }
@@ -228,6 +235,17 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
     }
   }
 
+  const syscalls: SyscallCount[] = [];
+  if (flags.syscalls) {
+    for (const id of ["http-proxy-keepalive", "gateway", "haproxy-1"] as const) {
+      const target = processes.get(id);
+      if (target === undefined) continue;
+      const count = await countSyscalls(group, dir, id, target, () => measure(id, 3, `strace ${id}`));
+      syscalls.push(count);
+      console.log(`system calls per request, ${id}: ${count.totalPerRequest.toFixed(2)} (${count.perRequest.slice(0, 5).map((e) => `${e.name} ${e.calls.toFixed(2)}`).join(", ")})`);
+    }
+  }
+
   let profile: Report["profile"];
   if (flags.profile && urls.has("gateway")) {
     profile = await profileGateway(group, dir, { token, issuer, originPort });
@@ -261,6 +279,7 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
     ratios: computeRatios(scenarioResults, targets),
     ...(profile === undefined ? {} : { profile }),
     configs: await generatedConfigs(dir),
+    syscalls: syscalls.map((count) => ({ ...count, title: scenarios.find((s) => s.id === count.scenario)?.title ?? count.scenario })),
   };
   console.log(`\n${figuresTable(report.scenarios)}\n\n${ratiosTable(report.ratios)}\n`);
   await writeFile(flags.results, renderResults(report));

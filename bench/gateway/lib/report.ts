@@ -1,5 +1,6 @@
 import type { MachineFacts } from "./machine.js";
 import type { ProfileSummary } from "./profile.js";
+import type { SyscallCount } from "./syscalls.js";
 import type { Measurement } from "./wrk.js";
 
 /** One load scenario of the run. */
@@ -54,6 +55,8 @@ export interface Report {
   readonly scenarios: readonly ScenarioResult[];
   readonly ratios: readonly RatioResult[];
   readonly profile?: { readonly summary: ProfileSummary; readonly measurement: Measurement; readonly scenario: string };
+  /** System calls per request of single-process proxies (`strace -c`). */
+  readonly syscalls: readonly (SyscallCount & { readonly title: string })[];
   /** The generated config files, shown in the appendix. */
   readonly configs: readonly { readonly name: string; readonly language: string; readonly text: string }[];
 }
@@ -127,6 +130,39 @@ function countersSection(scenarios: readonly ScenarioResult[]): string {
   return `What the single gateway process counted during each measured run (its admin \`/metrics\`):
 
 ${table(["scenario", "per round"], rows.map((s) => [s.title, s.counters.join(" / ")]))}
+
+`;
+}
+
+const syscallGroups: readonly (readonly [string, RegExp])[] = [
+  ["reads", /^(read|readv|recvfrom|recvmsg)$/],
+  ["writes", /^(write|writev|sendto|sendmsg)$/],
+  ["epoll", /^epoll_/],
+];
+
+function syscallSection(report: Report): string {
+  if (report.syscalls.length === 0) return "";
+  const group = (c: SyscallCount, pattern: RegExp) => c.perRequest.filter((e) => pattern.test(e.name)).reduce((sum, e) => sum + e.calls, 0);
+  return `## System calls per request
+
+\`strace -c -f\` attached to one process of each kind for a 3 s run of the same load, calls divided by the requests served
+(reads: read/readv/recvfrom/recvmsg; writes: write/writev/sendto/sendmsg). strace slows the process down, so only the counts
+mean something. On loopback every socket write also runs the receiving side's TCP path inside the kernel, which is why socket
+writes dominate the CPU profile below.
+
+${table(
+  ["process", "requests traced", "all", ...syscallGroups.map(([name]) => name), "others (≥ 0.01 per request)"],
+  report.syscalls.map((c) => [
+    c.title,
+    int(c.requests),
+    c.totalPerRequest.toFixed(2),
+    ...syscallGroups.map(([, pattern]) => group(c, pattern).toFixed(2)),
+    c.perRequest
+      .filter((e) => !syscallGroups.some(([, pattern]) => pattern.test(e.name)))
+      .map((e) => `${e.name} ${e.calls.toFixed(2)}`)
+      .join(", "),
+  ]),
+)}
 
 `;
 }
@@ -208,7 +244,7 @@ ${countersSection(report.scenarios)}## Targets (DESIGN §6)
 
 ${ratiosTable(report.ratios)}
 
-${profileSection(report)}
+${syscallSection(report)}${profileSection(report)}
 ## Appendix: the generated configs
 
 Ports are those of this run; the auth server's client secrets come from variables, never from the file.
