@@ -341,7 +341,7 @@ function int(value: number): string {
 
 const dir = join(rawDir, new Date().toISOString().replace(/[:.]/g, "-"));
 await mkdir(dir, { recursive: true });
-ensureTools();
+ensureTools(["wrk", "haproxy", ...(flags.syscalls ? ["strace"] : [])]);
 const group = new ProcessGroup(dir);
 const stopOnSignal = (signal: NodeJS.Signals) => {
   console.error(`\n${signal}: stopping every process this benchmark started`);

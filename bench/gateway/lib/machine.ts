@@ -7,14 +7,12 @@ function has(command: string): boolean {
 }
 
 /**
- * Makes sure the load generator (`wrk`) and the peer (`haproxy`) are installed, with apt-get from
- * Debian when one is missing (the benchmark runs as root on a Debian machine; tests never do this).
+ * Makes sure the given commands are installed (each Debian package is named like its command:
+ * `wrk`, `haproxy`, `strace`), with apt-get when one is missing. The benchmark runs as root on a
+ * Debian machine; tests never install anything.
  */
-export function ensureTools(): void {
-  const missing = [
-    ["wrk", "wrk"],
-    ["haproxy", "haproxy"],
-  ].filter(([command]) => !has(command ?? "")).map(([, pkg]) => pkg ?? "");
+export function ensureTools(commands: readonly string[]): void {
+  const missing = commands.filter((command) => !has(command));
   if (missing.length === 0) return;
   console.log(`installing ${missing.join(", ")} with apt-get`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
