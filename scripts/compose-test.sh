@@ -22,6 +22,10 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 export PATH="$(scripts/bootstrap.sh --print-path):$PATH"
+# dockerd and containerd live in the sbin folders, which a CI or cron environment may leave off PATH.
+for dir in /usr/local/sbin /usr/sbin /sbin; do
+  case ":$PATH:" in *":$dir:"*) ;; *) PATH="$PATH:$dir" ;; esac
+done
 
 started=$SECONDS
 phase_started=$SECONDS
