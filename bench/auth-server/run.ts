@@ -265,8 +265,9 @@ ${scenarios.map((s) => `- ${s.label}: \`${commandOf.get(s.label) ?? ""}\``).join
   assertions.
 - **Tried and dropped: synchronous signing.** oidc-provider's \`ExternalSigningKey\` hook with \`node:crypto\`
   \`sign()\` (DESIGN §6 mentions 14% less CPU) was measured A/B on 2026-12-01, alternating 5 s wrk runs,
-  client_secret_basic: one process 2600–2880 tokens/s synchronous against 2530–4010 with WebCrypto (the thread pool
-  lends it the second core); \`--workers 2\` 4650–4740 against 4620–4870. So the server keeps WebCrypto.
+  client_secret_basic: one process 2490–2670 tokens/s synchronous against 3220–3600 with WebCrypto (the thread pool
+  lends it the second core); \`--workers 2\` within the noise (2490–4640 against 3030–4760). So the server keeps
+  WebCrypto.
 - No patches to oidc-provider and no hand-written token path (DESIGN §6): what is left is oidc-provider's per-request
   cost, which the bare signer does not pay.
 
