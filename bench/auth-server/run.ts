@@ -178,7 +178,7 @@ try {
       const common = { script: lua, port: scenario.target.port, connections, threads, headers, rawLog };
       await runWrk({ ...common, bodyFile: bodyFileFor(scenario, warmup, `warm-${round}`), seconds: warmup, label: `warmup ${scenario.label}` });
       const run = { ...common, bodyFile: bodyFileFor(scenario, duration, `r${round}`), seconds: duration, label: `round ${round}: ${scenario.label}` };
-      commandOf.set(scenario.label, `wrk ${wrkArgs(run).join(" ").replace(SECRET, "<secret>").replace(/Basic [A-Za-z0-9+/=]+/, "Basic <credentials>")}`);
+      commandOf.set(scenario.label, `wrk ${wrkArgs(run).map((arg) => (arg.includes(" ") ? `'${arg}'` : arg)).join(" ").replace(SECRET, "<secret>").replace(/Basic [A-Za-z0-9+/=]+/, "Basic <credentials>")}`);
       const measured = await runWrk(run);
       results.get(scenario.label)?.push(measured);
       console.log(`round ${round} ${scenario.label}: ${measured.rps.toFixed(0)} tokens/s, p50 ${measured.p50Ms.toFixed(1)} ms, p99 ${measured.p99Ms.toFixed(1)} ms, non-2xx ${measured.non2xx}`);
