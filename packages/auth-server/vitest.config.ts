@@ -1,14 +1,4 @@
-import { fileURLToPath } from "node:url";
 import { gatehouseProject } from "../../vitest.shared.js";
 
-const project = gatehouseProject("auth-server", { redis: true });
-const buildSetup = fileURLToPath(new URL("test/build-setup.ts", import.meta.url));
-
-// The CLI tests run the built package as child processes: build it first.
-export default typeof project === "object" && "test" in project
-  ? { ...project, test: { ...project.test, globalSetup: [...toArray(project.test.globalSetup), buildSetup] } }
-  : project;
-
-function toArray(value: string | string[] | undefined): string[] {
-  return value === undefined ? [] : Array.isArray(value) ? value : [value];
-}
+// The CLI and start tests run the built `dist/*.js` as child processes: the project builds first.
+export default gatehouseProject("auth-server", { redis: true, build: true });

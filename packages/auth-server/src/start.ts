@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { createLogger, parseStartFlags, runWorkers, StartFlagError, type Logger } from "@gatehouse/service-kit";
 import { loadAuthServerConfig, parseAuthServerConfig } from "./config/load.js";
 import type { AuthServerConfig } from "./config/schema.js";
@@ -19,7 +18,7 @@ export interface StartPlan {
 
 /**
  * Reads the start flags strictly (`--config`, `--port`/`PORT`, `--workers N|auto`/`WORKERS`),
- * `HOST` (default 127.0.0.1), `GATEHOUSE_ISSUER` (beats the file's `issuer`), `REDIS_URL` and
+ * `--host`/`HOST` (default 127.0.0.1), `GATEHOUSE_ISSUER` (beats the file's `issuer`), `REDIS_URL` and
  * `REDIS_PASSWORD_FILE` (a password kept out of the URL). More than one worker needs `REDIS_URL`
  * (the replay cache and the registry must be shared) and keys that are not per-process memory keys.
  */
@@ -32,27 +31,14 @@ export function planStart(argv: readonly string[], env: NodeJS.ProcessEnv): Star
     config = parseAuthServerConfig({ ...config, issuer }, "GATEHOUSE_ISSUER");
   }
   const workers = flags.workers ?? 1;
-  const redisUrl = withPassword(flags.redisUrl, env["REDIS_PASSWORD_FILE"]);
+  const redisUrl = flags.redisUrl;
   if (workers > 1 && redisUrl === undefined) {
     throw new StartFlagError(`--workers ${workers} needs REDIS_URL: the assertion replay cache and the registry must be shared by every worker`);
   }
   if (workers > 1 && config.keys.file === undefined && config.keys.generate === "memory") {
     throw new StartFlagError(`--workers ${workers} cannot use keys.generate: memory (each worker would sign with its own key)`);
   }
-  return { config, port: flags.port ?? DEFAULT_PORT, host: env["HOST"]?.trim() || "127.0.0.1", workers, redisUrl };
-}
-
-function withPassword(redisUrl: string | undefined, passwordFile: string | undefined): string | undefined {
-  if (redisUrl === undefined || passwordFile === undefined || passwordFile.trim() === "") return redisUrl;
-  let password: string;
-  try {
-    password = readFileSync(passwordFile.trim(), "utf8").trim();
-  } catch {
-    throw new StartFlagError(`REDIS_PASSWORD_FILE ${passwordFile} cannot be read`);
-  }
-  const url = new URL(redisUrl);
-  url.password = encodeURIComponent(password);
-  return url.href;
+  return { config, port: flags.port ?? DEFAULT_PORT, host: flags.host ?? "127.0.0.1", workers, redisUrl };
 }
 
 /** Starts the planned server in this process or in `workers` cluster workers; SIGTERM drains them. */
