@@ -83,6 +83,7 @@ function component(frame: CallFrame): string {
     if (name.startsWith("modules/")) return "node core: module loading";
     return "node core: other";
   }
+  if (url.startsWith("wasm://")) return "wasm (undici's llhttp parser)";
   const path = url.startsWith("file://") ? fileURLToPath(url) : url;
   const nm = path.lastIndexOf("/node_modules/");
   if (nm >= 0) {
