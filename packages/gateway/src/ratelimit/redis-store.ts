@@ -22,6 +22,8 @@ if allowAt - now > 0.001 then
   return {0, 0, math.ceil(tat - now), math.ceil(allowAt - now)}
 end
 local ttl = math.ceil(nextTat - now)
+-- A very high rate makes the interval vanish next to "now" in float arithmetic; PX needs >= 1.
+if ttl < 1 then ttl = 1 end
 redis.call('SET', KEYS[1], string.format('%.3f', nextTat), 'PX', ttl)
 local remaining = math.floor((window - (nextTat - now)) / interval + 0.001)
 if remaining < 0 then remaining = 0 end

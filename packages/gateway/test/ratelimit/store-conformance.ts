@@ -47,6 +47,15 @@ export function describeRateLimitStore(name: string, open: () => RateLimitStore)
       expect(decision.resetMs).toBeLessThanOrEqual(12_000);
     });
 
+    it("decides a limit whose emission interval is far below a millisecond (1e9 per minute)", async () => {
+      const k = key();
+      const first = await store.take(k, 1_000_000_000, 60_000);
+      const second = await store.take(k, 1_000_000_000, 60_000);
+      expect([first.allowed, second.allowed]).toEqual([true, true]);
+      expect(first.remaining).toBeGreaterThan(999_000_000);
+      expect(first.resetMs).toBeGreaterThanOrEqual(0);
+    });
+
     it("keeps keys independent", async () => {
       const a = key();
       const b = key();
