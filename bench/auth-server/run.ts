@@ -13,7 +13,7 @@ import { parseArgs } from "node:util";
 import { tokenRequestBody, writeAssertionBodies } from "./lib/assertions.js";
 import { cpuScaling } from "./lib/cpu-probe.js";
 import { Children, type Child } from "./lib/processes.js";
-import { runWrk, wrkArgs, type Measurement } from "./lib/wrk.js";
+import { runWrk, wrkArgs, type Measurement, type WrkOptions } from "../lib/wrk.js";
 
 const bench = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const repo = resolve(bench, "..");
@@ -175,9 +175,10 @@ try {
     const order = scenarios.map((_, i) => scenarios[(i + round - 1) % scenarios.length]!);
     for (const scenario of order) {
       const headers = scenario.kind === "private_key_jwt" ? {} : basicHeader;
-      const common = { script: lua, port: scenario.target.port, connections, threads, headers, rawLog };
-      await runWrk({ ...common, bodyFile: bodyFileFor(scenario, warmup, `warm-${round}`), seconds: warmup, label: `warmup ${scenario.label}` });
-      const run = { ...common, bodyFile: bodyFileFor(scenario, duration, `r${round}`), seconds: duration, label: `round ${round}: ${scenario.label}` };
+      const common = { script: lua, url: `http://127.0.0.1:${scenario.target.port}/token`, connections, threads, headers, rawLog };
+      const bodies = (file: string) => [file, String(threads)];
+      await runWrk({ ...common, scriptArgs: bodies(bodyFileFor(scenario, warmup, `warm-${round}`)), durationSec: warmup, label: `warmup ${scenario.label}` });
+      const run: WrkOptions = { ...common, scriptArgs: bodies(bodyFileFor(scenario, duration, `r${round}`)), durationSec: duration, label: `round ${round}: ${scenario.label}` };
       commandOf.set(scenario.label, `wrk ${wrkArgs(run).map((arg) => (arg.includes(" ") ? `'${arg}'` : arg)).join(" ").replace(SECRET, "<secret>").replace(/Basic [A-Za-z0-9+/=]+/, "Basic <credentials>")}`);
       const measured = await runWrk(run);
       results.get(scenario.label)?.push(measured);

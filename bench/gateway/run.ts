@@ -17,8 +17,8 @@ import { ProcessGroup, type Started } from "./lib/processes.js";
 import { summarizeProfile } from "./lib/profile.js";
 import { computeRatios, figuresTable, ratiosTable, renderResults, type RatioTarget, type Report, type ScenarioResult } from "./lib/report.js";
 import { countSyscalls, type SyscallCount } from "./lib/syscalls.js";
-import { runWrk, type Measurement } from "./lib/wrk.js";
-import { rawDir, resultsFile, serversDir } from "./paths.js";
+import { runWrk, type Measurement } from "../lib/wrk.js";
+import { rawDir, resultsFile, serversDir, wrkScript } from "./paths.js";
 
 // `pnpm bench:gateway -- --rounds 1` hands the script a leading "--".
 const argv = process.argv.slice(2);
@@ -206,7 +206,8 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
       rawLog,
       label,
       ...(usesToken && id !== "gateway-fresh" ? { headers: { authorization: `Bearer ${token}` } } : {}),
-      ...(id === "gateway-fresh" && ring !== undefined ? { tokenFile: ring.file, tokenOffset: ring.offset } : {}),
+      script: wrkScript,
+      ...(id === "gateway-fresh" && ring !== undefined ? { scriptArgs: [ring.file, String(threads), String(ring.offset)] } : {}),
     });
     // The next run continues the ring where this one stopped (plus the requests still in flight).
     if (id === "gateway-fresh" && ring !== undefined) ring.offset = (ring.offset + m.requests + connections) % tokenRing;
@@ -310,9 +311,9 @@ async function profileGateway(
   const g = await startGateway(group, dir, options, token);
   const headers = { authorization: `Bearer ${token}` };
   const rawLog = join(dir, "wrk.log");
-  await runWrk({ url: g.url, connections, threads, durationSec: warmupSec, headers, rawLog, label: "profile warm-up" });
+  await runWrk({ url: g.url, script: wrkScript, connections, threads, durationSec: warmupSec, headers, rawLog, label: "profile warm-up" });
   const measureStart = performance.now();
-  const measurement = await runWrk({ url: g.url, connections, threads, durationSec, headers, rawLog, label: "profile" });
+  const measurement = await runWrk({ url: g.url, script: wrkScript, connections, threads, durationSec, headers, rawLog, label: "profile" });
   const measureEnd = performance.now();
   const exit = await group.stop(g.process, 15_000);
   const exitAt = performance.now();

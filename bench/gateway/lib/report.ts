@@ -1,7 +1,7 @@
 import type { MachineFacts } from "./machine.js";
 import type { ProfileSummary } from "./profile.js";
 import type { SyscallCount } from "./syscalls.js";
-import type { Measurement } from "./wrk.js";
+import type { Measurement } from "../../lib/wrk.js";
 
 /** One load scenario of the run. */
 export interface ScenarioResult {

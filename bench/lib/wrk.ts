@@ -1,6 +1,6 @@
+// The one wrk runner of every benchmark here: builds the command line, bounds the run, parses the result.
 import { spawn } from "node:child_process";
 import { appendFile } from "node:fs/promises";
-import { wrkScript } from "../paths.js";
 
 /** What one wrk run measured. Latencies in milliseconds. */
 export interface Measurement {
@@ -23,10 +23,10 @@ export interface WrkOptions {
   readonly threads: number;
   readonly durationSec: number;
   readonly headers?: Readonly<Record<string, string>>;
-  /** A file of tokens, one a line: each request carries the next one. */
-  readonly tokenFile?: string;
-  /** Index of the first token used (the ring continues where the previous run stopped). */
-  readonly tokenOffset?: number;
+  /** The Lua script; it must print one `WRK_JSON {…}` line (the scripts under each benchmark's `wrk/` folder). */
+  readonly script: string;
+  /** Arguments after `--`, for the script (e.g. a file of request bodies or tokens). */
+  readonly scriptArgs?: readonly string[];
   /** Raw output is appended here. */
   readonly rawLog: string;
   readonly label: string;
@@ -55,15 +55,15 @@ export function wrkArgs(options: WrkOptions): string[] {
     "--timeout",
     "5s",
     "-s",
-    wrkScript,
+    options.script,
   ];
   for (const [name, value] of Object.entries(options.headers ?? {})) args.push("-H", `${name}: ${value}`);
   args.push(options.url);
-  if (options.tokenFile !== undefined) args.push("--", options.tokenFile, String(options.threads), String(options.tokenOffset ?? 0));
+  if (options.scriptArgs !== undefined && options.scriptArgs.length > 0) args.push("--", ...options.scriptArgs);
   return args;
 }
 
-/** Runs wrk once, bounded at its duration plus 30 s, and parses the JSON line of `report.lua`. */
+/** Runs wrk once, bounded at its duration plus 30 s, and parses the script's `WRK_JSON` line. */
 export async function runWrk(options: WrkOptions): Promise<Measurement> {
   const args = wrkArgs(options);
   const child = spawn("wrk", args, { stdio: ["ignore", "pipe", "pipe"] });
