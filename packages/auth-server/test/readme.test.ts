@@ -1,6 +1,6 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { renderOptionsTable, replaceOptionsSection } from "@gatehouse/service-kit";
+import { readmeOptionsSection } from "@gatehouse/service-kit";
 import { describe, expect, it } from "vitest";
 import { authServerConfigSchema } from "../src/config/schema.js";
 import { ERROR_CODES, OAUTH_ERRORS } from "../src/errors.js";
@@ -14,11 +14,9 @@ function section(readme: string, heading: string): string {
 }
 
 describe("README", () => {
-  it("has the configuration table generated from the schema (regenerate: pnpm --filter @gatehouse/auth-server run docs:readme)", () => {
-    const readme = readFileSync(README, "utf8");
-    const expected = replaceOptionsSection(readme, renderOptionsTable(authServerConfigSchema));
-    if (process.env["GATEHOUSE_WRITE_DOCS"] === "1" && expected !== readme) writeFileSync(README, expected);
-    else expect(readme, "README options table is stale: run `pnpm --filter @gatehouse/auth-server run docs:readme`").toBe(expected);
+  it("has the configuration table generated from the schema (regenerate: pnpm run docs)", () => {
+    const { actual, expected } = readmeOptionsSection(README, authServerConfigSchema);
+    expect(actual, "README options table is stale: run `pnpm run docs`").toBe(expected);
   });
 
   it("lists every start-up error code with its meaning and fix, and nothing else", () => {

@@ -1,6 +1,6 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { renderOptionsTable, replaceOptionsSection } from "@gatehouse/service-kit";
+import { readmeOptionsSection } from "@gatehouse/service-kit";
 import { describe, expect, it } from "vitest";
 import { gatewayConfigSchema } from "../src/config/schema.js";
 import { GATEWAY_ERROR_CODES, GATEWAY_ERROR_STATUS } from "../src/errors.js";
@@ -8,11 +8,9 @@ import { GATEWAY_ERROR_CODES, GATEWAY_ERROR_STATUS } from "../src/errors.js";
 const README = fileURLToPath(new URL("../README.md", import.meta.url));
 
 describe("README", () => {
-  it("has the configuration table generated from the schema (regenerate: pnpm --filter @gatehouse/gateway run docs:readme)", () => {
-    const readme = readFileSync(README, "utf8");
-    const expected = replaceOptionsSection(readme, renderOptionsTable(gatewayConfigSchema));
-    if (process.env["GATEHOUSE_WRITE_DOCS"] === "1" && expected !== readme) writeFileSync(README, expected);
-    else expect(readme, "README options table is stale: run `pnpm --filter @gatehouse/gateway run docs:readme`").toBe(expected);
+  it("has the configuration table generated from the schema (regenerate: pnpm run docs)", () => {
+    const { actual, expected } = readmeOptionsSection(README, gatewayConfigSchema);
+    expect(actual, "README options table is stale: run `pnpm run docs`").toBe(expected);
   });
 
   it("lists every error code with its status in the Errors table, and nothing else", () => {

@@ -5,6 +5,7 @@ export {
   optionRows,
   renderOptionsTable,
   replaceOptionsSection,
+  readmeOptionsSection,
   OPTIONS_BEGIN,
   OPTIONS_END,
   type OptionRow,

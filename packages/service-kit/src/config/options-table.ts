@@ -1,3 +1,4 @@
+import { readFileSync, writeFileSync } from "node:fs";
 import { z } from "zod";
 
 /** One documented option: the dotted path an operator writes, its type, default and meaning. */
@@ -81,15 +82,28 @@ export function renderOptionsTable(schema: z.ZodType): string {
 }
 
 /** The README section that a generated table lives in, between these two markers. */
-export const OPTIONS_BEGIN = "<!-- options:begin (generated from the schema; `pnpm docs` rewrites it) -->";
+export const OPTIONS_BEGIN = "<!-- options:begin (generated from the schema; `pnpm run docs` rewrites it) -->";
 export const OPTIONS_END = "<!-- options:end -->";
 
 /** Returns `readme` with the text between the markers replaced by `table`. */
-export function replaceOptionsSection(readme: string, table: string, tag = ""): string {
-  const begin = tag === "" ? OPTIONS_BEGIN : OPTIONS_BEGIN.replace("options:begin", `options:begin:${tag}`);
-  const end = tag === "" ? OPTIONS_END : OPTIONS_END.replace("options:end", `options:end:${tag}`);
-  const start = readme.indexOf(begin);
-  const stop = readme.indexOf(end);
-  if (start < 0 || stop < start) throw new Error(`README has no ${begin} … ${end} section`);
-  return `${readme.slice(0, start + begin.length)}\n${table}\n${readme.slice(stop)}`;
+export function replaceOptionsSection(readme: string, table: string): string {
+  const start = readme.indexOf(OPTIONS_BEGIN);
+  const stop = readme.indexOf(OPTIONS_END);
+  if (start < 0 || stop < start) throw new Error(`README has no ${OPTIONS_BEGIN} … ${OPTIONS_END} section`);
+  return `${readme.slice(0, start + OPTIONS_BEGIN.length)}\n${table}\n${readme.slice(stop)}`;
+}
+
+/**
+ * A README as it is and as it should be with the options table rendered from `schema`, for the
+ * test that keeps the two equal. With `GATEHOUSE_WRITE_DOCS=1` (`pnpm run docs`) it rewrites a stale
+ * README first, so the check then passes.
+ */
+export function readmeOptionsSection(readmeFile: string, schema: z.ZodType): { actual: string; expected: string } {
+  const actual = readFileSync(readmeFile, "utf8");
+  const expected = replaceOptionsSection(actual, renderOptionsTable(schema));
+  if (process.env["GATEHOUSE_WRITE_DOCS"] === "1" && expected !== actual) {
+    writeFileSync(readmeFile, expected);
+    return { actual: expected, expected };
+  }
+  return { actual, expected };
 }
