@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { tokenRequestBody, writeAssertionBodies } from "./lib/assertions.js";
 import { cpuScaling } from "./lib/cpu-probe.js";
-import { Children, type Child } from "./lib/processes.js";
+import { ProcessGroup, type Started } from "../lib/processes.js";
 import { runWrk, wrkArgs, type Measurement, type WrkOptions } from "../lib/wrk.js";
 
 const bench = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -41,7 +41,7 @@ const stamp = new Date().toISOString().replace(/[:.]/g, "-");
 const raw = join(bench, "results", "raw", "auth-server", stamp);
 mkdirSync(raw, { recursive: true });
 const rawLog = join(raw, "wrk.log");
-const children = new Children(raw);
+const children = new ProcessGroup(raw);
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
     void children.stopAll().then(() => process.exit(130));
@@ -113,19 +113,19 @@ services:
 interface Target {
   readonly name: string;
   readonly port: number;
-  readonly child: Child;
+  readonly child: Started;
 }
 
 async function startAuth(name: string, workers: number): Promise<Target> {
   const port = await freePort();
   const env = { PATH: process.env["PATH"], REDIS_URL: redisUrl, BENCH_SECRET: SECRET, LOG_LEVEL: "info", NODE_ENV: "production" };
-  const child = children.start(name, [main, "--config", configFile, "--port", String(port), "--workers", String(workers)], env);
+  const child = children.spawn({ name, command: process.execPath, args: [main, "--config", configFile, "--port", String(port), "--workers", String(workers)], env });
   await waitReady(port, "/readyz");
   return { name, port, child };
 }
 
 const barePort = await freePort();
-const bare: Target = { name: "bare", port: barePort, child: children.start("bare-signer", [join(bench, "dist/auth-server/servers/bare-signer.js"), String(barePort), bareKeyFile], { PATH: process.env["PATH"], NODE_ENV: "production" }) };
+const bare: Target = { name: "bare", port: barePort, child: children.spawn({ name: "bare-signer", command: process.execPath, args: [join(bench, "dist/auth-server/servers/bare-signer.js"), String(barePort), bareKeyFile], env: { PATH: process.env["PATH"], NODE_ENV: "production" } }) };
 await waitReady(barePort, "/token", "POST");
 const one = await startAuth("auth-1-process", 1);
 const two = await startAuth("auth-2-workers", 2);

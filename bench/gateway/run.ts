@@ -13,7 +13,7 @@ import { startHaproxy } from "./lib/haproxy.js";
 import { describeDelta, readCounters } from "./lib/counters.js";
 import { ensureTools, machineFacts } from "./lib/machine.js";
 import { freePort, waitForHttp } from "./lib/net.js";
-import { ProcessGroup, type Started } from "./lib/processes.js";
+import { ProcessGroup, type Started } from "../lib/processes.js";
 import { summarizeProfile } from "./lib/profile.js";
 import { computeRatios, figuresTable, ratiosTable, renderResults, type RatioTarget, type Report, type ScenarioResult } from "./lib/report.js";
 import { countSyscalls, type SyscallCount } from "./lib/syscalls.js";

@@ -3,7 +3,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { serversDir } from "../paths.js";
 import { waitForHttp } from "./net.js";
-import type { ProcessGroup, Started } from "./processes.js";
+import type { ProcessGroup, Started } from "../../lib/processes.js";
 
 /** The registry the benchmark runs against: one caller, one target. */
 export const benchIdentity = {

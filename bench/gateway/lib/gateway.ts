@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { gatewayMain } from "../paths.js";
 import { benchIdentity } from "./auth.js";
 import { probe, waitForHttp } from "./net.js";
-import type { ProcessGroup, Started } from "./processes.js";
+import type { ProcessGroup, Started } from "../../lib/processes.js";
 
 /** One gateway process (or cluster) under test. */
 export interface GatewayUnderTest {

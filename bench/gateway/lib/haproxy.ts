@@ -1,7 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { waitForHttp } from "./net.js";
-import type { ProcessGroup, Started } from "./processes.js";
+import type { ProcessGroup, Started } from "../../lib/processes.js";
 
 /** What HAProxy enforces: the same job as the gateway's benchmark route. */
 export interface HaproxyJob {

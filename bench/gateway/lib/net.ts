@@ -1,6 +1,6 @@
 import { createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Started } from "./processes.js";
+import type { Started } from "../../lib/processes.js";
 
 /** A port that was free on 127.0.0.1 a moment ago (for servers that cannot report a port 0 choice). */
 export async function freePort(): Promise<number> {

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { ProcessGroup, Started } from "./processes.js";
+import type { ProcessGroup, Started } from "../../lib/processes.js";
 import type { Measurement } from "../../lib/wrk.js";
 
 /** System calls a proxy made per request served, by name (from `strace -c`). */
