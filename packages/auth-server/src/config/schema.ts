@@ -160,7 +160,7 @@ const keysSchema = z
       .default(5)
       .describe("How often the key file is checked for a rotation (0 = never); also when retired keys leave the JWKS."),
   })
-  .default({ generate: "persist", dir: ".gatehouse", reloadIntervalSeconds: 5 })
+  .prefault({})
   .describe("Token signing keys (ES256).");
 
 const tokensSchema = z
@@ -173,7 +173,7 @@ const tokensSchema = z
       .default(5)
       .describe("Clock skew accepted on client assertions' `exp`/`iat`/`nbf`."),
   })
-  .default({ ttlSeconds: 300, clockToleranceSeconds: 5 })
+  .prefault({})
   .describe("Access token settings.");
 
 const httpSchema = z
@@ -190,7 +190,7 @@ const httpSchema = z
         "Let `auth.jwksUri` reach loopback and private addresses (127/8, 10/8, 172.16/12, 192.168/16, …); oidc-provider refuses them by default against SSRF.",
       ),
   })
-  .default({ proxy: false, bodyLimitBytes: 8192, jwksUriPrivateAddresses: false })
+  .prefault({})
   .describe("HTTP behaviour.");
 
 const throttleSchema = z
@@ -198,7 +198,7 @@ const throttleSchema = z
     maxFailures: z.int().min(1).max(100_000).default(10).describe("Failed client authentications allowed per window, per client and per IP."),
     windowSeconds: z.int().min(1).max(86_400).default(60).describe("Window of `maxFailures`; a throttled caller retries after it."),
   })
-  .default({ maxFailures: 10, windowSeconds: 60 })
+  .prefault({})
   .describe("Throttling of failed client authentications (oidc-provider has none).");
 
 const adminSchema = z
@@ -223,7 +223,7 @@ const adminSchema = z
       ),
     scope: scopeSchema.default("gatehouse:admin").describe("The scope an admin API token must carry."),
   })
-  .default({ enabled: false, host: "127.0.0.1", tokenEnv: "GATEHOUSE_ADMIN_TOKEN", scope: "gatehouse:admin" })
+  .prefault({})
   .describe("The admin API (off by default).");
 
 const redisSchema = z
@@ -235,7 +235,7 @@ const redisSchema = z
       .default("gatehouse:auth:")
       .describe("Prefix of every Redis key (replay cache, registry, throttle), so several deployments can share one Redis."),
   })
-  .default({ keyPrefix: "gatehouse:auth:" })
+  .prefault({})
   .describe("Redis settings; Redis itself is `REDIS_URL`.");
 
 /** The whole auth server config file. */

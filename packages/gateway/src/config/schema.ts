@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
+import { DEFAULT_LOCAL_MAX_KEYS } from "../ratelimit/memory-store.js";
 import { canonicalizeTarget } from "../routes/canonical-path.js";
 
 /** HTTP methods a route may name. */
@@ -63,7 +64,7 @@ const routeSchema = z
     public: z.boolean().default(false).describe("No token required (e.g. to publish the auth server's /token); needs `rateLimit`, applied per client IP."),
     upstreams: z.array(upstreamUrl).min(1).describe("Backend base URLs, used round-robin; a failing one is skipped for `proxy.unhealthyCooldownMs`."),
     audience: z.string().min(1).optional().describe("The resource URI the token's `aud` must contain; required unless `public`."),
-    policy: policySchema.default({ scopes: [], attributes: {} }),
+    policy: policySchema.prefault({}),
     rateLimit: rateLimitSchema.optional(),
     stripPrefix: z.boolean().default(false).describe("Forward the path without `pathPrefix` (`/api/orders/1` → `/1`)."),
   })
@@ -109,7 +110,7 @@ export const gatewayConfigSchema = z
         jwksStaleIfErrorSec: z.int().min(0).optional().describe("How long the last known keys keep serving while the JWKS cannot be fetched."),
         jwksTimeoutMs: z.int().min(1).optional().describe("Timeout of one JWKS or discovery fetch."),
       })
-      .default({ clockToleranceSec: 5, cacheSize: 10_000 })
+      .prefault({})
       .describe("Token verification (the SDK verifier)."),
     rateLimiting: z
       .strictObject({
@@ -118,9 +119,9 @@ export const gatewayConfigSchema = z
         replicas: z.int().min(1).default(1).describe("Gateway processes sharing the limits (hosts × workers); divides the limit in `local` mode."),
         keyPrefix: z.string().min(1).default("gatehouse:rl:").describe("Prefix of every Redis key the limiter writes."),
         redisCommandTimeoutMs: z.int().min(1).default(250).describe("A Redis call slower than this counts as a store failure (the failure mode applies to that request)."),
-        localMaxKeys: z.int().min(1).default(100_000).describe("Keys the in-process limiter keeps (LRU) in memory mode and in `local` fallback."),
+        localMaxKeys: z.int().min(1).default(DEFAULT_LOCAL_MAX_KEYS).describe("Keys the in-process limiter keeps (LRU) in memory mode and in `local` fallback."),
       })
-      .default({ failureMode: "local", replicas: 1, keyPrefix: "gatehouse:rl:", redisCommandTimeoutMs: 250, localMaxKeys: 100_000 })
+      .prefault({})
       .describe("The rate-limit store (Redis from `REDIS_URL`, else in memory)."),
     proxy: z
       .strictObject({
@@ -132,15 +133,7 @@ export const gatewayConfigSchema = z
         keepAliveTimeoutMs: z.int().min(1).default(4_000).describe("Idle keep-alive connections to upstreams close after this."),
         unhealthyCooldownMs: z.int().min(0).default(5_000).describe("A target that failed to connect is skipped this long (passive health)."),
       })
-      .default({
-        connectTimeoutMs: 2_000,
-        responseTimeoutMs: 15_000,
-        bodyTimeoutMs: 30_000,
-        maxBodyBytes: 1_048_576,
-        connections: 128,
-        keepAliveTimeoutMs: 4_000,
-        unhealthyCooldownMs: 5_000,
-      })
+      .prefault({})
       .describe("Forwarding to upstreams."),
     listener: z
       .strictObject({
@@ -149,7 +142,7 @@ export const gatewayConfigSchema = z
         keepAliveTimeoutMs: z.int().min(1).default(5_000).describe("Idle client keep-alive connections close after this."),
       })
       .refine((l) => l.headersTimeoutMs <= l.requestTimeoutMs, { path: ["headersTimeoutMs"], error: "must not exceed requestTimeoutMs" })
-      .default({ headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 5_000 })
+      .prefault({})
       .describe("The client-facing HTTP listener."),
     trustedProxies: z.array(trustedProxy).default([])
       .describe("Peers (IPs or CIDR blocks) whose `X-Forwarded-For` is believed; from anyone else it is replaced by the socket address."),

@@ -1,5 +1,5 @@
 import type { Logger } from "@gatehouse/service-kit";
-import { MemoryRateLimitStore } from "./memory-store.js";
+import { DEFAULT_LOCAL_MAX_KEYS, MemoryRateLimitStore } from "./memory-store.js";
 import { classifyStoreError, type RateLimitDecision, type RateLimitStore, type StoreErrorClass } from "./store.js";
 
 /** What to do when the store cannot decide (DESIGN §4, §5). */
@@ -63,7 +63,7 @@ export class RateLimiter {
 
   constructor(options: RateLimiterOptions) {
     this.#options = options;
-    this.#local = new MemoryRateLimitStore({ maxKeys: options.localMaxKeys ?? 100_000 });
+    this.#local = new MemoryRateLimitStore({ maxKeys: options.localMaxKeys ?? DEFAULT_LOCAL_MAX_KEYS });
   }
 
   /** The failure mode in force. */

@@ -2,6 +2,9 @@ import { LRUCache } from "lru-cache";
 import { gcraStep } from "./gcra.js";
 import type { RateLimitDecision, RateLimitStore } from "./store.js";
 
+/** Callers the in-process limiter tracks unless told otherwise (`rateLimiting.localMaxKeys`). */
+export const DEFAULT_LOCAL_MAX_KEYS = 100_000;
+
 /**
  * GCRA in process memory: the store of dev mode (no `REDIS_URL`) and of the `local` fallback.
  * Bounded: at most `maxKeys` callers are tracked (least recently used dropped first), and a
@@ -12,7 +15,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
   readonly #clock: () => number;
 
   constructor(options: { maxKeys?: number; clock?: () => number } = {}) {
-    this.#tats = new LRUCache<string, number>({ max: options.maxKeys ?? 100_000, ttlAutopurge: false });
+    this.#tats = new LRUCache<string, number>({ max: options.maxKeys ?? DEFAULT_LOCAL_MAX_KEYS, ttlAutopurge: false });
     this.#clock = options.clock ?? (() => performance.timeOrigin + performance.now());
   }
 
