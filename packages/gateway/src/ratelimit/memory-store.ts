@@ -1,5 +1,5 @@
 import { LRUCache } from "lru-cache";
-import { gcraStep } from "./gcra.js";
+import { gcraStep, KEY_GRACE_MS, type GcraState } from "./gcra.js";
 import type { RateLimitDecision, RateLimitStore } from "./store.js";
 
 /** Callers the in-process limiter tracks unless told otherwise (`rateLimiting.localMaxKeys`). */
@@ -11,19 +11,19 @@ export const DEFAULT_LOCAL_MAX_KEYS = 100_000;
  * key is forgotten once its quota is whole again. Exact within one process only.
  */
 export class MemoryRateLimitStore implements RateLimitStore {
-  readonly #tats: LRUCache<string, number>;
+  readonly #states: LRUCache<string, GcraState>;
   readonly #clock: () => number;
 
   constructor(options: { maxKeys?: number; clock?: () => number } = {}) {
-    this.#tats = new LRUCache<string, number>({ max: options.maxKeys ?? DEFAULT_LOCAL_MAX_KEYS, ttlAutopurge: false });
+    this.#states = new LRUCache<string, GcraState>({ max: options.maxKeys ?? DEFAULT_LOCAL_MAX_KEYS, ttlAutopurge: false });
     this.#clock = options.clock ?? (() => performance.timeOrigin + performance.now());
   }
 
   /** The synchronous decision; {@link take} wraps it for the store interface. */
   takeNow(key: string, limit: number, windowMs: number): RateLimitDecision {
     const now = this.#clock();
-    const { decision, tat } = gcraStep(this.#tats.get(key), now, limit, windowMs);
-    if (tat !== undefined) this.#tats.set(key, tat, { ttl: Math.ceil(tat - now) + 1 });
+    const { decision, state } = gcraStep(this.#states.get(key), now, limit, windowMs);
+    if (state !== undefined) this.#states.set(key, state, { ttl: decision.resetMs + KEY_GRACE_MS });
     return decision;
   }
 
@@ -38,7 +38,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
   }
 
   close(): Promise<void> {
-    this.#tats.clear();
+    this.#states.clear();
     return Promise.resolve();
   }
 }

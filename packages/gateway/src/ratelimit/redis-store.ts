@@ -1,37 +1,10 @@
 import { Redis } from "ioredis";
 import type { Logger } from "@gatehouse/service-kit";
+import { GCRA_LUA } from "./gcra.js";
 import type { RateLimitDecision, RateLimitStore } from "./store.js";
 
-/**
- * GCRA as one Lua script (the same arithmetic as `gcraStep`): read the TAT, decide, write the new
- * TAT with a TTL, all atomic inside Redis, in one round trip. Time comes from Redis `TIME`, so
- * every gateway process sharing the key agrees on "now" whatever their own clocks say.
- * Replies `{allowed, remaining, resetMs, retryAfterMs}` as integers.
- */
-export const GCRA_LUA = `
-local limit = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local interval = window / limit
-local tat = tonumber(redis.call('GET', KEYS[1]))
-if tat == nil or tat < now then tat = now end
-local nextTat = tat + interval
-local allowAt = nextTat - window
-if allowAt - now > 0.001 then
-  return {0, 0, math.ceil(tat - now), math.ceil(allowAt - now)}
-end
-local ttl = math.ceil(nextTat - now)
--- A very high rate makes the interval vanish next to "now" in float arithmetic; PX needs >= 1.
-if ttl < 1 then ttl = 1 end
-redis.call('SET', KEYS[1], string.format('%.3f', nextTat), 'PX', ttl)
-local remaining = math.floor((window - (nextTat - now)) / interval + 0.001)
-if remaining < 0 then remaining = 0 end
-return {1, remaining, ttl, 0}
-`;
-
 type GcraReply = [number, number, number, number];
-type GcraRedis = Redis & { gatehouseGcra(key: string, limit: number, windowMs: number): Promise<GcraReply> };
+type GcraRedis = Redis & { gatehouseGcra(key: string, limit: number, windowMs: number, nowMs?: number): Promise<GcraReply> };
 
 /** Options for {@link createRedisClient}. */
 export interface RedisClientOptions {
@@ -92,15 +65,24 @@ export function waitForRedis(client: Redis, timeoutMs: number): Promise<boolean>
 export class RedisRateLimitStore implements RateLimitStore {
   readonly #client: GcraRedis;
   readonly #ownsClient: boolean;
+  readonly #clock: (() => number) | undefined;
 
-  constructor(client: Redis, options: { ownsClient?: boolean } = {}) {
+  /**
+   * `clock` (epoch ms) replaces Redis `TIME` as "now": for tests that replay one decision sequence
+   * against both stores. Leave it out in production, where every process must share Redis's clock.
+   */
+  constructor(client: Redis, options: { ownsClient?: boolean; clock?: () => number } = {}) {
     if (!("gatehouseGcra" in client)) client.defineCommand("gatehouseGcra", { numberOfKeys: 1, lua: GCRA_LUA });
     this.#client = client as GcraRedis;
     this.#ownsClient = options.ownsClient ?? false;
+    this.#clock = options.clock;
   }
 
   async take(key: string, limit: number, windowMs: number): Promise<RateLimitDecision> {
-    const [allowed, remaining, resetMs, retryAfterMs] = await this.#client.gatehouseGcra(key, limit, windowMs);
+    const reply = this.#clock === undefined
+      ? this.#client.gatehouseGcra(key, limit, windowMs)
+      : this.#client.gatehouseGcra(key, limit, windowMs, this.#clock());
+    const [allowed, remaining, resetMs, retryAfterMs] = await reply;
     return { allowed: allowed === 1, remaining, resetMs, retryAfterMs };
   }
 
