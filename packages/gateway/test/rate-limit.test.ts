@@ -20,6 +20,9 @@ beforeAll(async () => {
     routes: [
       { name: "limited", pathPrefix: "/api/limited", upstreams: [backend.url], audience: ORDERS, rateLimit: { limit: 3, windowSeconds: 60 } },
       { name: "other", pathPrefix: "/api/other", upstreams: [backend.url], audience: ORDERS, rateLimit: { limit: 3, windowSeconds: 60 } },
+      { name: "per-caller", pathPrefix: "/api/per-caller", upstreams: [backend.url], audience: ORDERS, rateLimit: { limit: 1, windowSeconds: 60 } },
+      { name: "per-route", pathPrefix: "/api/per-route", upstreams: [backend.url], audience: ORDERS, rateLimit: { limit: 1, windowSeconds: 60 } },
+      { name: "metered", pathPrefix: "/api/metered", upstreams: [backend.url], audience: ORDERS, rateLimit: { limit: 1, windowSeconds: 60 } },
       {
         name: "token",
         pathPrefix: "/auth/token",
@@ -59,8 +62,12 @@ describe("rate limits over HTTP", () => {
   });
 
   it("keeps a separate quota per calling service and per route", async () => {
-    expect((await call("/api/limited", billing)).headers["ratelimit"]).toBe('"limited";r=2;t=20');
-    expect((await call("/api/other", inventory)).headers["ratelimit"]).toBe('"other";r=2;t=20');
+    // inventory exhausts its quota on per-caller; billing there, and inventory on per-route, are untouched.
+    expect((await call("/api/per-caller", inventory)).status).toBe(200);
+    expect((await call("/api/per-caller", inventory)).status).toBe(429);
+    expect((await call("/api/per-caller", billing)).headers["ratelimit"]).toBe('"per-caller";r=0;t=60');
+    expect((await call("/api/per-caller", billing)).status).toBe(429);
+    expect((await call("/api/per-route", inventory)).headers["ratelimit"]).toBe('"per-route";r=0;t=60');
   });
 
   it("publishes the token endpoint through a public route, limited per client IP", async () => {
@@ -76,8 +83,12 @@ describe("rate limits over HTTP", () => {
   });
 
   it("counts decisions in the metrics", async () => {
+    // A route of its own: one admitted and one limited request, whatever the other tests did.
+    expect((await call("/api/metered", inventory)).status).toBe(200);
+    expect((await call("/api/metered", inventory)).status).toBe(429);
     const metrics = (await send(`${gw.adminUrl}/metrics`)).body;
-    expect(metrics).toContain('gatehouse_gateway_ratelimit_decisions_total{route="limited",outcome="limited",source="store"} 1');
-    expect(metrics).toContain('gatehouse_gateway_requests_total{route="limited",status="429",decision="rate_limited"} 1');
+    expect(metrics).toContain('gatehouse_gateway_ratelimit_decisions_total{route="metered",outcome="allowed",source="store"} 1');
+    expect(metrics).toContain('gatehouse_gateway_ratelimit_decisions_total{route="metered",outcome="limited",source="store"} 1');
+    expect(metrics).toContain('gatehouse_gateway_requests_total{route="metered",status="429",decision="rate_limited"} 1');
   });
 });
