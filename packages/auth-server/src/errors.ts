@@ -124,7 +124,11 @@ export type AuthServerErrorCode = keyof typeof ERROR_CODES;
  */
 export const OAUTH_ERRORS = {
   invalid_request: { status: 400, meaning: "a required parameter is missing, repeated or malformed (e.g. no `resource`)", fix: "send `grant_type=client_credentials`, one `resource` and `scope`" },
-  invalid_client: { status: 401, meaning: "client authentication failed: unknown or disabled client, wrong secret, bad, expired, replayed or wrongly addressed assertion", fix: "check the client id, its secret or key, and that each assertion has a fresh `jti` and `aud` = issuer or token endpoint" },
+  invalid_client: {
+    status: 401,
+    meaning: "client authentication failed: unknown or disabled client, wrong secret, bad, expired, replayed or wrongly addressed assertion, or an assertion valid for longer than `tokens.clientAssertionMaxLifetimeSeconds` (default 300 s; the audit line's `reason` says which)",
+    fix: "check the client id, its secret or key, and that each assertion has a fresh `jti` and `aud` = issuer or token endpoint; sign assertions whose `exp` is at most `tokens.clientAssertionMaxLifetimeSeconds` ahead (Authlib's `PrivateKeyJWT` signs for 3600 s: override its `sign` to pass `expires_in=300` to `private_key_jwt_sign`), or raise that setting, up to 3600",
+  },
   invalid_scope: { status: 400, meaning: "a requested scope is not allowed for this caller at this target (never silently narrowed), or no scope was requested", fix: "request only scopes listed under the caller's `allow.<target>`" },
   invalid_target: { status: 400, meaning: "the `resource` is unknown, disabled, not allowed for this caller, or more than one was sent", fix: "send exactly one registered resource URI the caller is allowed to call" },
   unsupported_grant_type: { status: 400, meaning: "a grant type other than `client_credentials`", fix: "use `grant_type=client_credentials`" },

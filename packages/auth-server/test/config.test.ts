@@ -21,7 +21,7 @@ describe("loadAuthServerConfig", () => {
     expect(config).toEqual({
       issuer: "https://auth.example.internal",
       keys: { generate: "memory", dir: ".gatehouse", reloadIntervalSeconds: 5 },
-      tokens: { ttlSeconds: 300, clockToleranceSeconds: 5 },
+      tokens: { ttlSeconds: 300, clockToleranceSeconds: 5, clientAssertionMaxLifetimeSeconds: 300 },
       http: { proxy: false, bodyLimitBytes: 8192, jwksUriPrivateAddresses: false },
       throttle: { maxFailures: 10, windowSeconds: 60 },
       admin: { enabled: false, host: "127.0.0.1", tokenEnv: "GATEHOUSE_ADMIN_TOKEN", scope: "gatehouse:admin" },

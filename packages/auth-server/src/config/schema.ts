@@ -172,6 +172,14 @@ const tokensSchema = z
       .max(300)
       .default(5)
       .describe("Clock skew accepted on client assertions' `exp`/`iat`/`nbf`."),
+    clientAssertionMaxLifetimeSeconds: z
+      .int()
+      .min(1)
+      .max(3600)
+      .default(300)
+      .describe(
+        "Longest client assertion accepted: its `exp` at most this far ahead (plus `clockToleranceSeconds`); also how long the replay cache keeps its `jti`. Authlib, for one, signs assertions valid for 3600 s.",
+      ),
   })
   .prefault({})
   .describe("Access token settings.");

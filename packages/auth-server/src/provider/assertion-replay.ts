@@ -2,16 +2,22 @@ import { createHash } from "node:crypto";
 import { errors, type KoaContextWithOIDC } from "oidc-provider";
 import type { ReplayCache } from "../replay/replay-cache.js";
 
-/** Longest accepted client assertion lifetime (`exp` − now): bounds how long a `jti` is remembered. */
-export const MAX_ASSERTION_LIFETIME_SECONDS = 300;
+/** What bounds a client assertion: `tokens.clockToleranceSeconds` and `tokens.clientAssertionMaxLifetimeSeconds`. */
+export interface AssertionLimits {
+  readonly clockToleranceSeconds: number;
+  readonly clientAssertionMaxLifetimeSeconds: number;
+}
 
 /**
  * `assertJwtClientAuthClaimsAndHeader`: runs after oidc-provider verified the assertion's
- * signature, `iss`, `aud` and `exp`. It records `(iss, jti)` until `exp` + tolerance in one atomic
- * step; an assertion seen before is a 401 `invalid_client` (RFC 7523 §3 item 7). Unsigned junk
- * never reaches the cache, so it cannot be filled by unauthenticated callers.
+ * signature, `iss`, `aud` and `exp`. An assertion whose `exp` lies more than
+ * `clientAssertionMaxLifetimeSeconds` (plus the tolerance) ahead is refused, which also bounds how
+ * long its `jti` is remembered. It records `(iss, jti)` until `exp` + tolerance in one atomic step;
+ * an assertion seen before is a 401 `invalid_client` (RFC 7523 §3 item 7). Unsigned junk never
+ * reaches the cache, so it cannot be filled by unauthenticated callers.
  */
-export function createAssertionReplayCheck(cache: ReplayCache, clockToleranceSeconds: number) {
+export function createAssertionReplayCheck(cache: ReplayCache, limits: AssertionLimits) {
+  const { clockToleranceSeconds, clientAssertionMaxLifetimeSeconds: maxLifetime } = limits;
   return async function assertJwtClientAuthClaimsAndHeader(
     _ctx: KoaContextWithOIDC,
     claims: Record<string, unknown>,
@@ -21,8 +27,10 @@ export function createAssertionReplayCheck(cache: ReplayCache, clockToleranceSec
       throw new errors.InvalidClientAuth("client assertion must carry iss, jti and exp");
     }
     const ttl = exp + clockToleranceSeconds - Math.floor(Date.now() / 1000);
-    if (ttl > MAX_ASSERTION_LIFETIME_SECONDS + clockToleranceSeconds) {
-      throw new errors.InvalidClientAuth(`client assertion exp must be at most ${MAX_ASSERTION_LIFETIME_SECONDS} seconds ahead`);
+    if (ttl > maxLifetime + clockToleranceSeconds) {
+      throw new errors.InvalidClientAuth(
+        `client assertion exp must be at most ${String(maxLifetime)} seconds ahead (tokens.clientAssertionMaxLifetimeSeconds)`,
+      );
     }
     const key = createHash("sha256").update(`${iss}\0${jti}`).digest("base64url");
     let first: boolean;

@@ -85,7 +85,7 @@ export function createProvider(parts: ProviderParts): Provider {
       ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.tokens.ttlSeconds,
     },
     extraTokenClaims: createTokenClaims(parts.registry),
-    assertJwtClientAuthClaimsAndHeader: createAssertionReplayCheck(parts.replay, config.tokens.clockToleranceSeconds),
+    assertJwtClientAuthClaimsAndHeader: createAssertionReplayCheck(parts.replay, config.tokens),
     clientBasedCORS: () => false,
     // Services' `jwksUri` fetches: oidc-provider passes an SSRF-guarded undici dispatcher that refuses
     // special-use addresses; an estate whose JWKS live on internal addresses opts out explicitly.
