@@ -1,5 +1,5 @@
 // The SDK benchmark: verifications per second with and without the verified-token cache, in interleaved rounds of
-// one run, and the ratio the design targets (cached ≥ 50× uncached, DESIGN §6). Writes bench/sdk/RESULTS.md.
+// one run, and the ratio the design targets (cached ≥ 50× uncached, docs/performance-targets.md). Writes bench/sdk/RESULTS.md.
 //
 //   pnpm exec tsc -b packages/sdk && node bench/sdk/run.ts [--rounds 3] [--duration 3] [--warmup 1] [--results FILE]
 import { execFileSync } from "node:child_process";
@@ -93,7 +93,7 @@ const report = `# SDK benchmark results
 
 Verifications per second of \`createVerifier\` from \`@gatehouse/sdk\`, with and without the verified-token cache,
 measured in ${rounds} interleaved rounds of one run (${durationMs / 1000} s per scenario and round after ${warmupMs / 1000} s of
-warm-up, one operation at a time on the main thread). The target (DESIGN §6) is a ratio within one run: **cached ≥ 50×
+warm-up, one operation at a time on the main thread). The target (\`docs/performance-targets.md\`) is a ratio within one run: **cached ≥ 50×
 uncached**. Absolute figures drift by ±40% on this shared machine; the ratios are what to compare.
 
 - Machine: ${cpu.length} × ${cpu[0]?.model ?? "unknown CPU"}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${kernel}; shared with other work while measured (1-minute load average ${loadBefore.toFixed(2)} before, ${(loadavg()[0] ?? 0).toFixed(2)} after)

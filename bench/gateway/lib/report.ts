@@ -14,7 +14,7 @@ export interface ScenarioResult {
   readonly counters: readonly string[];
 }
 
-/** A target of DESIGN §6: `numerator / denominator` of a metric, per round, against a bound. */
+/** A target of docs/performance-targets.md: `numerator / denominator` of a metric, per round, against a bound. */
 export interface RatioTarget {
   readonly name: string;
   readonly numerator: string;
@@ -23,7 +23,7 @@ export interface RatioTarget {
   readonly bound: number;
   /** `min`: the ratio must be at least `bound`; `max`: at most. */
   readonly kind: "min" | "max";
-  /** Shown for context only: not one of DESIGN §6's targets. */
+  /** Shown for context only: not one of the targets in docs/performance-targets.md. */
   readonly informative?: boolean;
 }
 
@@ -110,13 +110,13 @@ export function figuresTable(scenarios: readonly ScenarioResult[]): string {
   );
 }
 
-/** The DESIGN §6 ratios table. */
+/** The ratios table of the targets in docs/performance-targets.md. */
 export function ratiosTable(ratios: readonly RatioResult[]): string {
   return table(
     ["ratio (same round)", "target", "per round", "median", "met"],
     ratios.map((r) => [
       r.name,
-      `${r.kind === "min" ? "≥" : "≤"} ${r.bound.toFixed(2)}×${r.informative === true ? " (context, not a DESIGN target)" : ""}`,
+      `${r.kind === "min" ? "≥" : "≤"} ${r.bound.toFixed(2)}×${r.informative === true ? " (context, not a target)" : ""}`,
       r.perRound.map(x).join(" / "),
       x(r.median),
       r.met ? "yes" : r.informative === true ? "no" : "**no**",
@@ -240,7 +240,7 @@ ${table(["scenario", "what runs"], report.scenarios.map((s) => [s.title, s.what]
 
 ${figuresTable(report.scenarios)}
 
-${countersSection(report.scenarios)}## Targets (DESIGN §6)
+${countersSection(report.scenarios)}## Targets (docs/performance-targets.md)
 
 ${ratiosTable(report.ratios)}
 

@@ -4,7 +4,7 @@ import type { AuthServerConfig } from "./config/schema.js";
 import { SigningKeys } from "./keys/signing-keys.js";
 import { createAuthServer } from "./server.js";
 
-/** Default port of the auth server (DESIGN §7). */
+/** Default port of the auth server (docs/architecture.md, "Interfaces operators script against"). */
 export const DEFAULT_PORT = 4000;
 
 /** What `main.js` / `gatehouse-auth serve` decided from flags, environment and the config file. */

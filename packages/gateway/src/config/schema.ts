@@ -91,7 +91,7 @@ const trustedProxy = z.string().refine((value) => {
 }, "must be an IP address or CIDR block");
 
 /**
- * The gateway's config file (DESIGN §7). Strict at every level: a misspelled key is an error
+ * The gateway's config file (docs/architecture.md, "Interfaces operators script against"). Strict at every level: a misspelled key is an error
  * naming its dotted path. Cross-route rules (unique names, no route shadowing another) are
  * checked here too, so a bad table never reaches the matcher.
  */

@@ -2,7 +2,7 @@ import type { Logger } from "@gatehouse/service-kit";
 import { DEFAULT_LOCAL_MAX_KEYS, MemoryRateLimitStore } from "./memory-store.js";
 import { classifyStoreError, type RateLimitDecision, type RateLimitStore, type StoreErrorClass } from "./store.js";
 
-/** What to do when the store cannot decide (DESIGN §4, §5). */
+/** What to do when the store cannot decide (docs/architecture.md, "Rate limiting" and "Failure defaults"). */
 export type FailureMode = "open" | "closed" | "local";
 
 /** One route's limit, compiled once. */

@@ -12,7 +12,7 @@ const HEX = "0123456789ABCDEF";
 /**
  * Turns a raw request target (`req.url`) into the one path string that is both matched against
  * the route table and forwarded to the backend, so what policy authorizes is byte for byte what
- * the backend receives (DESIGN §4).
+ * the backend receives (docs/architecture.md, "Canonical path").
  *
  * Normalized (RFC 3986 §6.2.2): percent-encoded unreserved characters are decoded (`%41` → `A`,
  * `%7E` → `~`) and the hex digits of every other escape are upper-cased (`%c3%a9` → `%C3%A9`).
