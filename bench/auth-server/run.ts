@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { tokenRequestBody, writeAssertionBodies } from "./lib/assertions.js";
 import { cpuScaling } from "./lib/cpu-probe.js";
+import { cpuSeconds } from "../lib/cpu-time.js";
 import { ProcessGroup, type Started } from "../lib/processes.js";
 import { runWrk, wrkArgs, type Measurement, type WrkOptions } from "../lib/wrk.js";
 
@@ -169,6 +170,8 @@ console.log(`CPU probe: two busy processes reach ${probeBefore.factor.toFixed(2)
 const results = new Map<string, Measurement[]>(scenarios.map((s) => [s.label, []]));
 const lua = join(bench, "auth-server", "wrk", "token.lua");
 const commandOf = new Map<string, string>();
+// CPU share (1.0 = one core) of each one-process server during each of its measurements, from /proc.
+const cpuShares = new Map<string, number[]>(scenarios.map((s) => [s.label, []]));
 try {
   for (let round = 1; round <= rounds; round++) {
     // Rotate the order each round so no scenario always runs first or last.
@@ -180,7 +183,12 @@ try {
       await runWrk({ ...common, scriptArgs: bodies(bodyFileFor(scenario, warmup, `warm-${round}`)), durationSec: warmup, label: `warmup ${scenario.label}` });
       const run: WrkOptions = { ...common, scriptArgs: bodies(bodyFileFor(scenario, duration, `r${round}`)), durationSec: duration, label: `round ${round}: ${scenario.label}` };
       commandOf.set(scenario.label, `wrk ${wrkArgs(run).map((arg) => (arg.includes(" ") ? `'${arg}'` : arg)).join(" ").replace(SECRET, "<secret>").replace(/Basic [A-Za-z0-9+/=]+/, "Basic <credentials>")}`);
+      const cpuBefore = scenario.processes === 1 ? cpuSeconds(scenario.target.child.pid) : undefined;
+      const startedAt = performance.now();
       const measured = await runWrk(run);
+      if (cpuBefore !== undefined) {
+        cpuShares.get(scenario.label)?.push((cpuSeconds(scenario.target.child.pid) - cpuBefore) / ((performance.now() - startedAt) / 1000));
+      }
       results.get(scenario.label)?.push(measured);
       console.log(`round ${round} ${scenario.label}: ${measured.rps.toFixed(0)} tokens/s, p50 ${measured.p50Ms.toFixed(1)} ms, p99 ${measured.p99Ms.toFixed(1)} ms, non-2xx ${measured.non2xx}`);
     }
@@ -219,15 +227,42 @@ const rows = scenarios.map((scenario) => {
   const ratio = scenario.kind === "bare" ? 1 : median(ratios);
   const target = targets[scenario.label];
   const verdict = target === undefined ? "" : ratio >= target ? `≥ ${target}: met` : `≥ ${target}: **not met**`;
-  return `| ${scenario.label} | ${scenario.processes} | ${median(runs.map((r) => r.rps)).toFixed(0)} | ${runs.map((r) => r.rps.toFixed(0)).join(" / ")} | ${median(runs.map((r) => r.p50Ms)).toFixed(1)} | ${median(runs.map((r) => r.p99Ms)).toFixed(1)} | ${runs.reduce((n, r) => n + r.non2xx + r.socketErrors, 0)} | ${scenario.kind === "bare" ? "1" : ratio.toFixed(2)} | ${verdict} |`;
+  const cpu = cpuShares.get(scenario.label) ?? [];
+  const cpuCell = cpu.length === 0 ? "" : `${(median(cpu) * 100).toFixed(0)}%`;
+  return `| ${scenario.label} | ${scenario.processes} | ${cpuCell} | ${median(runs.map((r) => r.rps)).toFixed(0)} | ${runs.map((r) => r.rps.toFixed(0)).join(" / ")} | ${median(runs.map((r) => r.p50Ms)).toFixed(1)} | ${median(runs.map((r) => r.p99Ms)).toFixed(1)} | ${runs.reduce((n, r) => n + r.non2xx + r.socketErrors, 0)} | ${scenario.kind === "bare" ? "1" : ratio.toFixed(2)} | ${verdict} |`;
 });
+
+/** What this run measured about one process using more than one core (WebCrypto's ECDSA runs on libuv's pool). */
+function cpuSentence(): string {
+  const share = (label: string) => median(cpuShares.get(label) ?? []) * 100;
+  const basic = share("auth server, client_secret_basic");
+  const jwt = share("auth server, private_key_jwt");
+  const measured = `Under load, the one-process auth server used ${basic.toFixed(0)}% CPU with client secrets and ${jwt.toFixed(0)}% with assertions, the bare signer ${share("bare Koa signer").toFixed(0)}% (100% = one core).`;
+  return basic > 105 || jwt > 105
+    ? `${measured} Above 100%, one process already uses part of a second core (oidc-provider signs, and for private_key_jwt verifies, through WebCrypto, whose ECDSA work runs on libuv's thread pool), so \`--workers 2\` has less to gain than the core count suggests.`
+    : `${measured} Not above one core in this run.`;
+}
+
+/** How much the bare signer's tokens/s moved between the rounds of this run. */
+function noiseSentence(): string {
+  const rps = bareRuns.map((r) => r.rps);
+  if (rps.length < 2) return "One round only: this run says nothing about round-to-round noise.";
+  const spread = Math.max(...rps) / Math.min(...rps);
+  const ratioRange = (label: string) => {
+    const ratios = (results.get(label) ?? []).map((run, i) => run.rps / (bareRuns[i]?.rps ?? Number.NaN));
+    return Math.max(...ratios) - Math.min(...ratios);
+  };
+  const widest = Math.max(...scenarios.filter((s) => s.kind !== "bare").map((s) => ratioRange(s.label)));
+  return `In this run the bare signer alone varied by ${spread.toFixed(2)}× between rounds, and the widest range of one scenario's ratio across rounds was ${widest.toFixed(2)}.`;
+}
 
 const report = `# Token endpoint benchmark results
 
 Tokens per second of the auth server against a bare Koa handler that only signs the same RFC 9068 JWT (ES256,
-same claims, same key), measured in the same run with interleaved rounds (DESIGN §6: ratios, because absolute
-figures drift ±40% on this shared machine). Ratio = the scenario's tokens/s over the bare signer's in the same
-round, median over rounds.
+same claims, same key), measured in the same run with interleaved rounds (the targets and why they are ratios:
+\`docs/performance-targets.md\`). Ratio = the scenario's tokens/s over the bare signer's in the same round, median
+over rounds. CPU = user + system time of the one-process server (all its threads, libuv's pool included) during
+its measurements, from \`/proc\`, median over rounds; 100% = one core.
 
 - Date: ${new Date().toISOString()}
 - Machine: ${cpus().length} cores, ${cpus()[0]?.model ?? "unknown CPU"}, ${firstLine("uname", ["-sr"])} (shared with other work while measured)
@@ -241,8 +276,8 @@ round, median over rounds.
 - private_key_jwt: every request carries its own pre-signed assertion (fresh \`jti\`), so the replay check runs for real
 - Command: \`pnpm build && pnpm --filter @gatehouse/bench run auth-server -- --rounds ${rounds} --duration ${duration}\`
 
-| scenario | processes | tokens/s (median) | per round | p50 ms | p99 ms | errors | ratio to bare | target |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| scenario | processes | CPU (one process) | tokens/s (median) | per round | p50 ms | p99 ms | errors | ratio to bare | target |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join("\n")}
 
 wrk command lines (secrets elided):
@@ -251,26 +286,26 @@ ${scenarios.map((s) => `- ${s.label}: \`${commandOf.get(s.label) ?? ""}\``).join
 
 ## Reading these figures
 
-- **Noise.** The machine is shared with other work while this runs; the bare signer alone varies by up to 1.7×
-  between rounds. Only ratios within a round mean anything, and even those move by ±0.1 between runs. The CPU
-  probe above says how much of a second core was there: below about 1.5×, no \`--workers 2\` figure can scale.
-- **One process already uses more than one core.** oidc-provider signs (and, for private_key_jwt, verifies) with
-  WebCrypto, whose ECDSA work runs on libuv's thread pool: under load a single auth server process shows about
-  120% CPU in \`top\`. So \`--workers 2\` has less to gain here than on a machine with spare cores, most of all for
-  private_key_jwt (two ECDSA operations per token, plus the Redis \`SET NX\`).
-- **Where a token's time goes** (\`--cpu-prof\` of one process under the client_secret_basic load): ECDSA signing
-  through WebCrypto ~15–18%, socket writes ~8–19%, oidc-provider's own middleware ~13%, GC 4–12%, jose 3%, Koa 2.5%,
-  pino audit line with redaction ~2.5%; this package's own code (path filter, throttle gate, metrics, audit,
-  registry lookups) under 3% self time. The token path makes no Redis call for client secrets (registry snapshot in
-  memory; the shared failure counters are consulted only for recently failing callers) and one \`SET NX EX\` for
-  assertions.
+- **Noise.** The machine is shared with other work while this runs. ${noiseSentence()} Only ratios within a round
+  mean anything. The CPU probe above says how much of a second core was there: below about 1.5×, no
+  \`--workers 2\` figure can scale.
+- **CPU of one process.** ${cpuSentence()}
+
+## Notes from earlier measurements (not measured by this run)
+
+- **Where a token's time went** (a \`--cpu-prof\` of one process under the client_secret_basic load, 2026-12-01):
+  ECDSA signing through WebCrypto ~15–18%, socket writes ~8–19%, oidc-provider's own middleware ~13%, GC 4–12%,
+  jose 3%, Koa 2.5%, pino audit line with redaction ~2.5%; this package's own code (path filter, throttle gate,
+  metrics, audit, registry lookups) under 3% self time. By construction (not a measurement) the token path makes no
+  Redis call for client secrets (registry snapshot in memory; the shared failure counters are consulted only for
+  recently failing callers) and one \`SET NX EX\` for assertions.
 - **Tried and dropped: synchronous signing.** oidc-provider's \`ExternalSigningKey\` hook with \`node:crypto\`
-  \`sign()\` (DESIGN §6 mentions 14% less CPU) was measured A/B on 2026-12-01, alternating 5 s wrk runs,
+  \`sign()\` (an earlier measurement saw 14% less CPU, \`docs/performance-targets.md\`) was measured A/B on 2026-12-01, alternating 5 s wrk runs,
   client_secret_basic: one process 2490–2670 tokens/s synchronous against 3220–3600 with WebCrypto (the thread pool
   lends it the second core); \`--workers 2\` within the noise (2490–4640 against 3030–4760). So the server keeps
   WebCrypto.
-- No patches to oidc-provider and no hand-written token path (DESIGN §6): what is left is oidc-provider's per-request
-  cost, which the bare signer does not pay.
+- No patches to oidc-provider and no hand-written token path (a decision, \`docs/performance-targets.md\`): what is
+  left is oidc-provider's per-request cost, which the bare signer does not pay.
 
 Raw wrk output, process logs and generated files: \`bench/results/raw/auth-server/${stamp}/\` (git-ignored).
 `;
