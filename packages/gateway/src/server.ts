@@ -87,7 +87,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
   let table = compileTable(config, pools);
 
   const handle = compilePipeline({
-    errorHandler: createErrorResponder(logger),
+    errorHandler: createErrorResponder(logger, { maxBodyBytes: config.proxy.maxBodyBytes }),
     steps: [
       requestIdStep(() => draining),
       matchRouteStep(() => table, new ClientAddressResolver(config.trustedProxies)),

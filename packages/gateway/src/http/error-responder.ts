@@ -1,6 +1,7 @@
 import type { Logger } from "@gatehouse/service-kit";
 import { errorBody, GatewayError, isGatewayError } from "../errors.js";
 import type { Exchange } from "./exchange.js";
+import { closeAfterUnreadBody } from "./unread-body.js";
 
 /**
  * The outermost handler: renders any error as the gateway's JSON answer
@@ -8,8 +9,13 @@ import type { Exchange } from "./exchange.js";
  * `Retry-After`, `Allow`, rate-limit fields) and the request id. Anything that is not a
  * `GatewayError` is a bug: logged with its stack, answered as a bare 500 `server_error` without
  * internals. When the response had already started, the connection is cut instead.
+ *
+ * An answer given while the request body is still arriving says `Connection: close`, and the
+ * connection closes after at most `maxBodyBytes` more of the body (see `closeAfterUnreadBody`),
+ * so a refused client cannot keep the gateway reading.
  */
-export function createErrorResponder(logger: Logger): (exchange: Exchange, error: unknown) => void {
+export function createErrorResponder(logger: Logger, options: { readonly maxBodyBytes: number }): (exchange: Exchange, error: unknown) => void {
+  const maxBodyBytes = options.maxBodyBytes;
   return (exchange, error) => {
     let gatewayError: GatewayError;
     if (isGatewayError(error)) {
@@ -39,8 +45,16 @@ export function createErrorResponder(logger: Logger): (exchange: Exchange, error
       "cache-control",
       "no-store",
     );
+    const req = exchange.req;
+    const unread = !req.complete && !req.destroyed;
+    if (unread && !headers.includes("connection")) headers.push("connection", "close");
     res.writeHead(gatewayError.status, headers);
-    res.end(body);
+    if (!unread) {
+      res.end(body);
+      return;
+    }
+    res.write(body);
+    closeAfterUnreadBody(req, res, maxBodyBytes);
   };
 }
 
