@@ -13,7 +13,9 @@ export type BearerProblem = "missing" | "malformed" | "duplicate" | "query";
  * - more than one `Authorization` header, counted on `rawHeaders`: `duplicate` (400);
  * - `Bearer` with an empty or non-b64token value: `malformed` (400);
  * - an `access_token` query parameter (RFC 6750 §2.3, not accepted here): `query` (400), even
- *   alongside a valid header, so a token never travels in a URL that ends up in logs.
+ *   alongside a valid header, so a token never travels in a URL that ends up in logs; also
+ *   spelled with escapes (`%61ccess_token`), in another case or with a separator that backends
+ *   fold into `_` (`access.token`, `access+token`).
  */
 export function findBearer(raw: readonly string[], query: string): { token: string } | { problem: BearerProblem } {
   if (query.length > 0 && hasQueryToken(query)) return { problem: "query" };
@@ -33,9 +35,24 @@ export function findBearer(raw: readonly string[], query: string): { token: stri
   return { token };
 }
 
+/**
+ * A cheap pre-check that cannot miss: a query whose names might decode to `access_token` has an
+ * escape, or spells it with one of the separators some frameworks fold into `_`.
+ */
+const MAYBE_QUERY_TOKEN = /%|access[_+. [-]token/i;
+/** Separators that PHP (space, `.`, `[`) or `_`/`-` folding turn into `_` in a parameter name. */
+const NAME_SEPARATORS = /[ .[-]/g;
+
+/**
+ * Whether a parameter name reaches some backend as `access_token`: `;` read as `&` (older
+ * parsers split on it), percent-decoded and `+` read as space (URLSearchParams, as every form
+ * parser does), leading spaces dropped, case ignored, and space, `.`, `[` and `-` read as `_`.
+ */
 function hasQueryToken(query: string): boolean {
-  if (!/access(_|%5f)token/i.test(query)) return false;
-  for (const name of new URLSearchParams(query).keys()) if (name === "access_token") return true;
+  if (!MAYBE_QUERY_TOKEN.test(query)) return false;
+  for (const name of new URLSearchParams(query.replaceAll(";", "&")).keys()) {
+    if (name.length >= 12 && name.trimStart().toLowerCase().replace(NAME_SEPARATORS, "_") === "access_token") return true;
+  }
   return false;
 }
 

@@ -19,6 +19,20 @@ const DROPPED_REQUEST = new Set([
   "x-real-ip",
 ]);
 
+/**
+ * Method and path override fields: a backend that honours them runs another method or path than
+ * the one the gateway matched and authorized. Dropped unless the route sets
+ * `forwardOverrideHeaders`.
+ */
+const OVERRIDE_REQUEST = new Set([
+  "x-http-method-override",
+  "x-http-method",
+  "x-method-override",
+  "x-original-url",
+  "x-original-uri",
+  "x-rewrite-url",
+]);
+
 /** Response headers never relayed to the client (hop-by-hop, RFC 9110 §7.6.1). */
 const DROPPED_RESPONSE = new Set(["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"]);
 
@@ -30,13 +44,18 @@ export interface ForwardContext {
   readonly forwardedHost: string | undefined;
   /** The verified caller; absent on public routes. */
   readonly identity: { readonly service: string; readonly scopes: string } | undefined;
+  /** Forward the method and path override fields (the route's `forwardOverrideHeaders`). */
+  readonly forwardOverrides: boolean;
 }
 
 /**
  * Builds the forwarded request headers from the client's raw headers, as a flat
  * `[name, value, …]` list. Removed: hop-by-hop fields and every field named in `Connection`,
  * `Trailer`, `TE`, `Upgrade`, `Expect`, `Host` (the upstream's is used), every `Proxy-*`, every
- * client-sent `x-gatehouse-*`, `X-Forwarded-*`, `Forwarded`, `X-Real-IP` and `X-Request-Id`.
+ * client-sent `x-gatehouse-*`, `X-Forwarded-*`, `Forwarded`, `X-Real-IP` and `X-Request-Id`,
+ * and (unless `forwardOverrides`) the method and path override fields. Names are compared with
+ * `_` read as `-` and case ignored, so `x_gatehouse_service` or `X_Forwarded-For` (which CGI,
+ * WSGI or nginx with `underscores_in_headers` map onto the owned name) are dropped too.
  * Then the gateway's own are appended: `X-Forwarded-For`/`-Proto`/`-Host`, `X-Request-Id`, and
  * for a verified caller `x-gatehouse-service` and `x-gatehouse-scopes`. Those are appended after
  * filtering, so a `Connection: x-gatehouse-service` trick cannot remove them, and
@@ -48,8 +67,10 @@ export function forwardRequestHeaders(raw: readonly string[], context: ForwardCo
   const out: string[] = [];
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = (raw[i] ?? "").toLowerCase();
-    if (DROPPED_REQUEST.has(name)) continue;
-    if (name.startsWith("x-gatehouse-") || name.startsWith("x-forwarded-") || name.startsWith("proxy-")) continue;
+    const owned = name.includes("_") ? name.replaceAll("_", "-") : name;
+    if (DROPPED_REQUEST.has(owned)) continue;
+    if (owned.startsWith("x-gatehouse-") || owned.startsWith("x-forwarded-") || owned.startsWith("proxy-")) continue;
+    if (!context.forwardOverrides && OVERRIDE_REQUEST.has(owned)) continue;
     if (listed !== undefined && listed.has(name) && name !== "authorization") continue;
     out.push(name, raw[i + 1] ?? "");
   }

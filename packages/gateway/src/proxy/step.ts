@@ -32,6 +32,7 @@ export function proxyStep(options: { readonly maxBodyBytes: number }): Step {
       forwardedProto: "encrypted" in req.socket ? "https" : "http",
       forwardedHost: req.headers.host,
       identity: token === undefined ? undefined : { service: token.service, scopes: token.scopes.join(" ") },
+      forwardOverrides: route.config.forwardOverrideHeaders,
     });
     return forward(
       route.target.upstream,
