@@ -51,7 +51,7 @@ const normalized: readonly (readonly [string, string, string])[] = [
   ["other escapes keep their encoding, hex upper-cased", "/a/%c3%a9t%C3%A9", "/a/%C3%A9t%C3%A9"],
   ["encoded percent stays encoded", "/a/100%25", "/a/100%25"],
   ["encoded question mark stays encoded", "/a/%3f", "/a/%3F"],
-  ["dots inside a segment are ordinary", "/a/v1.2/..x/x..", "/a/v1.2/..x/x.."],
+  ["dots inside a segment are ordinary", "/a/v1.2/..x/x..y", "/a/v1.2/..x/x..y"],
   ["letter case is left as sent", "/API/Orders", "/API/Orders"],
 ];
 
@@ -68,13 +68,14 @@ describe("canonicalizeTarget", () => {
   });
 
   it.each(normalized)("normalizes %s", (_family, target, path) => {
-    expect(canonicalizeTarget(target)).toEqual({ path, query: "" });
+    expect(canonicalizeTarget(target)).toEqual({ path, query: "", forms: 0 });
   });
 
   it("keeps the query string untouched, including encoded separators", () => {
     expect(canonicalizeTarget("/api/orders?next=%2F..%2Fadmin&a=b;c")).toEqual({
       path: "/api/orders",
       query: "?next=%2F..%2Fadmin&a=b;c",
+      forms: 0,
     });
   });
 

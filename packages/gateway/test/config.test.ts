@@ -32,6 +32,8 @@ describe("loadGatewayConfig", () => {
       policy: { scopes: ["orders:read"], services: ["inventory"], attributes: { environment: "prod" } },
       rateLimit: { limit: 100, windowSeconds: 60 },
       stripPrefix: false,
+      allowPathForms: [],
+      forwardOverrideHeaders: false,
     });
     expect(config.rateLimiting).toEqual({
       failureMode: "local",

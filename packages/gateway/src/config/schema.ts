@@ -1,7 +1,7 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { DEFAULT_LOCAL_MAX_KEYS } from "../ratelimit/memory-store.js";
-import { canonicalizeTarget } from "../routes/canonical-path.js";
+import { canonicalizeTarget, PATH_FORMS, type PathForm } from "../routes/canonical-path.js";
 
 /** HTTP methods a route may name. */
 export const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
@@ -67,6 +67,20 @@ const routeSchema = z
     policy: policySchema.prefault({}),
     rateLimit: rateLimitSchema.optional(),
     stripPrefix: z.boolean().default(false).describe("Forward the path without `pathPrefix` (`/api/orders/1` → `/1`)."),
+    allowPathForms: z
+      .array(z.enum(Object.keys(PATH_FORMS) as [PathForm, ...PathForm[]]))
+      .default([])
+      .describe(
+        "Path forms this route forwards instead of refusing with 400: `trailing-dot` (a segment ending in `.`), `encoded-whitespace` (`%20`, `%C2%A0`…), " +
+          "`unstable-unicode` (non-ASCII that NFKC or case mapping changes, e.g. `%EF%BC%8F`, `%C4%B1`). Only for backends that match paths byte for byte.",
+      ),
+    forwardOverrideHeaders: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Forward `X-HTTP-Method-Override`, `X-HTTP-Method`, `X-Method-Override`, `X-Original-URL`, `X-Original-URI` and `X-Rewrite-URL` " +
+          "(dropped otherwise): only for a backend that needs them and whose every method and path they can reach is allowed by this route's policy.",
+      ),
   })
   .superRefine((route, ctx) => {
     if (route.public) {

@@ -1,11 +1,38 @@
 import { isUtf8 } from "node:buffer";
 import { GatewayError } from "../errors.js";
 
+/**
+ * Well-formed path forms that backends may still read as another path: a segment ending in `.`
+ * (Windows and IIS trim it), encoded whitespace (trimmed or split by many frameworks), and
+ * non-ASCII that NFKC normalization or case mapping changes (fullwidth `／` → `/`, `ı` → `I`,
+ * `ſ` → `S`, the Kelvin sign `K` → `k`). Refused with 400 unless the matched route lists the form in
+ * `allowPathForms`; each form is one bit of {@link CanonicalTarget.forms}.
+ */
+export const PATH_FORMS = {
+  "trailing-dot": 1,
+  "encoded-whitespace": 2,
+  "unstable-unicode": 4,
+} as const;
+
+/** The name of one {@link PATH_FORMS} entry, as routes list it in `allowPathForms`. */
+export type PathForm = keyof typeof PATH_FORMS;
+
+const FORM_DESCRIPTIONS: Readonly<Record<PathForm, string>> = {
+  "trailing-dot": "the path has a segment ending in '.'",
+  "encoded-whitespace": "the path contains encoded whitespace",
+  "unstable-unicode": "the path contains non-ASCII characters that Unicode normalization (NFKC) or case mapping changes",
+};
+
 /** A request target split into the canonical path and the untouched query (with its `?`). */
 export interface CanonicalTarget {
   readonly path: string;
   readonly query: string;
+  /** The {@link PATH_FORMS} bits the path carries; `0` for an ordinary path. */
+  readonly forms: number;
 }
+
+/** Unicode white space (JavaScript's `\s` plus NEL), as a decoded path character. */
+const UNICODE_WHITESPACE = /[\s\u0085]/gu;
 
 const HEX = "0123456789ABCDEF";
 
@@ -24,6 +51,10 @@ const HEX = "0123456789ABCDEF";
  * space; `#`; a `%` not followed by two hex digits; escapes that decode to invalid UTF-8
  * (including overlong forms such as `%C0%AE`).
  *
+ * Flagged in `forms` (refused after route matching unless the route allows them, see
+ * {@link refusedPathForm}): the {@link PATH_FORMS}. The checks cost nothing on ASCII paths
+ * without escapes but the trailing-dot test per segment.
+ *
  * Deliberately not done here: letter case is left as sent (the route table refuses paths that
  * match a route only when case is ignored), and the query string is not rewritten.
  */
@@ -41,14 +72,15 @@ export function canonicalizeTarget(target: string): CanonicalTarget {
     if (c === 0x23) throw reject("the path contains '#'");
     if (c === 0x25) escapes = true;
   }
-  const path = escapes ? decodeEscapes(raw) : raw;
-  checkSegments(path);
-  return { path, query };
+  const decoded = escapes ? decodeEscapes(raw) : { path: raw, forms: 0 };
+  const path = decoded.path;
+  return { path, query, forms: decoded.forms | checkSegments(path) };
 }
 
-function decodeEscapes(raw: string): string {
+function decodeEscapes(raw: string): { path: string; forms: number } {
   let out = "";
   let nonAscii = false;
+  let forms = 0;
   for (let i = 0; i < raw.length; i++) {
     const c = raw.charCodeAt(i);
     if (c !== 0x25) {
@@ -69,14 +101,41 @@ function decodeEscapes(raw: string): string {
       continue;
     }
     out += `%${HEX[hi] ?? ""}${HEX[lo] ?? ""}`;
-    if (byte >= 0x80) nonAscii = true;
+    if (byte === 0x20) forms |= PATH_FORMS["encoded-whitespace"];
+    else if (byte >= 0x80) nonAscii = true;
   }
-  if (nonAscii && !validUtf8Escapes(out)) throw reject("the path's percent-encoding is not valid UTF-8");
-  return out;
+  if (!nonAscii) return { path: out, forms };
+  const bytes = escapedBytes(out);
+  if (!isUtf8(bytes)) throw reject("the path's percent-encoding is not valid UTF-8");
+  return { path: out, forms: forms | unicodeForms(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("utf8")) };
 }
 
-/** Checks that the escapes, decoded in place with the literal characters, form valid UTF-8. */
-function validUtf8Escapes(path: string): boolean {
+/**
+ * The forms of a decoded non-ASCII path: Unicode white space (NBSP, ideographic space, NEL…) is
+ * `encoded-whitespace`; the rest is `unstable-unicode` when NFKC changes it (fullwidth and
+ * compatibility characters, combining sequences that compose) or when a character's upper or
+ * lower case contains ASCII (`ı` → `I`, `ſ` → `S`, `ß` → `SS`, `İ` → `i̇`), so that a backend
+ * folding case would reach an ASCII path the gateway never matched.
+ */
+function unicodeForms(text: string): number {
+  let forms = 0;
+  const spaced = text.replace(UNICODE_WHITESPACE, " ");
+  if (spaced !== text) forms |= PATH_FORMS["encoded-whitespace"];
+  if (spaced.normalize("NFKC") !== spaced) return forms | PATH_FORMS["unstable-unicode"];
+  for (const ch of spaced) {
+    if (ch.charCodeAt(0) < 0x80) continue;
+    if (hasAscii(ch.toLowerCase()) || hasAscii(ch.toUpperCase())) return forms | PATH_FORMS["unstable-unicode"];
+  }
+  return forms;
+}
+
+function hasAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) < 0x80) return true;
+  return false;
+}
+
+/** The bytes of a path whose escapes are decoded in place among its literal characters. */
+function escapedBytes(path: string): Uint8Array {
   const bytes: number[] = [];
   for (let i = 0; i < path.length; i++) {
     if (path.charCodeAt(i) === 0x25) {
@@ -86,10 +145,12 @@ function validUtf8Escapes(path: string): boolean {
       bytes.push(path.charCodeAt(i));
     }
   }
-  return isUtf8(Uint8Array.from(bytes));
+  return Uint8Array.from(bytes);
 }
 
-function checkSegments(path: string): void {
+/** Refuses empty and dot segments; returns the `trailing-dot` bit when a segment ends in `.`. */
+function checkSegments(path: string): number {
+  let forms = 0;
   let start = 1;
   for (;;) {
     const end = path.indexOf("/", start);
@@ -102,9 +163,21 @@ function checkSegments(path: string): void {
     ) {
       throw reject("the path contains a '.' or '..' segment");
     }
-    if (end < 0) return;
+    if (length > 0 && path.charCodeAt(stop - 1) === 0x2e) forms = PATH_FORMS["trailing-dot"];
+    if (end < 0) return forms;
     start = end + 1;
   }
+}
+
+/**
+ * The 400 for a path that carries a {@link PATH_FORMS} form its route does not list in
+ * `allowPathForms`, or `undefined` when every form it carries is allowed.
+ */
+export function refusedPathForm(forms: number, allowed: readonly PathForm[]): GatewayError | undefined {
+  for (const name of Object.keys(PATH_FORMS) as PathForm[]) {
+    if ((forms & PATH_FORMS[name]) !== 0 && !allowed.includes(name)) return reject(FORM_DESCRIPTIONS[name]);
+  }
+  return undefined;
 }
 
 function isUnreserved(byte: number): boolean {
