@@ -46,10 +46,11 @@ export function createErrorResponder(logger: Logger, options: { readonly maxBody
       "no-store",
     );
     const req = exchange.req;
-    const unread = !req.complete && !req.destroyed;
+    const unread = !req.complete;
     if (unread && !headers.includes("connection")) headers.push("connection", "close");
     res.writeHead(gatewayError.status, headers);
-    if (!unread) {
+    // A body cut off by the body limit is destroyed and cannot be drained: Node closes at once.
+    if (!unread || req.destroyed) {
       res.end(body);
       return;
     }

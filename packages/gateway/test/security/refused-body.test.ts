@@ -46,10 +46,13 @@ describe("security: a refused request's body is not read without limit", () => {
     ["404 (no route)", head("POST /nowhere HTTP/1.1"), 404, "not_found"],
     ["405 (method)", head("PUT /api/orders HTTP/1.1"), 405, "method_not_allowed"],
     ["413 (declared length)", head("POST /uploads HTTP/1.1", "Content-Length: 100000000000\r\n"), 413, "payload_too_large"],
+    ["413 (chunked body cut at the limit on its way upstream)", head("POST /uploads HTTP/1.1"), 413, "payload_too_large"],
   ])("after a %s it closes the connection within a bounded body", async (_name, requestHead, status, code) => {
     const outcome = await streamEndlessBody(gw.port, requestHead, { capBytes: CAP, timeoutMs: 10_000 });
     expect(outcome.end).toBe("closed");
     expect(outcome.written).toBeLessThan(BOUND);
+    // Well before the keep-alive timeout (5 s) would end an idle connection.
+    expect(outcome.ms).toBeLessThan(4_000);
     const answer = parseRaw(outcome.received);
     expect(answer.status).toBe(status);
     expect(answer.headers["connection"]).toBe("close");
