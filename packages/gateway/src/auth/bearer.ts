@@ -36,22 +36,45 @@ export function findBearer(raw: readonly string[], query: string): { token: stri
 }
 
 /**
- * A cheap pre-check that cannot miss: a query whose names might decode to `access_token` has an
- * escape, or spells it with one of the separators some frameworks fold into `_`.
+ * A cheap pre-check that cannot miss: a query with a parameter name that might read as
+ * `access_token` has an escape, or spells it with one of the separators some parsers fold into `_`.
  */
 const MAYBE_QUERY_TOKEN = /%|access[_+. [-]token/i;
 /** Separators that PHP (space, `.`, `[`) or `_`/`-` folding turn into `_` in a parameter name. */
 const NAME_SEPARATORS = /[ .[-]/g;
+/** `access_token`'s length: no spelling of it is shorter. */
+const MIN_NAME_LENGTH = 12;
 
 /**
- * Whether a parameter name reaches some backend as `access_token`: `;` read as `&` (older
- * parsers split on it), percent-decoded and `+` read as space (URLSearchParams, as every form
- * parser does), leading spaces dropped, case ignored, and space, `.`, `[` and `-` read as `_`.
+ * Whether some parameter name of the query (with its `?`) reaches a backend as `access_token`.
+ * Parameters are split on `&` and on `;` (older parsers split on it too); only names are read.
  */
 function hasQueryToken(query: string): boolean {
   if (!MAYBE_QUERY_TOKEN.test(query)) return false;
-  for (const name of new URLSearchParams(query.replaceAll(";", "&")).keys()) {
-    if (name.length >= 12 && name.trimStart().toLowerCase().replace(NAME_SEPARATORS, "_") === "access_token") return true;
+  let start = 1;
+  while (start < query.length) {
+    let end = start;
+    let nameEnd = -1;
+    for (; end < query.length; end++) {
+      const c = query.charCodeAt(end);
+      if (c === 0x26 || c === 0x3b) break;
+      if (c === 0x3d && nameEnd < 0) nameEnd = end;
+    }
+    if (nameEnd < 0) nameEnd = end;
+    if (nameEnd - start >= MIN_NAME_LENGTH && readsAsAccessToken(query.slice(start, nameEnd))) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+/**
+ * A raw parameter name read as backends read it: percent-decoded with `+` as space (as
+ * URLSearchParams and every form parser do), leading spaces dropped, case ignored, and space,
+ * `.`, `[` and `-` as `_`.
+ */
+function readsAsAccessToken(rawName: string): boolean {
+  for (const name of new URLSearchParams(rawName).keys()) {
+    return name.trimStart().toLowerCase().replace(NAME_SEPARATORS, "_") === "access_token";
   }
   return false;
 }

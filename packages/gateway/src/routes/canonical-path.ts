@@ -72,9 +72,9 @@ export function canonicalizeTarget(target: string): CanonicalTarget {
     if (c === 0x23) throw reject("the path contains '#'");
     if (c === 0x25) escapes = true;
   }
-  const decoded = escapes ? decodeEscapes(raw) : { path: raw, forms: 0 };
-  const path = decoded.path;
-  return { path, query, forms: decoded.forms | checkSegments(path) };
+  if (!escapes) return { path: raw, query, forms: checkSegments(raw) };
+  const decoded = decodeEscapes(raw);
+  return { path: decoded.path, query, forms: decoded.forms | checkSegments(decoded.path) };
 }
 
 function decodeEscapes(raw: string): { path: string; forms: number } {
