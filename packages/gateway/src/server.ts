@@ -110,14 +110,18 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     inFlight++;
     return handle(ctx.req, ctx.res);
   });
+  const callback = app.callback();
   const server = createServer(
     {
       headersTimeout: config.listener.headersTimeoutMs,
       requestTimeout: config.listener.requestTimeoutMs,
       keepAliveTimeout: config.listener.keepAliveTimeoutMs,
     },
-    app.callback(),
+    callback,
   );
+  // `Expect: 100-continue` requests go through the same pipeline; only the proxy step sends
+  // `100 Continue`, so a refused client is never asked for its body.
+  server.on("checkContinue", callback);
   const admin = createServer(
     createAdminApp(metrics.registry, () => ({
       rateLimitStore: store.connected,

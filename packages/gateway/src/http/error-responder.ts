@@ -49,8 +49,9 @@ export function createErrorResponder(logger: Logger, options: { readonly maxBody
     const unread = !req.complete;
     if (unread && !headers.includes("connection")) headers.push("connection", "close");
     res.writeHead(gatewayError.status, headers);
-    // A body cut off by the body limit is destroyed and cannot be drained: Node closes at once.
-    if (!unread || req.destroyed) {
+    // Node closes at once after the answer when the body was cut off by the body limit (it can no
+    // longer be drained) or was never asked for (`Expect: 100-continue` without `100 Continue`).
+    if (!unread || req.destroyed || (req.headers.expect !== undefined && !exchange.continued)) {
       res.end(body);
       return;
     }

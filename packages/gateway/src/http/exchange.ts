@@ -48,6 +48,8 @@ export interface Exchange {
   status: number;
   decision: Decision;
   upstreamMs: number | undefined;
+  /** The client sent `Expect: 100-continue` and was answered `100 Continue` (only the proxy step asks for a body). */
+  continued: boolean;
 }
 
 /** A fresh exchange for an arriving request. */
@@ -68,5 +70,6 @@ export function newExchange(req: IncomingMessage, res: ServerResponse): Exchange
     status: 0,
     decision: "forwarded",
     upstreamMs: undefined,
+    continued: false,
   };
 }

@@ -9,7 +9,8 @@ import { forwardRequestHeaders } from "./headers.js";
  * The last step: forwards the request to the route's upstreams with the gateway's headers (see
  * `forwardRequestHeaders`) and the canonical path (minus the prefix when `stripPrefix`), and
  * relays the answer. A declared `Content-Length` over `maxBodyBytes` is refused with 413 before
- * anything reaches the backend; a chunked body is counted on the way and cut at the limit.
+ * anything reaches the backend; a chunked body is counted on the way and cut at the limit. A
+ * client waiting on `Expect: 100-continue` is told to send its body here, once every check passed.
  */
 export function proxyStep(options: { readonly maxBodyBytes: number }): Step {
   const max = options.maxBodyBytes;
@@ -24,6 +25,10 @@ export function proxyStep(options: { readonly maxBodyBytes: number }): Step {
       if (length !== "0") body = req;
     } else if (req.headers["transfer-encoding"] !== undefined) {
       body = pipeline(req, new BodyLimit(max), () => undefined);
+    }
+    if (body !== null && req.headers.expect !== undefined) {
+      exchange.res.writeContinue();
+      exchange.continued = true;
     }
     const token = exchange.token;
     const headers = forwardRequestHeaders(req.rawHeaders, {

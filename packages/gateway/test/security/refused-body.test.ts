@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBackend, type Backend } from "../helpers/backend.js";
 import { streamEndlessBody } from "../helpers/endless-body.js";
 import { startGateway, type RunningGateway } from "../helpers/gateway.js";
-import { json, parseRaw, send } from "../helpers/http.js";
+import { json, parseRaw, rawRequest, send } from "../helpers/http.js";
 
 /**
  * Refused requests cannot make the gateway read an unlimited body: an error answer given while
@@ -76,6 +76,37 @@ describe("security: a refused request's body is not read without limit", () => {
     expect(after.status).toBe(401);
     expect(json(after)).toEqual({ error: "invalid_token", error_description: "this route requires a Bearer access token" });
     expect((await send(`${gw.adminUrl}/healthz`)).status).toBe(200);
+  });
+
+  it("never asks a refused client for its body (Expect: 100-continue) and closes after the answer", async () => {
+    const started = performance.now();
+    const raw = await rawRequest(gw.port, "POST /api/orders HTTP/1.1\r\nHost: gw\r\nExpect: 100-continue\r\nContent-Length: 1000000\r\n\r\n");
+    expect(performance.now() - started).toBeLessThan(4_000);
+    expect(raw.startsWith("HTTP/1.1 401 ")).toBe(true);
+    const answer = parseRaw(raw);
+    expect(answer.headers["connection"]).toBe("close");
+    expect(JSON.parse(answer.body)).toEqual({ error: "invalid_token", error_description: "this route requires a Bearer access token" });
+  });
+
+  it("asks an accepted client for its body with 100 Continue and forwards it", async () => {
+    backend.seen.length = 0;
+    const body = "c".repeat(1_000);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(gw.port, "127.0.0.1");
+      let text = "";
+      socket.on("data", (data: Buffer) => {
+        const before = text;
+        text += data.toString("latin1");
+        if (!before.includes("100 Continue") && text.startsWith("HTTP/1.1 100 Continue\r\n\r\n")) socket.write(body);
+      });
+      socket.on("error", reject);
+      socket.on("close", () => resolve(text));
+      socket.write(`POST /uploads/x HTTP/1.1\r\nHost: gw\r\nConnection: close\r\nExpect: 100-continue\r\nContent-Length: ${String(body.length)}\r\n\r\n`);
+    });
+    expect(raw.startsWith("HTTP/1.1 100 Continue\r\n\r\n")).toBe(true);
+    expect(parseRaw(raw.slice("HTTP/1.1 100 Continue\r\n\r\n".length)).status).toBe(200);
+    expect(backend.seen.map((s) => s.body)).toEqual([body]);
+    expect(backend.seen[0]?.headers.expect).toBeUndefined();
   });
 
   it("lets a client whose body fits finish sending, read the whole answer and see a clean close", async () => {
