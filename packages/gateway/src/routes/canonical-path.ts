@@ -33,6 +33,8 @@ export interface CanonicalTarget {
 
 /** Unicode white space (JavaScript's `\s` plus NEL), as a decoded path character. */
 const UNICODE_WHITESPACE = /[\s\u0085]/gu;
+/** Characters NFKC_Casefold removes (soft hyphen, zero-width and bidi controls): invisible, and dropped by some matchers. */
+const IGNORABLE = /\p{Default_Ignorable_Code_Point}/u;
 
 const HEX = "0123456789ABCDEF";
 
@@ -112,16 +114,17 @@ function decodeEscapes(raw: string): { path: string; forms: number } {
 
 /**
  * The forms of a decoded non-ASCII path: Unicode white space (NBSP, ideographic space, NEL…) is
- * `encoded-whitespace`; the rest is `unstable-unicode` when NFKC changes it (fullwidth and
- * compatibility characters, combining sequences that compose) or when a character's upper or
- * lower case contains ASCII (`ı` → `I`, `ſ` → `S`, `ß` → `SS`, `İ` → `i̇`), so that a backend
- * folding case would reach an ASCII path the gateway never matched.
+ * `encoded-whitespace`; the rest is `unstable-unicode` when NFKC_Casefold would change it: NFKC
+ * changes it (fullwidth and compatibility characters, combining sequences that compose), it holds
+ * a default-ignorable character (soft hyphen, zero-width space, bidi overrides), or a character's
+ * upper or lower case contains ASCII (`ı` → `I`, `ſ` → `S`, `ß` → `SS`, `İ` → `i̇`), so that a
+ * backend folding case would reach an ASCII path the gateway never matched.
  */
 function unicodeForms(text: string): number {
   let forms = 0;
   const spaced = text.replace(UNICODE_WHITESPACE, " ");
   if (spaced !== text) forms |= PATH_FORMS["encoded-whitespace"];
-  if (spaced.normalize("NFKC") !== spaced) return forms | PATH_FORMS["unstable-unicode"];
+  if (spaced.normalize("NFKC") !== spaced || IGNORABLE.test(spaced)) return forms | PATH_FORMS["unstable-unicode"];
   for (const ch of spaced) {
     if (ch.charCodeAt(0) < 0x80) continue;
     if (hasAscii(ch.toLowerCase()) || hasAscii(ch.toUpperCase())) return forms | PATH_FORMS["unstable-unicode"];

@@ -76,6 +76,9 @@ describe("security: path forms that backends normalise", () => {
     ["sharp ß (upper case: SS)", "/api/stra%C3%9Fe", UNICODE],
     ["dotted İ (lower case: i̇)", "/api/%C4%B0d", UNICODE],
     ["decomposed ñ (NFKC composes it)", "/api/espan%CC%83a", UNICODE],
+    ["soft hyphen (invisible, NFKC_Casefold drops it)", "/api/ad%C2%ADmin", UNICODE],
+    ["zero-width space", "/api/ad%E2%80%8Bmin", UNICODE],
+    ["right-to-left override", "/api/%E2%80%AEnimda", UNICODE],
   ])("refuses %s with 400, and the backend sees nothing", async (_name, target, description) => {
     const answer = await get(target);
     expect(answer.status).toBe(400);
