@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Creates the Secrets the manifests mount, from the files docker/make-secrets.sh writes (it is run
+# first; it keeps files that exist). Prints the Secret objects; pipe them to `kubectl apply -f -`:
+#
+#   deploy/kubernetes/overlays/dev/make-secrets.sh | kubectl apply -n gatehouse -f -
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)"
+dir="${GATEHOUSE_SECRETS_DIR:-$repo/docker/secrets}"
+"$repo/docker/make-secrets.sh" >&2
+secret() {
+  local name="$1"; shift
+  kubectl create secret generic "$name" --dry-run=client -o yaml "$@"
+  echo "---"
+}
+secret gatehouse-auth-server \
+  --from-file=signing_keys="$dir/signing-keys.json" \
+  --from-file=redis_password="$dir/redis_password" \
+  --from-file=demo_cli_secret="$dir/demo-cli.secret" \
+  --from-file=orders_jwks="$dir/orders.jwks.json" \
+  --from-file=inventory_jwks="$dir/inventory.jwks.json"
+secret gatehouse-gateway --from-file=redis_password="$dir/redis_password"
+secret gatehouse-orders --from-file=orders_credentials="$dir/orders.credentials.json"
+secret gatehouse-inventory --from-file=inventory_credentials="$dir/inventory.credentials.json"
+secret gatehouse-redis \
+  --from-file=users.acl="$dir/users.acl" \
+  --from-file=replication_password="$dir/replication_password"
