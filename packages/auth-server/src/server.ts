@@ -18,6 +18,7 @@ import { auditTokenEvents } from "./observe/audit.js";
 import { AuthMetrics } from "./observe/metrics.js";
 import { observeTokenEndpoint } from "./observe/token-observer.js";
 import { createProvider } from "./provider/create-provider.js";
+import { ServiceAccountAssertions } from "./provider/service-account-assertion.js";
 import { ClientCredentials } from "./registry/client-metadata.js";
 import { MemoryRegistryStore } from "./registry/memory-store.js";
 import { RedisRegistryStore } from "./registry/redis-store.js";
@@ -67,7 +68,8 @@ export interface AuthServer {
 export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps = {}): AuthServer {
   const logger = deps.logger ?? createLogger("auth-server");
   const env = deps.env ?? process.env;
-  const credentials = new ClientCredentials(env);
+  // The key set of kubernetes_service_account clients is made below, before any client is looked up.
+  const credentials = new ClientCredentials(env, () => serviceAccounts.publicJwks());
   const records: ServiceRecord[] = Object.entries(config.services).map(([id, definition]) => ({ id, ...definition }));
   for (const record of records) if (!record.disabled) credentials.check(record);
   const keys = SigningKeys.fromConfig(config.keys, logger);
@@ -84,6 +86,15 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
   const counter = redis === undefined ? new MemoryFailureCounter() : new RedisFailureCounter(redis, prefix);
   const throttle = new AuthThrottle(counter, config.throttle.maxFailures, config.throttle.windowSeconds, logger);
   const metrics = new AuthMetrics();
+  const serviceAccounts = new ServiceAccountAssertions({
+    registry,
+    replay,
+    logger,
+    issuer: () => issuer ?? "",
+    source: (ctx) => ctx.ip,
+    clockToleranceSeconds: config.tokens.clockToleranceSeconds,
+  });
+  const serviceAccountStep = serviceAccounts.middleware();
   if (redis === undefined) logger.warn("no REDIS_URL: registry, replay cache and throttle are in memory (one process, development only)");
 
   let issuer = config.issuer;
@@ -137,7 +148,7 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
       credentials,
       keys,
       replay,
-      middleware: [onlyProviderPaths(config.http.bodyLimitBytes), observeTokenEndpoint(metrics, throttle, logger)],
+      middleware: [onlyProviderPaths(config.http.bodyLimitBytes), serviceAccountStep, observeTokenEndpoint(metrics, throttle, logger)],
       beforeClientLookup,
       logger,
     });

@@ -54,7 +54,7 @@ describe("loadAuthServerConfig", () => {
     ["inline-secret.yaml", "a secret written inline", "services.orders.auth.clientSecret: unknown option (check the spelling against the documented options)\n" +
       `${fixture("inline-secret.yaml")}: services.orders.auth: set exactly one of secretEnv, secretFile`],
     ["bad-service-id.yaml", "a service id that is no DNS label", "services.Orders_Service: must be a DNS label: 1-63 of a-z, 0-9 and -, not starting or ending with -"],
-    ["bad-method.yaml", "an unsupported client authentication method", 'services.orders.auth.method: method must be one of "private_key_jwt", "client_secret_basic", "client_secret_post"'],
+    ["bad-method.yaml", "an unsupported client authentication method", 'services.orders.auth.method: method must be one of "private_key_jwt", "client_secret_basic", "client_secret_post", "kubernetes_service_account"'],
     ["two-jwks-sources.yaml", "two JWKS sources", "services.orders.auth: set exactly one of jwks, jwksFile, jwksUri"],
     ["allow-unknown-service.yaml", "an allow entry for an unknown service", 'services.orders.allow.payments: unknown service "payments"'],
     ["allow-unexposed-scope.yaml", "an allowed scope the target does not expose", 'services.orders.allow.inventory.1: scope "inventory:delete" is not exposed by service "inventory"'],

@@ -29,6 +29,7 @@ export {
   type VerifyCallOptions,
 } from "./verifier/types.js";
 export { createTokenSource } from "./client/token-source.js";
+export { DEFAULT_SERVICE_ACCOUNT_TOKEN_FILE } from "./client/types.js";
 export type {
   AuthFetchInit,
   ClientAuthentication,

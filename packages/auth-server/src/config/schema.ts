@@ -77,9 +77,36 @@ const secretSchema = z
     if (set !== 1) ctx.addIssue({ code: "custom", message: "set exactly one of secretEnv, secretFile" });
   });
 
+/** `system:serviceaccount:<namespace>:<name>`, the subject of a Kubernetes ServiceAccount token. */
+export const SERVICE_ACCOUNT_SUBJECT = /^system:serviceaccount:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?:[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?$/;
+
+const kubernetesServiceAccountSchema = z
+  .strictObject({
+    method: z
+      .literal("kubernetes_service_account")
+      .describe("The pod's projected Kubernetes ServiceAccount token is the client assertion (no secret or key in the pod)."),
+    issuer: z.url({ protocol: /^https?$/ }).describe("The cluster's service account issuer (`--service-account-issuer`), compared exactly with the token's `iss`."),
+    jwksUri: z.url({ protocol: /^https?$/ }).optional().describe("URL of the cluster's service account JWKS (`<issuer>/openid/v1/jwks`)."),
+    jwksFile: z.string().min(1).optional().describe("Path of a file holding the cluster's service account JWKS (relative to the config file)."),
+    subject: z
+      .string()
+      .regex(SERVICE_ACCOUNT_SUBJECT, "must be system:serviceaccount:<namespace>:<name>")
+      .describe("The exact `sub` of the service's ServiceAccount tokens: `system:serviceaccount:<namespace>:<name>`."),
+    maxLifetimeSeconds: z
+      .int()
+      .min(600)
+      .max(86_400)
+      .default(3600)
+      .describe("Longest accepted token lifetime (`exp` − `iat`); set the projected volume's `expirationSeconds` at or below it."),
+  })
+  .superRefine((auth, ctx) => {
+    const set = [auth.jwksFile, auth.jwksUri].filter((v) => v !== undefined).length;
+    if (set !== 1) ctx.addIssue({ code: "custom", message: "set exactly one of jwksUri, jwksFile" });
+  });
+
 /** How a service authenticates at the token endpoint. */
-export const clientAuthSchema = z.discriminatedUnion("method", [privateKeyJwtSchema, secretSchema], {
-  error: () => 'method must be one of "private_key_jwt", "client_secret_basic", "client_secret_post"',
+export const clientAuthSchema = z.discriminatedUnion("method", [privateKeyJwtSchema, secretSchema, kubernetesServiceAccountSchema], {
+  error: () => 'method must be one of "private_key_jwt", "client_secret_basic", "client_secret_post", "kubernetes_service_account"',
 });
 
 /** One registry entry: a service as a client (auth, allow, attributes) and as a resource (resource, scopes). */
@@ -110,7 +137,14 @@ const servicesSchema = z
   .describe("The service registry: service id → definition.")
   .superRefine((services, ctx) => {
     const byResource = new Map<string, string>();
+    const bySubject = new Map<string, string>();
     for (const [id, service] of Object.entries(services)) {
+      if (service.auth.method === "kubernetes_service_account") {
+        const key = `${service.auth.issuer} ${service.auth.subject}`;
+        const other = bySubject.get(key);
+        if (other !== undefined) ctx.addIssue({ code: "custom", path: [id, "auth", "subject"], message: `same issuer and subject as service "${other}"` });
+        bySubject.set(key, id);
+      }
       if (service.resource !== undefined) {
         const other = byResource.get(service.resource);
         if (other !== undefined) {

@@ -14,13 +14,23 @@ export class ClientCredentials {
   readonly #env: NodeJS.ProcessEnv;
   readonly #files = new Map<string, string>();
   readonly #jwksFiles = new Map<string, PublicJwks>();
+  readonly #serviceAccountKeys: (() => { keys: Record<string, unknown>[] }) | undefined;
 
-  constructor(env: NodeJS.ProcessEnv) {
+  /**
+   * @param serviceAccountKeys the key set of `kubernetes_service_account` clients: the key their
+   *   verified ServiceAccount tokens are exchanged for (see `provider/service-account-assertion.ts`).
+   */
+  constructor(env: NodeJS.ProcessEnv, serviceAccountKeys?: () => { keys: Record<string, unknown>[] }) {
     this.#env = env;
+    this.#serviceAccountKeys = serviceAccountKeys;
   }
 
   /** Throws `missing_secret` / `invalid_config` when the service's credential cannot be resolved. */
   check(record: ServiceRecord): void {
+    if (record.auth.method === "kubernetes_service_account") {
+      if (record.auth.jwksFile !== undefined) this.#jwksFile(record.id, record.auth.jwksFile);
+      return;
+    }
     this.metadata(record);
   }
 
@@ -31,9 +41,13 @@ export class ClientCredentials {
       grant_types: ["client_credentials"],
       response_types: [],
       redirect_uris: [],
-      token_endpoint_auth_method: record.auth.method,
+      token_endpoint_auth_method: record.auth.method === "kubernetes_service_account" ? "private_key_jwt" : record.auth.method,
     };
     const auth = record.auth;
+    if (auth.method === "kubernetes_service_account") {
+      if (this.#serviceAccountKeys === undefined) throw new AuthServerError("invalid_config", `service "${record.id}": kubernetes_service_account is not available here`);
+      return { ...base, jwks: this.#serviceAccountKeys() };
+    }
     if (auth.method === "private_key_jwt") {
       if (auth.jwks !== undefined) return { ...base, jwks: { keys: auth.jwks.keys } };
       if (auth.jwksUri !== undefined) return { ...base, jwks_uri: auth.jwksUri };

@@ -4,10 +4,36 @@
  *
  * @module
  */
+import { readFile, stat } from "node:fs/promises";
 import { importJWK, type CryptoKey, type JWK } from "jose";
 import * as oauth from "oauth4webapi";
 import { GatehouseError } from "../errors.js";
-import type { ClientAuthentication } from "./types.js";
+import { DEFAULT_SERVICE_ACCOUNT_TOKEN_FILE, type ClientAuthentication } from "./types.js";
+
+/** RFC 7523 §2.2: the `client_assertion_type` of a JWT client assertion. */
+const JWT_BEARER_ASSERTION = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/**
+ * RFC 7523 client authentication with a token the kubelet writes: the file is re-read (when its
+ * modification time changed) for every request, so a rotated token is picked up without a restart.
+ */
+function serviceAccountAssertion(file: string): oauth.ClientAuth {
+  let cached: { readonly mtimeMs: number; readonly token: string } | undefined;
+  return async (_as, client, body) => {
+    let token: string;
+    try {
+      const { mtimeMs } = await stat(file);
+      if (cached?.mtimeMs !== mtimeMs) cached = { mtimeMs, token: (await readFile(file, "utf8")).trim() };
+      token = cached.token;
+    } catch (error) {
+      throw new GatehouseError("invalid_options", `auth.tokenFile ${file} cannot be read`, { cause: error });
+    }
+    if (token === "") throw new GatehouseError("invalid_options", `auth.tokenFile ${file} is empty`);
+    body.set("client_id", client.client_id);
+    body.set("client_assertion_type", JWT_BEARER_ASSERTION);
+    body.set("client_assertion", token);
+  };
+}
 
 /** The JWS algorithm of a private JWK: its `alg`, or the one its key type implies. */
 function algorithmOf(jwk: JWK): string {
@@ -52,6 +78,8 @@ export async function clientAuthentication(auth: ClientAuthentication): Promise<
       if (key instanceof Uint8Array) throw new GatehouseError("invalid_options", "auth.privateJwk must be an asymmetric key");
       return oauth.PrivateKeyJwt(typeof jwk.kid === "string" ? { key, kid: jwk.kid } : key);
     }
+    case "kubernetes_service_account":
+      return serviceAccountAssertion(auth.tokenFile ?? DEFAULT_SERVICE_ACCOUNT_TOKEN_FILE);
     default: {
       const method: unknown = (auth as { method: unknown }).method;
       throw new GatehouseError("invalid_options", `auth.method ${JSON.stringify(method)} is not supported`);

@@ -17,7 +17,20 @@ export type ClientAuthentication =
       /** The client secret in an HTTP Basic `Authorization` header, or in the form body. */
       readonly method: "client_secret_basic" | "client_secret_post";
       readonly clientSecret: string;
+    }
+  | {
+      /**
+       * The pod's projected Kubernetes ServiceAccount token is the client assertion: no secret or key
+       * exists in the pod. The file is read for every token request, so a token the kubelet rotated
+       * is used from the next request on.
+       */
+      readonly method: "kubernetes_service_account";
+      /** The projected token's path. Default {@link DEFAULT_SERVICE_ACCOUNT_TOKEN_FILE}. */
+      readonly tokenFile?: string;
     };
+
+/** Where the Gatehouse manifests project the ServiceAccount token (audience: the issuer). */
+export const DEFAULT_SERVICE_ACCOUNT_TOKEN_FILE = "/var/run/secrets/tokens/gatehouse";
 
 /** Retries of failed token and discovery requests: network errors, timeouts and 5xx only, never 4xx. */
 export interface RetryOptions {
