@@ -52,7 +52,8 @@ services:
   writeFileSync(
     join(dir, "gateway.yaml"),
     `issuer: ${issuer}
-rateLimiting: { keyPrefix: "test:replicas:${run}:rl:", replicas: 3 }
+# A decision that fails is refused (503), never admitted by the local fallback: exactness is what this test measures.
+rateLimiting: { keyPrefix: "test:replicas:${run}:rl:", replicas: 3, failureMode: closed, redisCommandTimeoutMs: 5000 }
 routes:
   - name: backend
     pathPrefix: /api
