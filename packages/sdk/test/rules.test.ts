@@ -26,6 +26,7 @@ describe("readBearerToken (RFC 6750 §2.1)", () => {
     ["a second, empty Authorization header", ["Authorization", `Bearer ${TOKEN}`, "Authorization", ""], "", "duplicate"],
     ["an access_token query parameter beside a valid header", ["Authorization", `Bearer ${TOKEN}`], `access_token=${TOKEN}`, "query"],
     ["an escaped access_token query parameter", [], "a=1&access%5Ftoken=x", "query"],
+    ["a query with its leading ?", [], "?access_token=x", "query"],
     ["a query parameter that only contains the name", ["Authorization", `Bearer ${TOKEN}`], "my_access_token=x", TOKEN],
   ])("%s", (_name, rawHeaders, query, expected) => {
     // `expected` is the token, or the BearerProblemKind.

@@ -45,7 +45,7 @@ export const BEARER_PROBLEMS: Readonly<Record<BearerProblemKind, BearerProblem>>
  * It does not verify the token: hand it to the verifier.
  *
  * @param rawHeaders Node's `req.rawHeaders`.
- * @param query The request's query string without `?` (empty when there is none).
+ * @param query The request's query string, with or without its leading `?` (empty when there is none).
  * @see https://www.rfc-editor.org/rfc/rfc6750#section-2
  */
 export function readBearerToken(rawHeaders: readonly string[], query = ""): string | BearerProblem {

@@ -10,11 +10,11 @@ import type { VerifiedToken } from "../verifier/types.js";
 /** The requirements of a route. */
 export interface ServicePolicy {
   /** Scopes the token must all carry. */
-  readonly scopes?: readonly string[];
+  readonly scopes?: readonly string[] | undefined;
   /** Services (`sub`) allowed to call; any verified service when absent. */
-  readonly services?: readonly string[];
+  readonly services?: readonly string[] | undefined;
   /** Attributes the caller must have (the token's `urn:gatehouse:attributes`), each with exactly this value. */
-  readonly attributes?: Readonly<Record<string, string>>;
+  readonly attributes?: Readonly<Record<string, string>> | undefined;
 }
 
 /** A {@link ServicePolicy} prepared once for the hot path by {@link compilePolicy}. */
