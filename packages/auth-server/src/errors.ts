@@ -81,6 +81,13 @@ export const ERROR_CODES = {
     meaning: "a valid Gatehouse token for the admin API without the admin scope",
     fix: "request a token with `admin.scope` (the caller needs it under `allow`)",
   },
+  admin_bad_request: {
+    when: "http",
+    status: 400,
+    error: "invalid_request",
+    meaning: "an admin API call with two `Authorization` headers, a malformed `Bearer` value, or an `access_token` query parameter",
+    fix: "send one `Authorization: Bearer …` header and no credential in the URL",
+  },
   service_not_found: {
     when: "http",
     status: 404,
