@@ -239,7 +239,7 @@ await check("3. no token: 401 with a Bearer challenge", async () => {
   const response = await fetch(`${gatewayUrl}/api/orders/42`, { signal: AbortSignal.timeout(10_000) });
   assert.deepEqual(
     { status: response.status, challenge: response.headers.get("www-authenticate"), body: await body(response) },
-    { status: 401, challenge: 'Bearer realm="gatehouse"', body: { error: "invalid_token", error_description: "this route requires a Bearer access token" } },
+    { status: 401, challenge: 'Bearer realm="gatehouse"', body: { error: "invalid_token", error_description: "a Bearer access token is required" } },
   );
 });
 

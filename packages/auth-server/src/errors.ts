@@ -1,10 +1,13 @@
 /**
- * The one errors module of the auth server. Every error a caller can see has a stable `code`,
- * the HTTP `status` it is answered with, the RFC 6749 §5.2 `error` string put on the wire, and an
- * `expose` flag: when false the description is replaced by a generic one (never internals).
+ * The one errors module of the auth server. Every error a caller can see is an
+ * {@link AuthServerError}, a `BrandedError` (the SDK's one error model) of the family
+ * `auth-server`: a stable `code`, the HTTP `status` it is answered with, the RFC 6749 §5.2
+ * `error` string put on the wire, the response `headers` it needs, and an `expose` flag: when
+ * false the description is replaced by a generic one (never internals).
  *
- * Match on `code` (see {@link isAuthServerError}), not on `instanceof`.
+ * Match on `code` after {@link isAuthServerError}, not on `instanceof`.
  */
+import { BrandedError, isBrandedError } from "@gatehouse/sdk";
 
 /** Every code this package defines, with what it means and how to fix it (the README table). */
 export const ERROR_CODES = {
@@ -78,6 +81,13 @@ export const ERROR_CODES = {
     meaning: "a valid Gatehouse token for the admin API without the admin scope",
     fix: "request a token with `admin.scope` (the caller needs it under `allow`)",
   },
+  admin_bad_request: {
+    when: "http",
+    status: 400,
+    error: "invalid_request",
+    meaning: "an admin API call with two `Authorization` headers, a malformed `Bearer` value, or an `access_token` query parameter",
+    fix: "send one `Authorization: Bearer …` header and no credential in the URL",
+  },
   service_not_found: {
     when: "http",
     status: 404,
@@ -134,36 +144,45 @@ export const OAUTH_ERRORS = {
   unsupported_grant_type: { status: 400, meaning: "a grant type other than `client_credentials`", fix: "use `grant_type=client_credentials`" },
 } as const satisfies Record<string, { status: number; meaning: string; fix: string }>;
 
-/** Base class of every error this package throws on purpose. */
-export class AuthServerError extends Error {
+/** The family name in the brand of every {@link AuthServerError}. */
+const FAMILY = "auth-server";
+
+/** Options of the {@link AuthServerError} constructor. */
+export interface AuthServerErrorOptions {
+  /** The underlying error, kept for logs; never rendered to a caller. */
+  readonly cause?: unknown;
+  /** Response headers the answer needs (`Allow`, `Retry-After`, `WWW-Authenticate`). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/**
+ * Base class of every error this package throws on purpose. `message` is the description: it
+ * reaches the caller only when `expose` (statuses below 500).
+ */
+export class AuthServerError extends BrandedError<AuthServerErrorCode> {
   override readonly name = "AuthServerError";
-  readonly code: AuthServerErrorCode;
-  readonly status: number;
   /** The RFC 6749 §5.2 style `error` value sent to the caller. */
   readonly error: string;
-  /** Whether `message` may be shown to the caller (false for 5xx). */
-  readonly expose: boolean;
 
-  constructor(code: AuthServerErrorCode, message: string, options?: ErrorOptions) {
-    super(message, options);
+  constructor(code: AuthServerErrorCode, message: string, options: AuthServerErrorOptions = {}) {
     const spec = ERROR_CODES[code];
-    this.code = code;
-    this.status = spec.status;
+    super(FAMILY, code, spec.status, message, options);
     this.error = spec.error;
-    this.expose = spec.status < 500;
   }
 
   /** The JSON body a caller sees: `{ error, error_description }`, generic for unexposed errors. */
   toBody(): { error: string; error_description: string } {
     return this.expose
-      ? { error: this.error, error_description: this.message }
+      ? { error: this.error, error_description: this.description }
       : { error: this.error, error_description: "the server could not complete the request" };
   }
 }
 
-/** True for any {@link AuthServerError}, even one from another copy of this package. */
+/**
+ * True for any {@link AuthServerError}, even one from another copy of this package: it must carry
+ * the Gatehouse error brand of the family `auth-server` and one of this package's codes. An SDK or
+ * gateway error, or a look-alike without the brand, is not one.
+ */
 export function isAuthServerError(value: unknown): value is AuthServerError {
-  if (typeof value !== "object" || value === null) return false;
-  const code = (value as { code?: unknown }).code;
-  return typeof code === "string" && Object.hasOwn(ERROR_CODES, code) && typeof (value as { status?: unknown }).status === "number";
+  return isBrandedError(value, FAMILY) && Object.hasOwn(ERROR_CODES, value.code) && typeof (value as { error?: unknown }).error === "string";
 }

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import type Router from "@koa/router";
 import { Redis } from "ioredis";
 import { Provider } from "oidc-provider";
+import { B64TOKEN } from "@gatehouse/sdk";
 import { createLogger, type Logger } from "@gatehouse/service-kit";
 import type { AuthServerConfig } from "./config/schema.js";
 import { AuthServerError } from "./errors.js";
@@ -249,9 +250,12 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
 function adminCredential(config: AuthServerConfig, env: NodeJS.ProcessEnv): string | undefined {
   const name = config.admin.tokenEnv;
   const value = env[name];
-  if (value !== undefined && value.length >= MIN_ADMIN_TOKEN_LENGTH) return value;
+  if (value !== undefined && value.length >= MIN_ADMIN_TOKEN_LENGTH && B64TOKEN.pattern.test(value)) return value;
   if (config.admin.enabled && value !== undefined && value !== "") {
-    throw new AuthServerError("invalid_config", `admin.tokenEnv: environment variable ${name} must hold at least ${MIN_ADMIN_TOKEN_LENGTH} characters`);
+    throw new AuthServerError(
+      "invalid_config",
+      `admin.tokenEnv: environment variable ${name} must hold at least ${MIN_ADMIN_TOKEN_LENGTH} characters of a bearer credential (RFC 6750 b64token: letters, digits, - . _ ~ + / and = at the end), e.g. from openssl rand -base64 32`,
+    );
   }
   if (config.admin.enabled && config.admin.audience === undefined) {
     throw new AuthServerError(

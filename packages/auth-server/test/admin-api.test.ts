@@ -54,12 +54,39 @@ describe("admin API authentication", () => {
   it("rejects a wrong credential with 401 invalid_token and audits it", async () => {
     const result = await admin("POST", "/admin/services/orders/disable", undefined, `${ADMIN_TOKEN}x`);
     expect(result.status).toBe(401);
-    expect(result.headers.get("www-authenticate")).toBe('Bearer realm="gatehouse-admin", error="invalid_token"');
+    expect(result.headers.get("www-authenticate")).toBe('Bearer realm="gatehouse-admin", error="invalid_token", error_description="the admin credential is not valid"');
     expect(result.body).toEqual({ error: "invalid_token", error_description: "the admin credential is not valid" });
     expect(log.lines).toContainEqual(
       expect.objectContaining({ audit: true, event: "admin.unauthorized", path: "/admin/services/orders/disable", remote: "127.0.0.1", error: "admin_unauthorized" }),
     );
     expect((await admin("GET", "/admin/services/orders")).body).toMatchObject({ disabled: false });
+  });
+});
+
+describe("admin API bearer header (the SDK's readBearerToken)", () => {
+  it.each<[string, Record<string, string>, string, string]>([
+    ["a malformed Bearer value", { authorization: `Bearer ${ADMIN_TOKEN} x` }, "", "the Authorization header is not a valid Bearer token"],
+    [
+      "a credential in the query string",
+      { authorization: `Bearer ${ADMIN_TOKEN}` },
+      `?access_token=${ADMIN_TOKEN}`,
+      "access tokens are accepted only in the Authorization header, not in the query string",
+    ],
+  ])("answers %s with 400 invalid_request and audits it", async (_name, headers, query, description) => {
+    const response = await fetch(`${started.issuer}/admin/services${query}`, { headers });
+    expect({ status: response.status, challenge: response.headers.get("www-authenticate"), body: await response.json() }).toEqual({
+      status: 400,
+      challenge: `Bearer realm="gatehouse-admin", error="invalid_request", error_description="${description}"`,
+      body: { error: "invalid_request", error_description: description },
+    });
+    expect(log.lines).toContainEqual(expect.objectContaining({ audit: true, event: "admin.unauthorized", error: "admin_bad_request" }));
+  });
+
+  it("refuses to start with a static credential that is no bearer credential", () => {
+    const spaced = "admin credential with spaces 0123456789";
+    expect(() => createAuthServer(parseAuthServerConfig(registry), { env: { ...env, GATEHOUSE_ADMIN_TOKEN: spaced }, logger: memoryLogger().logger })).toThrow(
+      "admin.tokenEnv: environment variable GATEHOUSE_ADMIN_TOKEN must hold at least 32 characters of a bearer credential (RFC 6750 b64token: letters, digits, - . _ ~ + / and = at the end), e.g. from openssl rand -base64 32",
+    );
   });
 });
 

@@ -49,7 +49,7 @@ describe("admin API with Gatehouse tokens (admin.audience)", () => {
     const bearer = await token("auditor", ADMIN, "gatehouse:audit");
     expect(await admin("GET", "/admin/services", bearer)).toEqual({
       status: 403,
-      challenge: 'Bearer realm="gatehouse-admin", error="insufficient_scope", scope="gatehouse:admin"',
+      challenge: 'Bearer realm="gatehouse-admin", error="insufficient_scope", error_description="the token lacks the gatehouse:admin scope", scope="gatehouse:admin"',
       body: { error: "insufficient_scope", error_description: "the token lacks the gatehouse:admin scope" },
     });
   });
@@ -59,7 +59,7 @@ describe("admin API with Gatehouse tokens (admin.audience)", () => {
     const bearer = await token("operator", "https://ledger.internal", "ledger:read");
     expect(await admin("GET", "/admin/services", bearer)).toEqual({
       status: 401,
-      challenge: 'Bearer realm="gatehouse-admin", error="invalid_token"',
+      challenge: 'Bearer realm="gatehouse-admin", error="invalid_token", error_description="the admin credential is not valid"',
       body: { error: "invalid_token", error_description: "the admin credential is not valid" },
     });
   });

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWK } from "jose";
+import { calculateJwkThumbprint, createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JWK } from "jose";
 import * as oauth from "oauth4webapi";
 import { afterAll, describe, expect, it } from "vitest";
 import { generateSigningKey, readKeyFile, rotateKeys, writeKeyFile } from "../src/keys/key-file.js";
@@ -19,6 +19,13 @@ afterAll(async () => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("signing key rotation", () => {
+  it("names each generated key by its RFC 7638 thumbprint, as jose computes it", async () => {
+    for (let i = 0; i < 5; i++) {
+      const key = generateSigningKey(new Date());
+      expect(key.kid).toBe(await calculateJwkThumbprint({ kty: key.kty, crv: key.crv, x: key.x, y: key.y }, "sha256"));
+    }
+  });
+
   it("keeps every token verifiable against the published JWKS until it expires, across publish, switch and retire", async () => {
     const file = join(dir, "keys.json");
     const oldKey = generateSigningKey(new Date());

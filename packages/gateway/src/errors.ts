@@ -1,12 +1,15 @@
 /**
  * The gateway's one error module. Every response the gateway itself produces (as opposed to a
- * backend's) is rendered from a {@link GatewayError}: a stable `code` that is also the `error`
- * string of the JSON body, the HTTP `status`, and an `expose` flag that decides whether the
- * description may reach the client. Match on `code`, never on `instanceof`.
+ * backend's) is rendered from a {@link GatewayError}, a `BrandedError` (the SDK's one error
+ * model) of the family `gateway`: a stable `code` that is also the `error` string of the JSON
+ * body, the HTTP `status`, the response `headers` it needs, and an `expose` flag that decides
+ * whether the description may reach the client. Match on `code` after {@link isGatewayError},
+ * never on `instanceof`.
  *
  * Codes follow RFC 6750 §3.1 (`invalid_request`, `invalid_token`, `insufficient_scope`) where
  * the fault is the bearer token, and plain HTTP semantics (RFC 9110 §15) elsewhere.
  */
+import { BrandedError, isBrandedError } from "@gatehouse/sdk";
 
 /** Every code the gateway answers with, and the status it maps to. */
 export const GATEWAY_ERROR_STATUS = {
@@ -30,44 +33,34 @@ export type GatewayErrorCode = keyof typeof GATEWAY_ERROR_STATUS;
 /** All codes, for documentation checks. */
 export const GATEWAY_ERROR_CODES = Object.keys(GATEWAY_ERROR_STATUS) as readonly GatewayErrorCode[];
 
+/** The family name in the brand of every {@link GatewayError}. */
+const FAMILY = "gateway";
+
 /**
  * An error the gateway answers with. `headers` are response headers the answer needs
  * (`WWW-Authenticate`, `Retry-After`, `Allow`, rate-limit fields): the error handler sets them
  * itself, so they survive where a framework's default handler would wipe them.
  */
-export class GatewayError extends Error {
+export class GatewayError extends BrandedError<GatewayErrorCode> {
   override readonly name = "GatewayError";
-  readonly code: GatewayErrorCode;
-  readonly status: number;
-  /** Whether `description` may be shown to the client (false for internal faults). */
-  readonly expose: boolean;
-  readonly description: string;
-  readonly headers: Readonly<Record<string, string>>;
 
   constructor(
     code: GatewayErrorCode,
     description: string,
     options: { headers?: Readonly<Record<string, string>>; cause?: unknown; expose?: boolean } = {},
   ) {
-    super(description, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.status = GATEWAY_ERROR_STATUS[code];
-    this.expose = options.expose ?? code !== "server_error";
-    this.description = description;
-    this.headers = options.headers ?? {};
+    super(FAMILY, code, GATEWAY_ERROR_STATUS[code], description, { ...options, expose: options.expose ?? code !== "server_error" });
   }
 }
 
-/** Matches a gateway error by shape and code, so two copies of this module still agree. */
+/**
+ * Whether `value` is a {@link GatewayError}, from this copy of the gateway or another: it must
+ * carry the Gatehouse error brand of the family `gateway` and one of the gateway's codes. An
+ * SDK or auth server error, or a look-alike without the brand, is not one (the responder then
+ * answers a bare 500 instead of trusting its shape).
+ */
 export function isGatewayError(value: unknown): value is GatewayError {
-  if (typeof value !== "object" || value === null) return false;
-  const candidate = value as { code?: unknown; status?: unknown; description?: unknown };
-  return (
-    typeof candidate.code === "string" &&
-    Object.hasOwn(GATEWAY_ERROR_STATUS, candidate.code) &&
-    typeof candidate.status === "number" &&
-    typeof candidate.description === "string"
-  );
+  return isBrandedError(value, FAMILY) && Object.hasOwn(GATEWAY_ERROR_STATUS, value.code);
 }
 
 /** The JSON body of an error answer: `{ "error": code, "error_description": text }`. */

@@ -1,7 +1,7 @@
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createVerifier, type VerifierOptions } from "@gatehouse/sdk";
+import { compilePolicy, createVerifier, type VerifierOptions } from "@gatehouse/sdk";
 import { createLogger, type Logger } from "@gatehouse/service-kit";
 import Koa from "koa";
 import type { Registry } from "prom-client";
@@ -15,7 +15,6 @@ import { requestIdStep } from "./http/request-id.js";
 import { writeAccessLog } from "./observability/access-log.js";
 import { createAdminApp } from "./observability/admin.js";
 import { GatewayMetrics } from "./observability/metrics.js";
-import { compilePolicy } from "./policy/authorize.js";
 import { authorizeStep } from "./policy/step.js";
 import { proxyStep } from "./proxy/step.js";
 import { UpstreamGroup, UpstreamPools } from "./proxy/upstreams.js";
@@ -224,19 +223,13 @@ function openStore(config: GatewayConfig, deps: GatewayDeps, logger: Logger): Ra
 
 function verifierOptions(config: GatewayConfig): VerifierOptions {
   const v = config.verifier;
-  const jwks = {
-    ...(v.jwksCooldownMs === undefined ? {} : { cooldownMs: v.jwksCooldownMs }),
-    ...(v.jwksStaleIfErrorSec === undefined ? {} : { staleIfErrorSec: v.jwksStaleIfErrorSec }),
-    ...(v.jwksTimeoutMs === undefined ? {} : { timeoutMs: v.jwksTimeoutMs }),
-  };
   return {
     issuer: config.issuer,
     ...(config.jwksUri === undefined ? {} : { jwksUri: config.jwksUri }),
-    algorithms: ["ES256"],
     clockToleranceSec: v.clockToleranceSec,
     ...(v.maxTokenAgeSec === undefined ? {} : { maxTokenAgeSec: v.maxTokenAgeSec }),
     cacheSize: v.cacheSize,
-    jwks,
+    jwks: { cooldownMs: v.jwksCooldownMs, staleIfErrorSec: v.jwksStaleIfErrorSec, timeoutMs: v.jwksTimeoutMs },
   };
 }
 

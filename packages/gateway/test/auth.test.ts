@@ -123,7 +123,7 @@ describe("denials: the backend receives nothing", () => {
     const answer = await denied("/api/orders");
     expect(answer.status).toBe(401);
     expect(answer.headers["www-authenticate"]).toBe('Bearer realm="gatehouse"');
-    expect(json(answer)).toEqual({ error: "invalid_token", error_description: "this route requires a Bearer access token" });
+    expect(json(answer)).toEqual({ error: "invalid_token", error_description: "a Bearer access token is required" });
   });
 
   it("another scheme (Basic) counts as no token → 401", async () => {
@@ -176,9 +176,9 @@ describe("denials: the backend receives nothing", () => {
   it("a service the route does not allow → 403 insufficient_scope", async () => {
     const answer = await denied("/api/billing-only/x", { headers: bearer(inventoryToken) });
     expect(answer.status).toBe(403);
-    expect(json(answer)).toEqual({ error: "insufficient_scope", error_description: "the service inventory may not call this route" });
+    expect(json(answer)).toEqual({ error: "insufficient_scope", error_description: "the service inventory may not call this resource" });
     expect(answer.headers["www-authenticate"]).toBe(
-      'Bearer realm="gatehouse", error="insufficient_scope", error_description="the service inventory may not call this route"',
+      'Bearer realm="gatehouse", error="insufficient_scope", error_description="the service inventory may not call this resource"',
     );
   });
 
@@ -223,6 +223,14 @@ describe("denials: the backend receives nothing", () => {
     const answer = await denied("/api/orders", { headers: { authorization: "Bearer two words" } });
     expect(answer.status).toBe(400);
     expect((json(answer) as { error: string }).error).toBe("invalid_request");
+  });
+
+  it("Bearer without a value → 400 invalid_request, not a token named Bearer", async () => {
+    const answer = await denied("/api/orders", { headers: { authorization: "Bearer" } });
+    expect({ status: answer.status, body: json(answer) }).toEqual({
+      status: 400,
+      body: { error: "invalid_request", error_description: "the Authorization header is not a valid Bearer token" },
+    });
   });
 });
 

@@ -1,13 +1,15 @@
 /**
  * The one error type of `@gatehouse/sdk`.
  *
- * Every error the SDK throws or rejects with is a {@link GatehouseError} carrying a stable machine-readable `code`,
- * the HTTP `status` a service should answer when the error escapes to its caller, an `expose` flag (whether
- * `description` is safe to send to that caller) and a human `description`. Match on `code` with
- * {@link isGatehouseError}, never with `instanceof`: an application may load two copies of the SDK.
+ * Every error the SDK throws or rejects with is a {@link GatehouseError}, a `BrandedError` of the family `sdk`,
+ * carrying a stable machine-readable `code`, the HTTP `status` a service should answer when the error escapes to its
+ * caller, an `expose` flag (whether `description` is safe to send to that caller), a human `description` and
+ * `headers` (none). Match on `code` after {@link isGatehouseError}, never with `instanceof`: an application may load
+ * two copies of the SDK.
  *
  * @module
  */
+import { BrandedError, isBrandedError } from "./branded-error.js";
 
 /**
  * Codes the SDK produces itself, and the OAuth 2.0 error codes the Gatehouse auth server is known to answer.
@@ -71,6 +73,9 @@ const STATUS: Readonly<Record<KnownGatehouseErrorCode, number>> = {
 /** Codes whose description is written for the caller of a resource server (RFC 6750 `error_description`). */
 const EXPOSED: ReadonlySet<string> = new Set(["invalid_token", "insufficient_scope", "invalid_request"]);
 
+/** The family name in the brand of every {@link GatehouseError}. */
+const FAMILY = "sdk";
+
 /** Options of the {@link GatehouseError} constructor. */
 export interface GatehouseErrorOptions {
   /** Overrides the status derived from the code. */
@@ -88,24 +93,19 @@ export interface GatehouseErrorOptions {
  * - `status`: what a resource server or a calling service should answer (401, 403, 400, 502, 503, 500).
  * - `expose`: whether `description` may be sent to the caller (true for the RFC 6750 codes only).
  * - `description`: human text; for token endpoint errors it is the server's `error_description`.
+ * - `headers`: none; the middleware renders the `WWW-Authenticate` challenge itself.
  * - `responseStatus`: the authorization server's HTTP status, when it answered.
  */
-export class GatehouseError extends Error {
-  /** Marks SDK errors across copies of the package; {@link isGatehouseError} checks it. */
-  readonly gatehouse = true as const;
-  readonly code: GatehouseErrorCode;
-  readonly status: number;
-  readonly expose: boolean;
-  readonly description: string;
+export class GatehouseError extends BrandedError<GatehouseErrorCode> {
+  override readonly name = "GatehouseError";
   readonly responseStatus: number | undefined;
 
   constructor(code: GatehouseErrorCode, description: string, options: GatehouseErrorOptions = {}) {
-    super(`${code}: ${description}`, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = "GatehouseError";
-    this.code = code;
-    this.description = description;
-    this.status = options.status ?? (STATUS as Partial<Record<string, number>>)[code] ?? 502;
-    this.expose = EXPOSED.has(code);
+    super(FAMILY, code, options.status ?? (STATUS as Partial<Record<string, number>>)[code] ?? 502, description, {
+      expose: EXPOSED.has(code),
+      message: `${code}: ${description}`,
+      cause: options.cause,
+    });
     this.responseStatus = options.responseStatus;
   }
 
@@ -116,18 +116,12 @@ export class GatehouseError extends Error {
 }
 
 /**
- * Whether `value` is a {@link GatehouseError}, from this copy of the SDK or another: matches on shape
- * (`gatehouse: true`, a string `code`, a numeric `status`), not on the prototype chain.
+ * Whether `value` is a {@link GatehouseError}, from this copy of the SDK or another: it must carry the Gatehouse
+ * error brand of the family `sdk` (see `BrandedError`). Errors of the gateway or the auth server, and look-alikes
+ * without the brand, do not pass.
  */
 export function isGatehouseError(value: unknown): value is GatehouseError {
-  if (typeof value !== "object" || value === null) return false;
-  const candidate = value as { gatehouse?: unknown; code?: unknown; status?: unknown; description?: unknown };
-  return (
-    candidate.gatehouse === true &&
-    typeof candidate.code === "string" &&
-    typeof candidate.status === "number" &&
-    typeof candidate.description === "string"
-  );
+  return isBrandedError(value, FAMILY);
 }
 
 /** Options of {@link wwwAuthenticate}. */

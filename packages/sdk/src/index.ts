@@ -3,7 +3,11 @@
  *
  * - Client side: {@link createTokenSource} (client credentials with RFC 8707 resources, through oauth4webapi).
  * - Resource side: {@link createVerifier} (RFC 9068 JWT access tokens, RFC 8725 rules).
- * - Errors: {@link GatehouseError}, {@link isGatehouseError}, {@link wwwAuthenticate} (RFC 6750 §3).
+ * - Errors: {@link GatehouseError}, {@link isGatehouseError}, {@link wwwAuthenticate} (RFC 6750 §3); the base of every
+ *   Gatehouse package's errors, {@link BrandedError}, with {@link isBrandedError}.
+ * - Rules every component applies the same way: {@link readBearerToken} (RFC 6750 §2.1), {@link evaluatePolicy}
+ *   (scopes, services, attributes), the patterns ({@link SCOPE_TOKEN}, {@link SERVICE_ID}, …) and
+ *   {@link VERIFIER_DEFAULTS}.
  *
  * @module
  */
@@ -17,6 +21,11 @@ export {
   type KnownGatehouseErrorCode,
   type WwwAuthenticateOptions,
 } from "./errors.js";
+export { BrandedError, ERROR_BRAND, isBrandedError, type BrandedErrorOptions } from "./branded-error.js";
+export { BEARER_PROBLEMS, queryOf, readBearerToken, type BearerProblem, type BearerProblemKind } from "./rules/bearer-header.js";
+export { ATTRIBUTE_NAME, B64TOKEN, CHALLENGE_VALUE, SCOPE_TOKEN, SERVICE_ID, type NamedPattern } from "./rules/patterns.js";
+export { compilePolicy, evaluatePolicy, type CompiledPolicy, type ServicePolicy } from "./rules/route-policy.js";
+export { VERIFIER_DEFAULTS } from "./verifier/defaults.js";
 export { createVerifier } from "./verifier/index.js";
 export {
   ATTRIBUTES_CLAIM,
@@ -42,4 +51,3 @@ export type {
 export { requireService, type GatehouseState, type KoaContextLike, type KoaMiddlewareLike } from "./middleware/koa.js";
 export { authenticateRequest } from "./middleware/node-http.js";
 export type { RequireServiceOptions } from "./middleware/authenticate.js";
-export type { ServicePolicy } from "./middleware/policy.js";

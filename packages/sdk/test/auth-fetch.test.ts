@@ -127,7 +127,16 @@ describe("WWW-Authenticate reading (RFC 6750 §3, RFC 7235 §2.1)", () => {
     ['Bearer realm="x"', false],
     ['Basic realm="x", error="invalid_token"', false],
     ['DPoP error="invalid_token"', false],
-  ])("%s → %s", (header, expected) => {
-    expect(saysInvalidToken(header)).toBe(expected);
+    // A comma inside a quoted string does not start a new challenge (RFC 7235 §2.1, RFC 9110 §5.6.4).
+    ['Bearer error_description="expired, Basic realm=x", error="invalid_token"', true],
+    ['Basic realm="x, Bearer error=invalid_token, y"', false],
+    ['Bearer error_description="it is not error=invalid_token here", error="insufficient_scope"', false],
+    ['Bearer realm="a\\"b", error="invalid_token"', true],
+    ["Bearer error=invalid_token, Basic", true],
+    ["Bearer", false],
+    ["not a challenge, ,", false],
+    ["", false],
+  ])("%s → %s", async (header, expected) => {
+    expect(await saysInvalidToken(header)).toBe(expected);
   });
 });

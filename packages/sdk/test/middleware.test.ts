@@ -32,6 +32,7 @@ beforeAll(async () => {
     realm: "inventory",
     scopes: ["inventory:read"],
     services: ["orders", "billing"],
+    attributes: { environment: "prod" },
   };
 
   const app = new Koa<GatehouseState>();
@@ -65,11 +66,11 @@ interface Answer {
 }
 
 /** A raw request, so headers can be repeated. */
-function get(url: string, headers: [string, string][] = []): Promise<Answer> {
+function get(url: string, headers: [string, string][] = [], path = "/stock"): Promise<Answer> {
   return new Promise((resolve, reject) => {
     // Raw header pairs (to repeat one) replace Node's defaults, Host included.
     const raw = [["Host", new URL(url).host], ...headers].flat();
-    const req = request(`${url}/stock`, { method: "GET", headers: raw }, (res) => {
+    const req = request(`${url}${path}`, { method: "GET", headers: raw }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("end", () => {
@@ -106,7 +107,7 @@ for (const kind of ["koa", "node"] as const) {
         status: 401,
         wwwAuthenticate: 'Bearer realm="inventory"',
         contentType: "application/json",
-        body: { error: "invalid_token", error_description: "a bearer token is required" },
+        body: { error: "invalid_token", error_description: "a Bearer access token is required" },
       });
       expect((await get(urls[kind], [["Authorization", "Basic b3JkZXJzOnNlY3JldA=="]])).wwwAuthenticate).toBe('Bearer realm="inventory"');
     });
@@ -145,7 +146,35 @@ for (const kind of ["koa", "node"] as const) {
       const token = await signAccessToken(key, { issuer: jwks.issuer, claims: { sub: "reports", client_id: "reports" } });
       expect(await get(urls[kind], [bearer(token)])).toMatchObject({
         status: 403,
-        body: { error: "insufficient_scope", error_description: "service reports may not call this resource" },
+        body: { error: "insufficient_scope", error_description: "the service reports may not call this resource" },
+      });
+    });
+
+    it("answers a caller without the required attribute value with 403 insufficient_scope", async () => {
+      const staging = await signAccessToken(key, {
+        issuer: jwks.issuer,
+        claims: { "urn:gatehouse:attributes": { team: "checkout", environment: "staging" } },
+      });
+      const expected = {
+        status: 403,
+        wwwAuthenticate:
+          'Bearer realm="inventory", error="insufficient_scope", error_description="the caller\'s attribute environment does not have the required value", scope="inventory:read"',
+        contentType: "application/json",
+        body: { error: "insufficient_scope", error_description: "the caller's attribute environment does not have the required value" },
+      };
+      expect(await get(urls[kind], [bearer(staging)])).toEqual(expected);
+      const none = await signAccessToken(key, { issuer: jwks.issuer, omit: ["urn:gatehouse:attributes"] });
+      expect(await get(urls[kind], [bearer(none)])).toEqual(expected);
+    });
+
+    it("answers an access_token query parameter with 400 invalid_request, even beside a valid header", async () => {
+      const token = await signAccessToken(key, { issuer: jwks.issuer });
+      expect(await get(urls[kind], [bearer(token)], `/stock?access_token=${token}`)).toEqual({
+        status: 400,
+        wwwAuthenticate:
+          'Bearer realm="inventory", error="invalid_request", error_description="access tokens are accepted only in the Authorization header, not in the query string"',
+        contentType: "application/json",
+        body: { error: "invalid_request", error_description: "access tokens are accepted only in the Authorization header, not in the query string" },
       });
     });
 
@@ -163,7 +192,7 @@ for (const kind of ["koa", "node"] as const) {
     it("answers a malformed Bearer value with 400 invalid_request", async () => {
       expect(await get(urls[kind], [["Authorization", "Bearer a b"]])).toMatchObject({
         status: 400,
-        body: { error: "invalid_request", error_description: "the Authorization header is not a valid Bearer credential" },
+        body: { error: "invalid_request", error_description: "the Authorization header is not a valid Bearer token" },
       });
     });
   });
@@ -173,6 +202,18 @@ describe("middleware options", () => {
   it("refuses to start without an audience or a verifier", () => {
     expect(() => requireService({ verifier, audience: "" })).toThrow(expect.objectContaining({ code: "invalid_options" }));
     expect(() => requireService({ audience: AUDIENCE })).toThrow(expect.objectContaining({ code: "invalid_options" }));
+  });
+
+  it("refuses a scope or a service name that can never match", () => {
+    expect(() => requireService({ verifier, audience: AUDIENCE, scopes: ["inventory read"] })).toThrow(
+      expect.objectContaining({
+        code: "invalid_options",
+        description: 'scopes: "inventory read" must be a scope token: printable ASCII without spaces, quotes or backslashes',
+      }),
+    );
+    expect(() => requireService({ verifier, audience: AUDIENCE, services: ["Orders"] })).toThrow(
+      expect.objectContaining({ code: "invalid_options", description: 'services: "Orders" must be a DNS label: 1-63 of a-z, 0-9 and -, not starting or ending with -' }),
+    );
   });
 
   it("creates its verifier from verifierOptions", async () => {

@@ -2,7 +2,7 @@
 // refresh-ahead, error typing; and a token it issues verified by createVerifier.
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createTokenSource, createVerifier, type TokenSource } from "../src/index.js";
+import { createTokenSource, createVerifier, ERROR_BRAND, type TokenSource } from "../src/index.js";
 import { BILLING_SECRET, INVENTORY, SHORT_LIVED, startRealAuthServer, type RealAuthServer } from "./helpers/auth-server.js";
 
 let auth: RealAuthServer;
@@ -91,7 +91,7 @@ describe("token source with the auth server", () => {
     const before = auth.proxy.tokenRequests;
     const error: unknown = await source.getToken({ resource: INVENTORY, scopes: ["inventory:admin"] }).catch((e: unknown) => e);
     expect(error).toMatchObject({
-      gatehouse: true,
+      [ERROR_BRAND]: "sdk",
       code: "invalid_scope",
       description: "requested scope is not allowed",
       responseStatus: 400,

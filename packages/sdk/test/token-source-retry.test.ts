@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify } from "jose";
 import { afterEach, describe, expect, it } from "vitest";
-import { createTokenSource, type TokenSource } from "../src/index.js";
+import { createTokenSource, ERROR_BRAND, type TokenSource } from "../src/index.js";
 import { startScriptedOAuthServer, tokenAnswer, type ScriptedOAuthServer } from "./helpers/scripted-oauth-server.js";
 
 const RESOURCE = "https://inventory.internal";
@@ -124,7 +124,7 @@ describe("token source retries", () => {
     });
     const error: unknown = await source.getToken({ resource: RESOURCE, scopes: ["inventory:admin"] }).catch((e: unknown) => e);
     expect(error).toMatchObject({
-      gatehouse: true,
+      [ERROR_BRAND]: "sdk",
       code: "invalid_scope",
       description: "orders may not ask inventory:admin",
       status: 502,

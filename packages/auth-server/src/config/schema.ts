@@ -1,21 +1,16 @@
+import { ATTRIBUTE_NAME, SCOPE_TOKEN, SERVICE_ID } from "@gatehouse/sdk";
 import { z } from "zod";
 
-const DNS_LABEL_MESSAGE = "must be a DNS label: 1-63 of a-z, 0-9 and -, not starting or ending with -";
-
 /** A service id: a DNS label (RFC 1123 §2.1), lower case. It becomes `client_id` and `sub`. */
-export const serviceIdSchema = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, DNS_LABEL_MESSAGE);
+export const serviceIdSchema = z.string().regex(SERVICE_ID.pattern, SERVICE_ID.message);
 
 /** Names a bad record key by what it must be, not zod's generic "Invalid key in record". */
 const keyError = (message: string) => ({
   error: (issue: { code?: string }) => (issue.code === "invalid_key" ? message : undefined),
 });
 
-const ATTRIBUTE_NAME_MESSAGE = "attribute names must be 1-64 of A-Z a-z 0-9 _ . : -";
-
 /** One scope token (RFC 6749 §3.3 `scope-token`, without spaces or quotes). */
-export const scopeSchema = z
-  .string()
-  .regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, "must be a scope token: printable ASCII without spaces, quotes or backslashes");
+export const scopeSchema = z.string().regex(SCOPE_TOKEN.pattern, SCOPE_TOKEN.message);
 
 const resourceSchema = z
   .string()
@@ -115,11 +110,11 @@ export const serviceSchema = z.strictObject({
   scopes: z.array(scopeSchema).default([]).describe("The scopes this service exposes to callers."),
   auth: clientAuthSchema.describe("How this service authenticates when it asks for tokens."),
   allow: z
-    .record(serviceIdSchema, z.array(scopeSchema), keyError(DNS_LABEL_MESSAGE))
+    .record(serviceIdSchema, z.array(scopeSchema), keyError(SERVICE_ID.message))
     .default({})
     .describe("What this service may request, per target service id: `{ inventory: [inventory:read] }`."),
   attributes: z
-    .record(z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, ATTRIBUTE_NAME_MESSAGE), z.string().max(512), keyError(ATTRIBUTE_NAME_MESSAGE))
+    .record(z.string().regex(ATTRIBUTE_NAME.pattern, ATTRIBUTE_NAME.message), z.string().max(512), keyError(ATTRIBUTE_NAME.message))
     .default({})
     .describe("Free attributes (team, environment, image digest, commit) copied into every token this service receives."),
   tokenTtlSeconds: z
@@ -132,7 +127,7 @@ export const serviceSchema = z.strictObject({
 });
 
 const servicesSchema = z
-  .record(serviceIdSchema, serviceSchema, keyError(DNS_LABEL_MESSAGE))
+  .record(serviceIdSchema, serviceSchema, keyError(SERVICE_ID.message))
   .default({})
   .describe("The service registry: service id → definition.")
   .superRefine((services, ctx) => {

@@ -25,8 +25,7 @@ export function onlyProviderPaths(limit: number): Middleware {
       return;
     }
     if (!methods.includes(ctx.method)) {
-      ctx.set("Allow", methods.join(", "));
-      sendError(ctx, new AuthServerError("method_not_allowed", `${ctx.path} does not take ${ctx.method}`));
+      sendError(ctx, new AuthServerError("method_not_allowed", `${ctx.path} does not take ${ctx.method}`, { headers: { Allow: methods.join(", ") } }));
       return;
     }
     const length = ctx.request.length as number | undefined;

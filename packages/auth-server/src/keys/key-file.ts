@@ -66,6 +66,17 @@ export function generateSigningKey(now: Date, signFrom?: Date): StoredKey {
   return key;
 }
 
+/**
+ * The RFC 7638 SHA-256 thumbprint of a P-256 public key: the required members `crv`, `kty`, `x`,
+ * `y` in lexicographic order, without white space, hashed.
+ *
+ * Not jose's `calculateJwkThumbprint`: it returns a Promise (WebCrypto digest), and keys are
+ * generated inside the synchronous composition root (`createAuthServer` → `SigningKeys.fromConfig`),
+ * which every embedder calls synchronously. `test/key-rotation.test.ts` checks that this equals
+ * jose's `calculateJwkThumbprint` for generated keys.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7638#section-3.2
+ */
 function thumbprint(x: string, y: string): string {
   return createHash("sha256").update(JSON.stringify({ crv: "P-256", kty: "EC", x, y })).digest("base64url");
 }

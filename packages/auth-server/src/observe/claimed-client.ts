@@ -1,3 +1,4 @@
+import { decodeJwt } from "jose";
 import type { KoaContextWithOIDC } from "oidc-provider";
 
 /**
@@ -32,11 +33,11 @@ function basicUser(header: string | undefined): string | undefined {
   }
 }
 
+/** A claim of the assertion's payload, decoded with jose's `decodeJwt` (not verified: for logs only). */
 function assertionClaim(assertion: string | undefined, name: "sub" | "jti"): string | undefined {
-  const payload = assertion?.split(".")[1];
-  if (payload === undefined || payload.length > 8192) return undefined;
+  if (assertion === undefined || assertion.length > 16_384) return undefined;
   try {
-    const value = (JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as Record<string, unknown>)[name];
+    const value = decodeJwt(assertion)[name];
     return typeof value === "string" ? value : undefined;
   } catch {
     return undefined;

@@ -1,12 +1,12 @@
-import { isGatehouseError, wwwAuthenticate, type VerifiedToken, type Verifier } from "@gatehouse/sdk";
+import { isGatehouseError, readBearerToken, wwwAuthenticate, type VerifiedToken, type Verifier } from "@gatehouse/sdk";
 import { GatewayError } from "../errors.js";
 import type { Exchange } from "../http/exchange.js";
 import type { Step } from "../http/pipeline.js";
-import { bearerError, findBearer } from "./bearer.js";
+import { bearerError } from "./bearer.js";
 
 /**
  * Authenticates the caller of a non-public route: exactly one `Authorization: Bearer` header
- * (see `findBearer`), verified by the SDK verifier for the route's audience. A token verified
+ * and no token in the query (the SDK's `readBearerToken`, shared with its middleware), verified by the SDK verifier for the route's audience. A token verified
  * before comes from the verifier's LRU synchronously (`verifyCached`), so the common case costs
  * no signature check and no microtask; only a miss awaits `verify`.
  *
@@ -19,12 +19,12 @@ export function authenticateStep(verifier: Verifier, realm: string): Step {
   return (exchange) => {
     const route = exchange.route;
     if (route === undefined || route.public) return undefined;
-    const found = findBearer(exchange.req.rawHeaders, exchange.query);
-    if ("problem" in found) throw bearerError(found.problem, challenge);
+    const found = readBearerToken(exchange.req.rawHeaders, exchange.query);
+    if (typeof found !== "string") throw bearerError(found, challenge);
     const options = { audience: route.target.audience ?? "" };
     let cached: VerifiedToken | undefined;
     try {
-      cached = verifier.verifyCached(found.token, options);
+      cached = verifier.verifyCached(found, options);
     } catch (error) {
       throw verificationError(error, challenge);
     }
@@ -32,7 +32,7 @@ export function authenticateStep(verifier: Verifier, realm: string): Step {
       exchange.token = cached;
       return undefined;
     }
-    return verifier.verify(found.token, options).then(
+    return verifier.verify(found, options).then(
       (token) => accept(exchange, token),
       (error: unknown) => {
         throw verificationError(error, challenge);

@@ -1,4 +1,5 @@
 import { isIP } from "node:net";
+import { ATTRIBUTE_NAME, CHALLENGE_VALUE, SCOPE_TOKEN, SERVICE_ID, VERIFIER_DEFAULTS } from "@gatehouse/sdk";
 import { z } from "zod";
 import { DEFAULT_LOCAL_MAX_KEYS } from "../ratelimit/memory-store.js";
 import { canonicalizeTarget, PATH_FORMS, type PathForm } from "../routes/canonical-path.js";
@@ -6,9 +7,7 @@ import { canonicalizeTarget, PATH_FORMS, type PathForm } from "../routes/canonic
 /** HTTP methods a route may name. */
 export const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 
-const serviceId = z
-  .string()
-  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, "must be a service id (a lower-case DNS label)");
+const serviceId = z.string().regex(SERVICE_ID.pattern, SERVICE_ID.message);
 
 const pathPrefix = z
   .string()
@@ -32,11 +31,11 @@ const upstreamUrl = z
 
 const policySchema = z
   .strictObject({
-    scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, "must be an RFC 6749 scope token")).default([])
+    scopes: z.array(z.string().regex(SCOPE_TOKEN.pattern, SCOPE_TOKEN.message)).default([])
       .describe("Scopes the token must carry, all of them."),
     services: z.array(serviceId).min(1).optional()
       .describe("Calling services allowed on this route; absent means any authenticated service."),
-    attributes: z.record(z.string().min(1), z.string()).default({})
+    attributes: z.record(z.string().regex(ATTRIBUTE_NAME.pattern, ATTRIBUTE_NAME.message), z.string()).default({})
       .describe("Attributes the caller must have, each with exactly this value (from the token's `urn:gatehouse:attributes`)."),
   })
   .describe("What a verified caller needs to pass this route.");
@@ -113,19 +112,19 @@ export const gatewayConfigSchema = z
   .strictObject({
     issuer: z.url({ protocol: /^https?$/ }).describe("The auth server's issuer URL; keys come from its discovery document (env `GATEHOUSE_ISSUER` overrides)."),
     jwksUri: z.url({ protocol: /^https?$/ }).optional().describe("JWKS URL, when keys should not be discovered from the issuer (env `GATEHOUSE_JWKS_URI` overrides)."),
-    realm: z.string().regex(/^[\x20\x21\x23-\x5b\x5d-\x7e]+$/).default("gatehouse").describe("The `realm` of every `WWW-Authenticate` challenge."),
+    realm: z.string().regex(CHALLENGE_VALUE.pattern, CHALLENGE_VALUE.message).default("gatehouse").describe("The `realm` of every `WWW-Authenticate` challenge."),
     routes: z.array(routeSchema).min(1).describe("The route table. The longest matching `pathPrefix` wins; a route with a `host` beats one without."),
     verifier: z
       .strictObject({
-        clockToleranceSec: z.int().min(0).max(300).default(5).describe("Clock skew allowed on `exp`, `iat` and `nbf`."),
+        clockToleranceSec: z.int().min(0).max(300).default(VERIFIER_DEFAULTS.clockToleranceSec).describe("Clock skew allowed on `exp`, `iat` and `nbf`."),
         maxTokenAgeSec: z.int().min(1).optional().describe("Refuse tokens issued longer ago than this, whatever their `exp`."),
-        cacheSize: z.int().min(0).default(10_000).describe("Verified tokens kept in the LRU (valid until their `exp`)."),
-        jwksCooldownMs: z.int().min(0).optional().describe("Least time between two JWKS fetches triggered by an unknown `kid`."),
-        jwksStaleIfErrorSec: z.int().min(0).optional().describe("How long the last known keys keep serving while the JWKS cannot be fetched."),
-        jwksTimeoutMs: z.int().min(1).optional().describe("Timeout of one JWKS or discovery fetch."),
+        cacheSize: z.int().min(0).default(VERIFIER_DEFAULTS.cacheSize).describe("Verified tokens kept in the LRU (valid until their `exp`)."),
+        jwksCooldownMs: z.int().min(0).default(VERIFIER_DEFAULTS.jwks.cooldownMs).describe("Least time between two JWKS fetches triggered by an unknown `kid`."),
+        jwksStaleIfErrorSec: z.int().min(0).default(VERIFIER_DEFAULTS.jwks.staleIfErrorSec).describe("How long the last known keys keep serving while the JWKS cannot be fetched."),
+        jwksTimeoutMs: z.int().min(1).default(VERIFIER_DEFAULTS.jwks.timeoutMs).describe("Timeout of one JWKS or discovery fetch."),
       })
       .prefault({})
-      .describe("Token verification (the SDK verifier)."),
+      .describe("Token verification (the SDK verifier; defaults are the SDK's `VERIFIER_DEFAULTS`)."),
     rateLimiting: z
       .strictObject({
         failureMode: z.enum(["open", "closed", "local"]).default("local")

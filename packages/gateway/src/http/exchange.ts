@@ -1,8 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { VerifiedToken } from "@gatehouse/sdk";
+import type { CompiledPolicy, VerifiedToken } from "@gatehouse/sdk";
 import type { GatewayErrorCode } from "../errors.js";
 import type { CompiledRoute } from "../routes/route-table.js";
-import type { CompiledPolicy } from "../policy/authorize.js";
 import type { LimitPolicy, LimitSource } from "../ratelimit/limiter.js";
 import type { UpstreamGroup } from "../proxy/upstreams.js";
 

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, ServerResponse } from "node:http";
 import { Transform, type Readable, type TransformCallback } from "node:stream";
 import type { Dispatcher } from "undici";
-import { GatewayError } from "../errors.js";
+import { GatewayError, isGatewayError } from "../errors.js";
 import { relayResponseHeaders } from "./headers.js";
 import type { UpstreamGroup, UpstreamTarget } from "./upstreams.js";
 
@@ -197,7 +197,7 @@ const CONNECT_FAILURES = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH",
 
 /** Maps an undici or body error to the gateway's answer, and whether the connection itself failed. */
 function upstreamFailure(error: unknown): { error: GatewayError; connect: boolean } {
-  if (error instanceof GatewayError) return { error, connect: false };
+  if (isGatewayError(error)) return { error, connect: false };
   const code = (error as { code?: unknown } | null)?.code;
   const name = typeof code === "string" ? code : "";
   if (name === "UND_ERR_CONNECT_TIMEOUT") {

@@ -74,7 +74,7 @@ describe("security: a refused request's body is not read without limit", () => {
     for (const outcome of await Promise.all(flood)) expect(outcome.end).toBe("closed");
     const after = await send(`${gw.url}/api/orders`);
     expect(after.status).toBe(401);
-    expect(json(after)).toEqual({ error: "invalid_token", error_description: "this route requires a Bearer access token" });
+    expect(json(after)).toEqual({ error: "invalid_token", error_description: "a Bearer access token is required" });
     expect((await send(`${gw.adminUrl}/healthz`)).status).toBe(200);
   });
 
@@ -85,7 +85,7 @@ describe("security: a refused request's body is not read without limit", () => {
     expect(raw.startsWith("HTTP/1.1 401 ")).toBe(true);
     const answer = parseRaw(raw);
     expect(answer.headers["connection"]).toBe("close");
-    expect(JSON.parse(answer.body)).toEqual({ error: "invalid_token", error_description: "this route requires a Bearer access token" });
+    expect(JSON.parse(answer.body)).toEqual({ error: "invalid_token", error_description: "a Bearer access token is required" });
   });
 
   it("asks an accepted client for its body with 100 Continue and forwards it", async () => {
@@ -134,6 +134,6 @@ describe("security: a refused request's body is not read without limit", () => {
     const answer = parseRaw(result.received);
     expect(answer.status).toBe(401);
     expect(answer.headers["connection"]).toBe("close");
-    expect(JSON.parse(answer.body)).toEqual({ error: "invalid_token", error_description: "this route requires a Bearer access token" });
+    expect(JSON.parse(answer.body)).toEqual({ error: "invalid_token", error_description: "a Bearer access token is required" });
   });
 });

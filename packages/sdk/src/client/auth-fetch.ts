@@ -32,7 +32,7 @@ export async function authFetch(tokens: BearerProvider, input: string | URL, ini
   };
   const token = await tokens.getToken(request);
   const response = await send(token);
-  if (response.status !== 401 || !saysInvalidToken(response.headers.get("www-authenticate")) || !replayable(requestInit.body)) {
+  if (response.status !== 401 || !replayable(requestInit.body) || !(await saysInvalidToken(response.headers.get("www-authenticate")))) {
     return response;
   }
   await response.body?.cancel();

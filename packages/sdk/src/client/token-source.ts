@@ -6,6 +6,7 @@
 import type * as oauth from "oauth4webapi";
 import { discover, parseUrl } from "../discovery.js";
 import { GatehouseError } from "../errors.js";
+import { SCOPE_TOKEN } from "../rules/patterns.js";
 import { authFetch } from "./auth-fetch.js";
 import { clientAuthentication } from "./client-auth.js";
 import { retryPolicy, withRetry } from "./retry.js";
@@ -23,8 +24,7 @@ function checkRequest(request: TokenRequest): readonly string[] {
   parseUrl(request.resource, "resource");
   const scopes = request.scopes ?? [];
   for (const scope of scopes) {
-    // RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
-    if (!/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(scope)) {
+    if (!SCOPE_TOKEN.pattern.test(scope)) {
       throw new GatehouseError("invalid_options", `scope ${JSON.stringify(scope)} is not a valid scope token`);
     }
   }

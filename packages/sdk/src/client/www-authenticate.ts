@@ -3,17 +3,32 @@
  *
  * @module
  */
+import * as oauth from "oauth4webapi";
 
 /**
- * Whether a `WWW-Authenticate` value carries a `Bearer` challenge with `error="invalid_token"`
- * (quoted or as a token, RFC 7235 §2.1). Other schemes' parameters are ignored.
+ * The challenges of a `WWW-Authenticate` value as oauth4webapi parses them (RFC 7235 §2.1: several challenges in
+ * one value, quoted strings with commas and escapes, token68), or `undefined` when it does not parse.
+ *
+ * oauth4webapi does not export its challenge parser. It runs it on every response its `process…Response` functions
+ * receive and, as documented, rejects a response that carries challenges with `WWWAuthenticateChallengeError`,
+ * whose `cause` is the parsed list. `processRevocationResponse` takes nothing but a response, so it is handed a
+ * body-less response with only this header; any other outcome means the header held no challenge it could parse.
  */
-export function saysInvalidToken(header: string | null): boolean {
+async function parseChallenges(header: string): Promise<readonly oauth.WWWAuthenticateChallenge[] | undefined> {
+  try {
+    await oauth.processRevocationResponse(new Response(null, { status: 401, headers: { "www-authenticate": header } }));
+  } catch (error) {
+    if (error instanceof oauth.WWWAuthenticateChallengeError) return error.cause;
+  }
+  return undefined;
+}
+
+/**
+ * Whether a `WWW-Authenticate` value carries a `Bearer` challenge with `error="invalid_token"` (quoted or as a
+ * token, RFC 7235 §2.1). Other schemes' parameters, and text inside quoted strings, are ignored.
+ */
+export async function saysInvalidToken(header: string | null): Promise<boolean> {
   if (header === null) return false;
-  // Split into challenges at each comma followed by "<scheme> <param>=" (a new challenge starts there).
-  const challenges = header.split(/,(?=\s*[A-Za-z][\w!#$%&'*+.^`|~-]*\s+[\w!#$%&'*+.^`|~-]+\s*=)/);
-  return challenges.some((challenge) => {
-    const match = /^\s*Bearer\b(.*)$/is.exec(challenge);
-    return match !== null && /(?:^|[\s,])error\s*=\s*(?:"invalid_token"|invalid_token)(?:$|[\s,])/i.test(match[1] ?? "");
-  });
+  const challenges = await parseChallenges(header);
+  return challenges?.some((challenge) => challenge.scheme === "bearer" && challenge.parameters.error === "invalid_token") ?? false;
 }

@@ -5,10 +5,11 @@
  * @module
  */
 import { GatehouseError, isGatehouseError, wwwAuthenticate } from "../errors.js";
+import { readBearerToken } from "../rules/bearer-header.js";
+import { SCOPE_TOKEN, SERVICE_ID } from "../rules/patterns.js";
+import { compilePolicy, evaluatePolicy, type CompiledPolicy, type ServicePolicy } from "../rules/route-policy.js";
 import { createVerifier } from "../verifier/index.js";
 import type { VerifiedToken, Verifier, VerifierOptions } from "../verifier/types.js";
-import { bearerToken } from "./bearer.js";
-import { enforcePolicy, type ServicePolicy } from "./policy.js";
 
 /** Options of `requireService` and `authenticateRequest`. Give `verifier` (shared) or `verifierOptions`. */
 export interface RequireServiceOptions extends ServicePolicy {
@@ -35,6 +36,7 @@ export type AuthenticationResult =
   | { readonly ok: false; readonly failure: AuthenticationFailure };
 
 const created = new WeakMap<RequireServiceOptions, Verifier>();
+const compiled = new WeakMap<RequireServiceOptions, CompiledPolicy>();
 
 /** The verifier of these options: the given one, or one created from `verifierOptions` and kept for them. */
 export function verifierFor(options: RequireServiceOptions): Verifier {
@@ -48,12 +50,29 @@ export function verifierFor(options: RequireServiceOptions): Verifier {
   return verifier;
 }
 
-/** Checks the options once, when the middleware is created. */
+/** The policy of these options, compiled once per options object. */
+function policyFor(options: RequireServiceOptions): CompiledPolicy {
+  let policy = compiled.get(options);
+  if (policy === undefined) {
+    policy = compilePolicy(options);
+    compiled.set(options, policy);
+  }
+  return policy;
+}
+
+/** Checks the options once, when the middleware is created: the audience, the verifier and the policy's names. */
 export function checkOptions(options: RequireServiceOptions): void {
   if (typeof options.audience !== "string" || options.audience === "") {
     throw new GatehouseError("invalid_options", "audience must be this service's resource URI");
   }
+  for (const scope of options.scopes ?? []) {
+    if (!SCOPE_TOKEN.pattern.test(scope)) throw new GatehouseError("invalid_options", `scopes: ${JSON.stringify(scope)} ${SCOPE_TOKEN.message}`);
+  }
+  for (const service of options.services ?? []) {
+    if (!SERVICE_ID.pattern.test(service)) throw new GatehouseError("invalid_options", `services: ${JSON.stringify(service)} ${SERVICE_ID.message}`);
+  }
   verifierFor(options);
+  policyFor(options);
 }
 
 function failure(error: unknown, options: RequireServiceOptions, withCredentials: boolean): AuthenticationFailure {
@@ -71,27 +90,25 @@ function failure(error: unknown, options: RequireServiceOptions, withCredentials
   return { status: gatehouse.status, headers, body: gatehouse.toJSON() };
 }
 
-const MISSING = new GatehouseError("invalid_token", "a bearer token is required");
-
 /**
- * Authenticates one request from its raw headers. Answers: no credentials → 401 with a bare challenge
- * (RFC 6750 §3.1); malformed or repeated `Authorization` → 400 `invalid_request`; a token that fails verification
- * → 401 `invalid_token`; a valid token without the scopes or from a service not allowed → 403
- * `insufficient_scope`; keys unavailable → 503 without a challenge.
+ * Authenticates one request from its raw headers and query (see `readBearerToken`), then applies the policy of the
+ * options (`evaluatePolicy`: scopes, services, attributes). Answers: no credentials → 401 with a bare challenge
+ * (RFC 6750 §3.1); malformed or repeated `Authorization`, or an `access_token` query parameter → 400
+ * `invalid_request`; a token that fails verification → 401 `invalid_token`; a valid token without a scope, from a
+ * service not allowed, or without a required attribute value → 403 `insufficient_scope`; keys unavailable → 503
+ * without a challenge.
  */
-export async function authenticate(rawHeaders: readonly string[], options: RequireServiceOptions): Promise<AuthenticationResult> {
-  let jwt: string | undefined;
-  try {
-    jwt = bearerToken(rawHeaders);
-  } catch (error) {
-    return { ok: false, failure: failure(error, options, true) };
+export async function authenticate(rawHeaders: readonly string[], options: RequireServiceOptions, query = ""): Promise<AuthenticationResult> {
+  const jwt = readBearerToken(rawHeaders, query);
+  if (typeof jwt !== "string") {
+    return { ok: false, failure: failure(new GatehouseError(jwt.code, jwt.description), options, jwt.problem !== "missing") };
   }
-  if (jwt === undefined) return { ok: false, failure: failure(MISSING, options, false) };
   try {
     const verifier = verifierFor(options);
     const call = { audience: options.audience };
     const token = verifier.verifyCached(jwt, call) ?? (await verifier.verify(jwt, call));
-    enforcePolicy(token, options);
+    const denial = evaluatePolicy(policyFor(options), token);
+    if (denial !== undefined) return { ok: false, failure: failure(new GatehouseError("insufficient_scope", denial), options, true) };
     return { ok: true, token };
   } catch (error) {
     return { ok: false, failure: failure(error, options, true) };

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { VerifiedToken } from "../verifier/types.js";
+import { queryOf } from "../rules/bearer-header.js";
 import { authenticate, checkOptions, type RequireServiceOptions } from "./authenticate.js";
 
 /** What `requireService` adds to `ctx.state`; type the app with it: `new Koa<GatehouseState>()`. */
@@ -28,12 +29,14 @@ export type KoaMiddlewareLike = (ctx: KoaContextLike, next: () => Promise<unknow
 
 /**
  * Protects the routes after it: the request must carry `Authorization: Bearer` with a token for `audience`, with
- * every scope of `scopes`, from one of `services` (when given). On success `ctx.state.gatehouse` is the
- * {@link VerifiedToken} and the next middleware runs; otherwise it answers 401/403 (400 for a malformed header,
- * 503 when keys are unavailable) with a JSON body `{ error, error_description }` and, for 400/401/403, the
+ * every scope of `scopes`, from one of `services` (when given), with every attribute of `attributes` (when given)
+ * (the one policy evaluator, `evaluatePolicy`). On success `ctx.state.gatehouse` is the {@link VerifiedToken} and the
+ * next middleware runs; otherwise it answers 401/403 (400 for a malformed header or an `access_token` query
+ * parameter, 503 when keys are unavailable) with a JSON body `{ error, error_description }` and, for 400/401/403, the
  * RFC 6750 §3 `WWW-Authenticate` header, and the next middleware does not run.
  *
- * Throws `invalid_options` at creation when `audience` or the verifier is missing.
+ * Throws `invalid_options` at creation when `audience` or the verifier is missing, or a scope or service name is
+ * not one.
  *
  * @example
  * app.use(requireService({ verifier, audience: "https://inventory.internal", scopes: ["inventory:read"] }));
@@ -41,7 +44,7 @@ export type KoaMiddlewareLike = (ctx: KoaContextLike, next: () => Promise<unknow
 export function requireService(options: RequireServiceOptions): KoaMiddlewareLike {
   checkOptions(options);
   return async (ctx, next) => {
-    const result = await authenticate(ctx.req.rawHeaders, options);
+    const result = await authenticate(ctx.req.rawHeaders, options, queryOf(ctx.req.url));
     if (result.ok) {
       ctx.state.gatehouse = result.token;
       await next();

@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { VerifiedToken } from "../verifier/types.js";
+import { queryOf } from "../rules/bearer-header.js";
 import { authenticate, checkOptions, type RequireServiceOptions } from "./authenticate.js";
 
 const checked = new WeakSet<RequireServiceOptions>();
@@ -29,7 +30,7 @@ export async function authenticateRequest(
     checkOptions(options);
     checked.add(options);
   }
-  const result = await authenticate(req.rawHeaders, options);
+  const result = await authenticate(req.rawHeaders, options, queryOf(req.url));
   if (result.ok) return result.token;
   const body = JSON.stringify(result.failure.body);
   res.writeHead(result.failure.status, { ...result.failure.headers, "content-length": Buffer.byteLength(body) });

@@ -5,6 +5,7 @@
  */
 import { jwtVerify, type JWTVerifyOptions } from "jose";
 import { GatehouseError } from "../errors.js";
+import { VERIFIER_DEFAULTS } from "./defaults.js";
 import { audienceMatches, REQUIRED_CLAIMS, toTokenError, toVerifiedToken } from "./claims.js";
 import { KeyStore, keyStoreSettings } from "./key-store.js";
 import { VerifiedTokenCache } from "./token-cache.js";
@@ -86,11 +87,11 @@ function checkNumbers(options: VerifierOptions): void {
 export function createVerifier(options: VerifierOptions): Verifier {
   if (options.issuer === undefined && options.jwksUri === undefined) throw invalidOptions("issuer or jwksUri is required");
   checkNumbers(options);
-  const algorithms = checkAlgorithms(options.algorithms ?? ["ES256"]);
-  const toleranceSec = options.clockToleranceSec ?? 5;
+  const algorithms = checkAlgorithms(options.algorithms ?? VERIFIER_DEFAULTS.algorithms);
+  const toleranceSec = options.clockToleranceSec ?? VERIFIER_DEFAULTS.clockToleranceSec;
   const maxTokenAgeSec = options.maxTokenAgeSec;
   const keys = new KeyStore(keyStoreSettings(options.issuer, options.jwksUri, options.jwks ?? {}));
-  const cache = new VerifiedTokenCache(options.cacheSize ?? 10_000);
+  const cache = new VerifiedTokenCache(options.cacheSize ?? VERIFIER_DEFAULTS.cacheSize);
   const counters = { hits: 0, misses: 0, rejected: 0 };
   // Verifications under way, so concurrent requests with the same new token share one signature check. Entries
   // leave when they settle: the map holds at most one entry per request in flight.

@@ -10,6 +10,7 @@
 import { createLocalJWKSet, errors as joseErrors, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
 import { discover, isTimeout, parseUrl, transportError } from "../discovery.js";
 import { GatehouseError } from "../errors.js";
+import { VERIFIER_DEFAULTS } from "./defaults.js";
 
 /** Resolved settings of the key store. */
 export interface KeyStoreSettings {
@@ -223,9 +224,9 @@ export function keyStoreSettings(
   return {
     issuer: issuer === undefined ? undefined : parseUrl(issuer, "issuer"),
     jwksUri: jwksUri === undefined ? undefined : parseUrl(jwksUri, "jwksUri"),
-    cooldownMs: options.cooldownMs ?? 30_000,
-    maxAgeMs: options.maxAgeMs ?? 600_000,
-    staleIfErrorMs: (options.staleIfErrorSec ?? 3600) * 1000,
-    timeoutMs: options.timeoutMs ?? 5000,
+    cooldownMs: options.cooldownMs ?? VERIFIER_DEFAULTS.jwks.cooldownMs,
+    maxAgeMs: options.maxAgeMs ?? VERIFIER_DEFAULTS.jwks.maxAgeMs,
+    staleIfErrorMs: (options.staleIfErrorSec ?? VERIFIER_DEFAULTS.jwks.staleIfErrorSec) * 1000,
+    timeoutMs: options.timeoutMs ?? VERIFIER_DEFAULTS.jwks.timeoutMs,
   };
 }

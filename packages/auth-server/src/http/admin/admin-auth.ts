@@ -1,10 +1,14 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Middleware } from "koa";
+import { readBearerToken, wwwAuthenticate } from "@gatehouse/sdk";
 import type { Logger } from "@gatehouse/service-kit";
 import { AuthServerError } from "../../errors.js";
 
 /** Shortest accepted admin credential. */
 export const MIN_ADMIN_TOKEN_LENGTH = 32;
+
+/** The protection space of the admin API's challenges. */
+const REALM = "gatehouse-admin";
 
 /** Who made an admin call: the static credential, or the service a Gatehouse token names. */
 export interface AdminActor {
@@ -25,25 +29,32 @@ export interface AdminAuthOptions {
 }
 
 /**
- * Requires `Authorization: Bearer …` (RFC 6750 §2.1): the static admin credential, compared in
- * constant time over SHA-256 digests (neither content nor length leaks through timing), or, with
- * `admin.audience`, a Gatehouse access token this server signed for that audience. A missing,
- * wrong or expired credential is a 401 `invalid_token`, a valid token without the admin scope a
- * 403 `insufficient_scope`, both with a `WWW-Authenticate: Bearer` challenge (RFC 6750 §3) and an
- * audit line. The caller lands in `ctx.state.admin.actor` for the audit log.
+ * Requires `Authorization: Bearer …` (RFC 6750 §2.1, read by the SDK's `readBearerToken` like
+ * every Gatehouse resource): the static admin credential, compared in constant time over SHA-256
+ * digests (neither content nor length leaks through timing), or, with `admin.audience`, a
+ * Gatehouse access token this server signed for that audience. No credential, or a wrong or
+ * expired one, is a 401 `invalid_token`; two `Authorization` headers, a malformed value or an
+ * `access_token` query parameter a 400 `invalid_request`; a valid token without the admin scope a
+ * 403 `insufficient_scope`; each with the SDK's `WWW-Authenticate: Bearer` challenge (RFC 6750 §3)
+ * and an audit line. The caller lands in `ctx.state.admin.actor` for the audit log.
  */
 export function requireAdmin(options: AdminAuthOptions): Middleware {
   const want = options.credential === undefined ? undefined : createHash("sha256").update(options.credential).digest();
-  const realm = 'Bearer realm="gatehouse-admin"';
   return async (ctx, next) => {
-    const match = /^Bearer ([\x21-\x7E]+)$/i.exec(ctx.get("authorization"));
-    const refuse = (code: "admin_unauthorized" | "admin_forbidden", message: string, challenge: string) => {
+    const refuse = (
+      code: "admin_unauthorized" | "admin_forbidden" | "admin_bad_request",
+      description: string,
+      challenge: { code: string; description: string } | undefined,
+    ) => {
       options.logger.warn({ audit: true, event: "admin.unauthorized", method: ctx.method, path: ctx.path, remote: ctx.ip, error: code }, "admin API call refused");
-      ctx.set("WWW-Authenticate", challenge);
-      return new AuthServerError(code, message);
+      const scope = code === "admin_forbidden" ? { scope: options.scope } : {};
+      return new AuthServerError(code, description, { headers: { "WWW-Authenticate": wwwAuthenticate(challenge, { realm: REALM, ...scope }) } });
     };
-    if (match === null) throw refuse("admin_unauthorized", "the admin API requires a bearer credential", realm);
-    const given = match[1] ?? "";
+    const given = readBearerToken(ctx.req.rawHeaders, ctx.querystring);
+    if (typeof given !== "string") {
+      if (given.problem === "missing") throw refuse("admin_unauthorized", "the admin API requires a bearer credential", undefined);
+      throw refuse("admin_bad_request", given.description, given);
+    }
     const digest = createHash("sha256").update(given).digest();
     if (want !== undefined && timingSafeEqual(digest, want)) {
       (ctx.state as { admin?: AdminActor }).admin = { actor: "admin-credential" };
@@ -51,9 +62,13 @@ export function requireAdmin(options: AdminAuthOptions): Middleware {
       return;
     }
     const verified = options.verifyToken !== undefined && given.split(".").length === 3 ? await options.verifyToken(given) : undefined;
-    if (verified === undefined) throw refuse("admin_unauthorized", "the admin credential is not valid", `${realm}, error="invalid_token"`);
+    if (verified === undefined) {
+      const description = "the admin credential is not valid";
+      throw refuse("admin_unauthorized", description, { code: "invalid_token", description });
+    }
     if (!verified.scopes.includes(options.scope)) {
-      throw refuse("admin_forbidden", `the token lacks the ${options.scope} scope`, `${realm}, error="insufficient_scope", scope="${options.scope}"`);
+      const description = `the token lacks the ${options.scope} scope`;
+      throw refuse("admin_forbidden", description, { code: "insufficient_scope", description });
     }
     (ctx.state as { admin?: AdminActor }).admin = { actor: verified.sub };
     await next();
