@@ -2,26 +2,15 @@
 // walkthrough it prints executed command for command, as a newcomer would paste it.
 import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTokenSource } from "@gatehouse/sdk";
+import { freePort } from "../helpers/services.js";
 
 const root = resolve(import.meta.dirname, "../..");
 const run = promisify(execFile);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolvePort(typeof address === "object" && address !== null ? address.port : 0));
-    });
-  });
-}
 
 let stack: ChildProcess;
 let output = "";

@@ -7,7 +7,7 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, startService, type ServiceProcess } from "./processes.js";
+import { freePort, startService, type ServiceProcess } from "../helpers/services.js";
 
 const redisUrl = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
 const run = randomBytes(6).toString("hex");

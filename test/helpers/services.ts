@@ -1,5 +1,5 @@
 // Built Gatehouse services started as operators start them (`node packages/*/dist/main.js`), on
-// free loopback ports, for the scale-out tests. Every process is stopped by its PID at the end.
+// free loopback ports, for the repository-level tests. Every process is stopped by its PID at the end.
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createServer } from "node:net";
