@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure a Redis server answers at REDIS_URL (default redis://127.0.0.1:6379):
 # uses the running one, else starts `redis-server` on loopback, installing Debian's package if absent.
+# Also installs `redis-sentinel` when missing: service-kit's Redis client tests start a sentinel of their own.
 set -euo pipefail
 url="${REDIS_URL:-redis://127.0.0.1:6379}"
 hostport="${url#*://}"; hostport="${hostport##*@}"; hostport="${hostport%%/*}"
@@ -16,12 +17,20 @@ ping() {
   fi
 }
 
+apt_install() {
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq "$@" >/dev/null
+}
+if ! command -v redis-sentinel >/dev/null; then
+  echo "redis: installing redis-sentinel (apt)"
+  apt_install redis-sentinel
+fi
+
 if ping; then echo "redis: answering at $host:$port"; exit 0; fi
 case "$host" in 127.*|localhost|::1) ;; *) echo "redis: $host:$port does not answer and is not local" >&2; exit 1 ;; esac
 if ! command -v redis-server >/dev/null; then
   echo "redis: installing redis-server (apt)"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq redis-server >/dev/null
+  apt_install redis-server
 fi
 echo "redis: starting redis-server on $host:$port"
 redis-server --daemonize yes --bind "$host" --port "$port" --save "" --appendonly no \

@@ -1,10 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type Router from "@koa/router";
-import { Redis } from "ioredis";
 import { Provider } from "oidc-provider";
 import { B64TOKEN } from "@gatehouse/sdk";
-import { createLogger, type Logger } from "@gatehouse/service-kit";
+import { createLogger, createRedisClient, describeRedisTarget, parseRedisUrl, type Logger } from "@gatehouse/service-kit";
 import type { AuthServerConfig } from "./config/schema.js";
 import { AuthServerError } from "./errors.js";
 import { MIN_ADMIN_TOKEN_LENGTH, requireAdmin } from "./http/admin/admin-auth.js";
@@ -77,11 +76,9 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
   const adminToken = adminCredential(config, env);
 
   const prefix = deps.redisKeyPrefix ?? config.redis.keyPrefix;
-  const redis =
-    deps.redisUrl === undefined
-      ? undefined
-      : new Redis(deps.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout: 2000, enableAutoPipelining: true });
-  if (redis !== undefined) watchRedis(redis, logger, "redis");
+  const redisTarget = deps.redisUrl === undefined ? undefined : parseRedisUrl(deps.redisUrl);
+  // Connected in listen(), so that an unreachable Redis stops the start with a message.
+  const redis = redisTarget === undefined ? undefined : createRedisClient(redisTarget, { name: "auth-server", logger, lazyConnect: true });
   const registry: RegistryStore = redis === undefined ? new MemoryRegistryStore() : new RedisRegistryStore(redis, prefix, logger);
   const replay: ReplayCache = redis === undefined ? new MemoryReplayCache() : new RedisReplayCache(redis, prefix);
   const counter = redis === undefined ? new MemoryFailureCounter() : new RedisFailureCounter(redis, prefix);
@@ -217,9 +214,9 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
     async listen(port = 0, host = "127.0.0.1"): Promise<ListeningAddress> {
       if (servers.length > 0) throw new Error("already listening");
       try {
-        if (redis !== undefined) {
+        if (redis !== undefined && redisTarget !== undefined) {
           await redis.connect().catch((error: unknown) => {
-            const where = `${redis.options.host ?? "?"}:${String(redis.options.port ?? "?")}`;
+            const where = describeRedisTarget(redisTarget);
             throw new AuthServerError("service_unavailable", `Redis at ${where} did not answer (${error instanceof Error ? error.message : String(error)})`, { cause: error });
           });
         }
@@ -264,24 +261,6 @@ function adminCredential(config: AuthServerConfig, env: NodeJS.ProcessEnv): stri
     );
   }
   return undefined;
-}
-
-/**
- * Logs a Redis connection's trouble once per outage (ioredis reconnects by itself, with backoff)
- * instead of an error event per retry, and its recovery.
- */
-export function watchRedis(redis: Redis, logger: Logger, name: string): void {
-  let failing = false;
-  redis.on("error", (error: Error) => {
-    if (failing) return;
-    failing = true;
-    logger.error({ redis: name, err: error.message }, "Redis unavailable; retrying in the background");
-  });
-  redis.on("ready", () => {
-    if (!failing) return;
-    failing = false;
-    logger.info({ redis: name }, "Redis reachable again");
-  });
 }
 
 function kidsOf(keys: SigningKeys): string {

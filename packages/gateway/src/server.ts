@@ -2,7 +2,7 @@ import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { compilePolicy, createVerifier, type VerifierOptions } from "@gatehouse/sdk";
-import { createLogger, type Logger } from "@gatehouse/service-kit";
+import { createLogger, createRedisClient, type Logger } from "@gatehouse/service-kit";
 import Koa from "koa";
 import type { Registry } from "prom-client";
 import { authenticateStep } from "./auth/authenticate.js";
@@ -22,7 +22,7 @@ import { rateLimitPolicyField } from "./ratelimit/headers.js";
 import { RateLimiter } from "./ratelimit/limiter.js";
 import { rateLimitStep } from "./ratelimit/step.js";
 import { MemoryRateLimitStore } from "./ratelimit/memory-store.js";
-import { createRedisClient, RedisRateLimitStore } from "./ratelimit/redis-store.js";
+import { RedisRateLimitStore } from "./ratelimit/redis-store.js";
 import type { RateLimitStore } from "./ratelimit/store.js";
 import { matchRouteStep } from "./routes/match-step.js";
 import { RouteTable } from "./routes/route-table.js";
@@ -217,7 +217,7 @@ function openStore(config: GatewayConfig, deps: GatewayDeps, logger: Logger): Ra
     logger.warn("REDIS_URL is not set: rate limits are kept in this process's memory (exact only for one process)");
     return new MemoryRateLimitStore({ maxKeys: config.rateLimiting.localMaxKeys });
   }
-  const client = createRedisClient(deps.redisUrl, { commandTimeoutMs: config.rateLimiting.redisCommandTimeoutMs, logger });
+  const client = createRedisClient(deps.redisUrl, { name: "rate-limits", commandTimeoutMs: config.rateLimiting.redisCommandTimeoutMs, logger });
   return new RedisRateLimitStore(client, { ownsClient: true });
 }
 

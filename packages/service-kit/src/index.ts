@@ -20,3 +20,11 @@ export {
 } from "./start/start-flags.js";
 export { runWorkers, type RunWorkersOptions } from "./start/run-workers.js";
 export { createLogger, type Logger } from "./logger.js";
+export {
+  createRedisClient,
+  waitForRedis,
+  DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
+  REDIS_CONNECT_TIMEOUT_MS,
+  type RedisClientOptions,
+} from "./redis/create-redis-client.js";
+export { parseRedisUrl, redisTargetFromEnv, describeRedisTarget, formatRedisUrl, type RedisTarget } from "./redis/redis-url.js";

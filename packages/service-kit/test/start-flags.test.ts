@@ -27,7 +27,7 @@ describe("parseStartFlags", () => {
   it("names the variable that holds a bad value", () => {
     expect(() => parseStartFlags([], { PORT: "80a" })).toThrow('PORT must be a port number from 0 to 65535, got "80a"');
     expect(() => parseStartFlags(["--workers", "0"], {})).toThrow('--workers must be a number from 1 to 64 or "auto", got "0"');
-    expect(() => parseStartFlags([], { REDIS_URL: "http://x" })).toThrow("REDIS_URL must be a redis:// or rediss:// URL");
+    expect(() => parseStartFlags([], { REDIS_URL: "http://x" })).toThrow("REDIS_URL must be a redis://, rediss:// or redis+sentinel://host:port,host:port/mastername URL");
   });
 
   it("reads the interface to listen on from --host or HOST, and rejects what is not one", () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RateLimiter, type FailureMode, type LimitPolicy, type LimitSource } from "../../src/ratelimit/limiter.js";
-import { createRedisClient, RedisRateLimitStore } from "../../src/ratelimit/redis-store.js";
+import { createRedisClient } from "@gatehouse/service-kit";
+import { RedisRateLimitStore } from "../../src/ratelimit/redis-store.js";
 import type { StoreErrorClass } from "../../src/ratelimit/store.js";
 import { captureLogs } from "../helpers/log-capture.js";
 import { PrivateRedis, uniquePrefix } from "../helpers/redis.js";
@@ -17,7 +18,7 @@ describe("rate limiter when Redis stops and comes back", () => {
   beforeAll(async () => {
     redis = await PrivateRedis.start();
     for (const mode of ["local", "open", "closed"] as const) {
-      const store = new RedisRateLimitStore(createRedisClient(redis.url, { commandTimeoutMs: 1_000, logger }), { ownsClient: true });
+      const store = new RedisRateLimitStore(createRedisClient(redis.url, { name: "rate-limits", commandTimeoutMs: 1_000, logger }), { ownsClient: true });
       expect(await store.ready(5_000)).toBe(true);
       limiters.set(
         mode,

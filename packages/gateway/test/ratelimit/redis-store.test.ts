@@ -1,15 +1,16 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRedisClient } from "@gatehouse/service-kit";
 import { KEY_GRACE_MS } from "../../src/ratelimit/gcra.js";
-import { createRedisClient, RedisRateLimitStore } from "../../src/ratelimit/redis-store.js";
+import { RedisRateLimitStore } from "../../src/ratelimit/redis-store.js";
 import { REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import { describeRateLimitStore } from "./store-conformance.js";
 
-describeRateLimitStore("redis", () => new RedisRateLimitStore(createRedisClient(REDIS_URL, { commandTimeoutMs: 2_000 }), { ownsClient: true }));
+describeRateLimitStore("redis", () => new RedisRateLimitStore(createRedisClient(REDIS_URL, { name: "rate-limits", commandTimeoutMs: 2_000 }), { ownsClient: true }));
 
 describe("redis rate-limit store", () => {
-  const first = new RedisRateLimitStore(createRedisClient(REDIS_URL, { commandTimeoutMs: 2_000 }), { ownsClient: true });
-  const second = new RedisRateLimitStore(createRedisClient(REDIS_URL, { commandTimeoutMs: 2_000 }), { ownsClient: true });
+  const first = new RedisRateLimitStore(createRedisClient(REDIS_URL, { name: "rate-limits", commandTimeoutMs: 2_000 }), { ownsClient: true });
+  const second = new RedisRateLimitStore(createRedisClient(REDIS_URL, { name: "rate-limits", commandTimeoutMs: 2_000 }), { ownsClient: true });
   const inspect = new Redis(REDIS_URL);
   beforeAll(async () => {
     expect(await first.ready(5_000)).toBe(true);

@@ -3,7 +3,8 @@
 // clock, each sequence is replayed against both, and every decision is compared field by field.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemoryRateLimitStore } from "../../src/ratelimit/memory-store.js";
-import { createRedisClient, RedisRateLimitStore } from "../../src/ratelimit/redis-store.js";
+import { createRedisClient } from "@gatehouse/service-kit";
+import { RedisRateLimitStore } from "../../src/ratelimit/redis-store.js";
 import type { RateLimitDecision } from "../../src/ratelimit/store.js";
 import { REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 
@@ -22,7 +23,7 @@ const START_MS = 1_796_515_200_123.456;
 
 let now = START_MS;
 const clock = () => now;
-const redis = new RedisRateLimitStore(createRedisClient(REDIS_URL, { commandTimeoutMs: 2_000 }), { ownsClient: true, clock });
+const redis = new RedisRateLimitStore(createRedisClient(REDIS_URL, { name: "rate-limits", commandTimeoutMs: 2_000 }), { ownsClient: true, clock });
 const prefix = uniquePrefix("agreement");
 let sequences = 0;
 

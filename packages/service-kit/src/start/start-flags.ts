@@ -1,7 +1,10 @@
-import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
+import { formatRedisUrl, redisTargetFromEnv } from "../redis/redis-url.js";
+import { StartFlagError } from "./start-flag-error.js";
+
+export { StartFlagError };
 
 /** What every Gatehouse service reads from its command line and environment. */
 export interface StartFlags {
@@ -16,16 +19,15 @@ export interface StartFlags {
   /** `--workers N|auto` / `WORKERS`: processes sharing the port through `node:cluster`. */
   readonly workers: number | undefined;
   /**
-   * `REDIS_URL`, with the password read from the file `REDIS_PASSWORD_FILE` names when that is set
-   * (so that no environment value holds it, as with Docker or Kubernetes secrets).
+   * `REDIS_URL` (one server or `redis+sentinel://`), with the user from `REDIS_USERNAME` and the
+   * password from the file `REDIS_PASSWORD_FILE` names put into it (see `redisTargetFromEnv`);
+   * `createRedisClient` takes it as it is.
    */
   readonly redisUrl: string | undefined;
-}
-
-/** Thrown for a misspelled flag or a bad value; the message names the flag or variable. */
-export class StartFlagError extends Error {
-  override readonly name = "StartFlagError";
-  readonly code = "invalid_start_flag";
+  /** `--help` / `-h`: print the usage and exit 0. */
+  readonly help: boolean;
+  /** `--version`: print the version and exit 0. */
+  readonly version: boolean;
 }
 
 export interface StartFlagSpec {
@@ -49,6 +51,8 @@ export function parseStartFlags(
     port: { type: "string", short: "p" },
     host: { type: "string" },
     workers: { type: "string", short: "w" },
+    help: { type: "boolean", short: "h" },
+    version: { type: "boolean" },
   };
   if (spec.adminPort === true) options["admin-port"] = { type: "string" };
   for (const [name, short] of Object.entries(spec.booleans ?? {})) {
@@ -74,7 +78,9 @@ export function parseStartFlags(
         ? (parsePort("--admin-port", str("admin-port")) ?? parsePort("ADMIN_PORT", nonEmpty(env["ADMIN_PORT"])))
         : undefined,
     workers: parseWorkers("--workers", str("workers")) ?? parseWorkers("WORKERS", nonEmpty(env["WORKERS"])),
-    redisUrl: withPasswordFile(parseRedisUrl(nonEmpty(env["REDIS_URL"])), nonEmpty(env["REDIS_PASSWORD_FILE"])),
+    redisUrl: redisUrlFromEnv(env),
+    help: values["help"] === true,
+    version: values["version"] === true,
     booleans,
   };
 }
@@ -113,33 +119,7 @@ export function parseWorkers(name: string, value: string | undefined): number | 
   return n;
 }
 
-function parseRedisUrl(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new StartFlagError("REDIS_URL must be a redis:// or rediss:// URL");
-  }
-  if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
-    throw new StartFlagError("REDIS_URL must be a redis:// or rediss:// URL");
-  }
-  return value;
-}
-
-function withPasswordFile(url: string | undefined, file: string | undefined): string | undefined {
-  if (file === undefined) return url;
-  if (url === undefined) throw new StartFlagError("REDIS_PASSWORD_FILE is set but REDIS_URL is not");
-  const parsed = new URL(url);
-  if (parsed.password !== "") throw new StartFlagError("REDIS_URL already holds a password; drop it or REDIS_PASSWORD_FILE");
-  let password: string;
-  try {
-    password = readFileSync(file, "utf8").replace(/\r?\n$/, "");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? "unreadable";
-    throw new StartFlagError(`REDIS_PASSWORD_FILE: cannot read ${file} (${code})`);
-  }
-  if (password === "") throw new StartFlagError(`REDIS_PASSWORD_FILE: ${file} is empty`);
-  parsed.password = encodeURIComponent(password);
-  return parsed.toString();
+function redisUrlFromEnv(env: NodeJS.ProcessEnv): string | undefined {
+  const target = redisTargetFromEnv(env);
+  return target === undefined ? undefined : formatRedisUrl(target);
 }
