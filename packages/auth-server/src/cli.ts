@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
-import { createLogger } from "@gatehouse/service-kit";
+import { EXIT_CODES, exitCodeFor, packageVersion } from "@gatehouse/service-kit";
 import { configCheck } from "./cli/config-check.js";
 import { DEFAULT_RETIRE_AFTER_SECONDS, DEFAULT_ROTATION_DELAY_SECONDS, keysGenerate, keysRotate, longestTokenLifetime } from "./cli/keys.js";
 import { loadAuthServerConfig } from "./config/load.js";
 import { serviceKeygen } from "./cli/service-keygen.js";
 import { USAGE, UsageError, type CommandOutput } from "./cli/usage.js";
-import { planStart, serve } from "./start.js";
+import { runAuthServer } from "./start.js";
 
 const out: CommandOutput = {
   stdout: (line) => process.stdout.write(`${line}\n`),
@@ -45,7 +45,7 @@ async function run(argv: string[]): Promise<void> {
   const [command, sub, ...rest] = argv;
   switch (command) {
     case "serve":
-      await serve(planStart(argv.slice(1), process.env), createLogger("auth-server"));
+      await runAuthServer(argv.slice(1), process.env);
       return;
     case "keys": {
       if (sub === "generate") {
@@ -83,6 +83,9 @@ async function run(argv: string[]): Promise<void> {
     case "-h":
       out.stdout(USAGE);
       return;
+    case "--version":
+      out.stdout(`gatehouse-auth ${packageVersion(import.meta.url)}`);
+      return;
     default:
       throw new UsageError(command === undefined ? "a command is required" : `unknown command: ${command}`);
   }
@@ -94,8 +97,8 @@ try {
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof UsageError) {
     out.stderr(`gatehouse-auth: ${message}\n\n${USAGE}`);
-    process.exit(2);
+    process.exit(EXIT_CODES.usage);
   }
   out.stderr(`gatehouse-auth: ${message}`);
-  process.exit(1);
+  process.exit(exitCodeFor(error));
 }

@@ -1,14 +1,9 @@
-import { createLogger } from "@gatehouse/service-kit";
-import { planStart, serve } from "./start.js";
+#!/usr/bin/env node
+import { runAuthServer } from "./start.js";
 
 /**
- * `node packages/auth-server/dist/main.js --config FILE [--port N] [--workers N|auto]`.
- * A bad flag or config stops the start with the message naming the flag, file and path (exit 1).
+ * `node packages/auth-server/dist/main.js --config FILE [--port N] [--host ADDRESS] [--workers N|auto]`,
+ * `--help`, `--version`. A refused start is one fatal log line naming the flag, file and path, and the
+ * operator contract's exit code (64 bad flag, 78 bad config, 69 Redis or port unavailable).
  */
-const logger = createLogger("auth-server");
-try {
-  await serve(planStart(process.argv.slice(2), process.env), logger);
-} catch (error) {
-  logger.fatal({ code: (error as { code?: unknown }).code }, error instanceof Error ? error.message : String(error));
-  process.exit(1);
-}
+await runAuthServer(process.argv.slice(2), process.env);

@@ -1,9 +1,9 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type Router from "@koa/router";
 import { Provider } from "oidc-provider";
 import { B64TOKEN } from "@gatehouse/sdk";
-import { createLogger, createRedisClient, describeRedisTarget, parseRedisUrl, type Logger } from "@gatehouse/service-kit";
+import { closeServer, createHttpServer, createLogger, createRedisClient, describeRedisTarget, listen, parseRedisUrl, type Logger } from "@gatehouse/service-kit";
 import type { AuthServerConfig } from "./config/schema.js";
 import { AuthServerError } from "./errors.js";
 import { MIN_ADMIN_TOKEN_LENGTH, requireAdmin } from "./http/admin/admin-auth.js";
@@ -102,10 +102,7 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
   let keyTimer: NodeJS.Timeout | undefined;
   let publishedKids = "";
 
-  const health = healthRouter({
-    serving: () => serving,
-    checks: () => (redis === undefined ? {} : { redis: () => registry.ping() }),
-  });
+  const health = healthRouter(() => ({ accepting: () => serving, ...(redis === undefined ? {} : { redis: () => registry.ping() }) }));
   const verifyToken =
     config.admin.audience === undefined
       ? undefined
@@ -190,18 +187,7 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
   const close = async () => {
     serving = false;
     clearInterval(keyTimer);
-    const closing = servers.splice(0).map(
-      (server) =>
-        new Promise<void>((resolve) => {
-          const force = setTimeout(() => server.closeAllConnections(), 5000);
-          server.close(() => {
-            clearTimeout(force);
-            resolve();
-          });
-          server.closeIdleConnections();
-        }),
-    );
-    await Promise.all(closing);
+    await Promise.all(servers.splice(0).map((server) => closeServer(server, 5000)));
     await registry.close();
     if (redis !== undefined) await redis.quit().catch(() => redis.disconnect());
   };
@@ -221,13 +207,13 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
           });
         }
         await registry.seed(records);
-        const address = await listenOn(servers, createServer({ keepAliveTimeout: 5000 }, dispatch), port, host);
+        const address = await listenOn(servers, createHttpServer(config.listener, dispatch), port, host);
         issuer ??= `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
         buildProvider(issuer);
         watchKeys(issuer);
         let adminPort: number | undefined;
         if (adminApp !== undefined && config.admin.port !== undefined) {
-          adminPort = (await listenOn(servers, createServer((req, res) => void adminApp(req, res)), config.admin.port, config.admin.host)).port;
+          adminPort = (await listenOn(servers, createHttpServer(config.listener, (req, res) => void adminApp(req, res)), config.admin.port, config.admin.host)).port;
         }
         serving = true;
         logger.info(
@@ -272,11 +258,5 @@ function kidsOf(keys: SigningKeys): string {
 
 function listenOn(servers: Server[], server: Server, port: number, host: string): Promise<AddressInfo> {
   servers.push(server);
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve(server.address() as AddressInfo);
-    });
-  });
+  return listen(server, port, host);
 }

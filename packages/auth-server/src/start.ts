@@ -1,4 +1,4 @@
-import { createLogger, parseStartFlags, runWorkers, StartFlagError, type Logger } from "@gatehouse/service-kit";
+import { createLogger, packageVersion, runService, runWorkers, StartFlagError, type Logger, type StartFlags } from "@gatehouse/service-kit";
 import { loadAuthServerConfig, parseAuthServerConfig } from "./config/load.js";
 import type { AuthServerConfig } from "./config/schema.js";
 import { SigningKeys } from "./keys/signing-keys.js";
@@ -16,14 +16,29 @@ export interface StartPlan {
   readonly redisUrl: string | undefined;
 }
 
+/** `gatehouse-auth serve --help` and `node dist/main.js --help`. */
+export const SERVE_USAGE = `usage: gatehouse-auth serve --config FILE [options]   (or: node dist/main.js …)
+
+  -c, --config FILE      the auth server config file (or GATEHOUSE_CONFIG)
+  -p, --port N           port (or PORT; default ${DEFAULT_PORT}; 0 = any free port)
+      --host ADDRESS     interface to listen on (or HOST; default 127.0.0.1)
+  -w, --workers N|auto   processes sharing the port (or WORKERS; default 1; above 1 needs REDIS_URL)
+  -h, --help             print this help and exit
+      --version          print the version and exit
+
+environment: REDIS_URL (redis://, rediss:// or redis+sentinel://host:port,host:port/mastername),
+  REDIS_USERNAME, REDIS_PASSWORD_FILE, GATEHOUSE_ISSUER, GATEHOUSE_ADMIN_TOKEN
+signals: SIGTERM/SIGINT drain and exit 0
+exit codes: 0 stopped, 1 unexpected error, 64 bad flag, 69 Redis/port unavailable, 70 workers crash-looping, 78 bad config
+`;
+
 /**
- * Reads the start flags strictly (`--config`, `--port`/`PORT`, `--workers N|auto`/`WORKERS`),
- * `--host`/`HOST` (default 127.0.0.1), `GATEHOUSE_ISSUER` (beats the file's `issuer`), `REDIS_URL` and
- * `REDIS_PASSWORD_FILE` (a password kept out of the URL). More than one worker needs `REDIS_URL`
+ * Decides the start from the strict start flags (`--config`, `--port`/`PORT`, `--workers N|auto`/`WORKERS`,
+ * `--host`/`HOST`, default 127.0.0.1, `REDIS_URL` with `REDIS_USERNAME` and `REDIS_PASSWORD_FILE`) and
+ * `GATEHOUSE_ISSUER` (beats the file's `issuer`). More than one worker needs `REDIS_URL`
  * (the replay cache and the registry must be shared) and keys that are not per-process memory keys.
  */
-export function planStart(argv: readonly string[], env: NodeJS.ProcessEnv): StartPlan {
-  const flags = parseStartFlags(argv, env);
+export function planStart(flags: StartFlags, env: NodeJS.ProcessEnv): StartPlan {
   if (flags.config === undefined) throw new StartFlagError("--config FILE is required (or set GATEHOUSE_CONFIG)");
   let config = loadAuthServerConfig(flags.config);
   const issuer = env["GATEHOUSE_ISSUER"]?.trim();
@@ -39,6 +54,25 @@ export function planStart(argv: readonly string[], env: NodeJS.ProcessEnv): Star
     throw new StartFlagError(`--workers ${workers} cannot use keys.generate: memory (each worker would sign with its own key)`);
   }
   return { config, port: flags.port ?? DEFAULT_PORT, host: flags.host ?? "127.0.0.1", workers, redisUrl };
+}
+
+/**
+ * The auth server binary (`node dist/main.js …` and `gatehouse-auth serve …`): `--help`, `--version`,
+ * the start, and the exit codes every Gatehouse service shares.
+ */
+export function runAuthServer(argv: readonly string[], env: NodeJS.ProcessEnv, logger: Logger = createLogger("auth-server")): Promise<void> {
+  return runService(
+    {
+      command: "gatehouse-auth",
+      name: "auth server",
+      version: packageVersion(import.meta.url),
+      usage: SERVE_USAGE,
+      logger,
+      start: (flags) => serve(planStart(flags, env), logger),
+    },
+    argv,
+    env,
+  );
 }
 
 /** Starts the planned server in this process or in `workers` cluster workers; SIGTERM drains them. */

@@ -30,7 +30,7 @@ describe("gatehouse-auth keys", () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
 
     const again = await run(CLI, ["keys", "generate", "--file", file]);
-    expect(again.code).toBe(2);
+    expect(again.code).toBe(64);
     expect(again.stderr.split("\n")[0]).toBe(`gatehouse-auth: ${file} exists; use keys rotate, or --force to replace every key`);
   });
 
@@ -87,7 +87,7 @@ describe("gatehouse-auth keys", () => {
     const file = join(dir, "public-only.json");
     writeFileSync(file, JSON.stringify({ keys: [{ kty: "EC", crv: "P-256", x: "a", y: "b", kid: "k" }] }));
     const result = await run(CLI, ["keys", "rotate", "--file", file]);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(78);
     expect(result.stderr).toBe(`gatehouse-auth: ${file}: keys.0.d: Invalid input: expected string, received undefined\n`);
   });
 });
@@ -110,7 +110,7 @@ describe("gatehouse-auth service keygen", () => {
 
   it("rejects a service id that is no DNS label", async () => {
     const result = await run(CLI, ["service", "keygen", "Orders_1", "--out", dir]);
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(64);
     expect(result.stderr.split("\n")[0]).toBe('gatehouse-auth: service id "Orders_1" must be a DNS label (a-z, 0-9, -)');
   });
 });
@@ -124,27 +124,27 @@ describe("gatehouse-auth config check", () => {
 
   it("fails naming the unset secret variable", async () => {
     const result = await run(CLI, ["config", "check", fixture("valid.yaml")]);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(78);
     expect(result.stderr).toBe('gatehouse-auth: service "inventory": environment variable INVENTORY_CLIENT_SECRET (its client secret) is not set\n');
   });
 
   it("fails naming the file and dotted path of a schema violation", async () => {
     const result = await run(CLI, ["config", "check", fixture("allow-unknown-service.yaml")]);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(78);
     expect(result.stderr).toBe(`gatehouse-auth: ${fixture("allow-unknown-service.yaml")}: services.orders.allow.payments: unknown service "payments"\n`);
   });
 });
 
 describe("gatehouse-auth usage", () => {
-  it("answers an unknown command with exit code 2 and the usage", async () => {
+  it("answers an unknown command with exit code 64 and the usage", async () => {
     const result = await run(CLI, ["frobnicate"]);
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(64);
     expect(result.stderr).toMatch(/^gatehouse-auth: unknown command: frobnicate\n\nusage: gatehouse-auth <command>/);
   });
 
   it("rejects a misspelled option", async () => {
     const result = await run(CLI, ["keys", "rotate", "--fiel", "x"]);
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(64);
     expect(result.stderr.split("\n")[0]).toMatch(/^gatehouse-auth: Unknown option '--fiel'/);
   });
 });

@@ -21,6 +21,7 @@ describe("loadAuthServerConfig", () => {
     expect(config).toEqual({
       issuer: "https://auth.example.internal",
       keys: { generate: "memory", dir: ".gatehouse", reloadIntervalSeconds: 5 },
+      listener: { headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 5_000 },
       tokens: { ttlSeconds: 300, clockToleranceSeconds: 5, clientAssertionMaxLifetimeSeconds: 300 },
       http: { proxy: false, bodyLimitBytes: 8192, jwksUriPrivateAddresses: false },
       throttle: { maxFailures: 10, windowSeconds: 60 },

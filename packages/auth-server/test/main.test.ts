@@ -105,12 +105,12 @@ describe("node dist/main.js", () => {
 
   it("refuses --workers 2 without REDIS_URL, naming why", async () => {
     const result = await run(MAIN, ["--config", writeConfig("no-redis.yaml"), "--workers", "2"], { REPORTING_SECRET: SECRET });
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(64);
     const fatal = JSON.parse(result.stdout.trim().split("\n").at(-1)!) as Record<string, unknown>;
     expect(fatal).toMatchObject({
       level: 60,
       code: "invalid_start_flag",
-      msg: "--workers 2 needs REDIS_URL: the assertion replay cache and the registry must be shared by every worker",
+      msg: "auth server not started: --workers 2 needs REDIS_URL: the assertion replay cache and the registry must be shared by every worker",
     });
   });
 
@@ -118,15 +118,15 @@ describe("node dist/main.js", () => {
     const file = join(dir, "broken.yaml");
     writeFileSync(file, "tokens: { ttl: 300 }\n");
     const result = await run(MAIN, ["--config", file]);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(78);
     const fatal = JSON.parse(result.stdout.trim().split("\n").at(-1)!) as Record<string, unknown>;
-    expect(fatal).toMatchObject({ code: "invalid_config", msg: `${file}: tokens.ttl: unknown option (check the spelling against the documented options)` });
+    expect(fatal).toMatchObject({ code: "invalid_config", msg: `auth server not started: ${file}: tokens.ttl: unknown option (check the spelling against the documented options)` });
   });
 
   it("refuses to start when a secret variable is missing, naming it", async () => {
     const result = await run(MAIN, ["--config", writeConfig("nosecret.yaml", "keys: { generate: memory }\n")], {});
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(78);
     const fatal = JSON.parse(result.stdout.trim().split("\n").at(-1)!) as Record<string, unknown>;
-    expect(fatal).toMatchObject({ code: "missing_secret", msg: 'service "reporting": environment variable REPORTING_SECRET (its client secret) is not set' });
+    expect(fatal).toMatchObject({ code: "missing_secret", msg: 'auth server not started: service "reporting": environment variable REPORTING_SECRET (its client secret) is not set' });
   });
 });

@@ -138,14 +138,14 @@ describe("health", () => {
     const healthz = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect([healthz.status, await healthz.json()]).toEqual([200, { status: "ok" }]);
     const readyz = await fetch(`http://127.0.0.1:${port}/readyz`);
-    expect([readyz.status, await readyz.json()]).toEqual([200, { status: "ready", checks: { redis: "ok" } }]);
+    expect([readyz.status, await readyz.json()]).toEqual([200, { status: "ready", checks: { accepting: "ok", redis: "ok" } }]);
   });
 
   it("answers /readyz without checks when no Redis is configured", async () => {
     const other = createAuthServer(parseAuthServerConfig({ keys: { generate: "memory" } }), { logger: memoryLogger().logger });
     const { port: otherPort } = await other.listen(0);
     const ready = await fetch(`http://127.0.0.1:${otherPort}/readyz`);
-    expect(await ready.json()).toEqual({ status: "ready", checks: {} });
+    expect(await ready.json()).toEqual({ status: "ready", checks: { accepting: "ok" } });
     await other.close();
   });
 });

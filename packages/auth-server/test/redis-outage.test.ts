@@ -83,7 +83,7 @@ describe("a Redis outage", () => {
     expect((await ask("signed", oauth.PrivateKeyJwt(key.privateKey))).status).toBe(200);
 
     await link.down();
-    expect(await readyz()).toEqual({ status: 503, body: { status: "not_ready", checks: { redis: "failing" } } });
+    expect(await readyz()).toEqual({ status: 503, body: { status: "not_ready", checks: { accepting: "ok", redis: "failing" } } });
     expect((await ask("basic", oauth.ClientSecretBasic(SECRET))).status).toBe(200);
     expect(await ask("signed", oauth.PrivateKeyJwt(key.privateKey))).toEqual({
       status: 503,
@@ -99,7 +99,7 @@ describe("a Redis outage", () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(status).toBe(200);
-    expect(await readyz()).toEqual({ status: 200, body: { status: "ready", checks: { redis: "ok" } } });
+    expect(await readyz()).toEqual({ status: 200, body: { status: "ready", checks: { accepting: "ok", redis: "ok" } } });
   });
 });
 

@@ -11,7 +11,7 @@
  * logs why).
  */
 import cluster from "node:cluster";
-import { createLogger, parseStartFlags, runWorkers, type Logger } from "@gatehouse/service-kit";
+import { createLogger, packageVersion, runService, runWorkers, StartFlagError, type Logger, type StartFlags } from "@gatehouse/service-kit";
 import { loadGatewayConfig } from "./config/load.js";
 import type { GatewayConfig } from "./config/schema.js";
 import { createGateway } from "./server.js";
@@ -20,20 +20,28 @@ const DEFAULT_PORT = 8080;
 const DEFAULT_ADMIN_PORT = 9090;
 const DEFAULT_HOST = "127.0.0.1";
 
-async function main(): Promise<void> {
-  const logger = createLogger("gateway");
-  let flags: ReturnType<typeof parseStartFlags>;
-  let config: GatewayConfig;
-  try {
-    flags = parseStartFlags(process.argv.slice(2), process.env, { adminPort: true });
-    if (flags.config === undefined) throw new StartError("--config FILE is required (or GATEHOUSE_CONFIG)");
-    config = loadGatewayConfig(flags.config);
-    if ((flags.workers ?? 1) > 1 && flags.redisUrl === undefined) {
-      throw new StartError("--workers above 1 requires REDIS_URL: rate limits are exact across processes only through Redis");
-    }
-  } catch (error) {
-    refuse(logger, error);
-    return;
+/** `gatehouse-gateway --help`. */
+const USAGE = `usage: gatehouse-gateway --config FILE [options]
+
+  -c, --config FILE      the gateway config file (or GATEHOUSE_CONFIG)
+  -p, --port N           proxy port (or PORT; default ${DEFAULT_PORT}; 0 = any free port)
+      --admin-port N     admin port: /metrics, /healthz, /readyz (or ADMIN_PORT; default ${DEFAULT_ADMIN_PORT})
+      --host ADDRESS     interface of both ports (or HOST; default ${DEFAULT_HOST})
+  -w, --workers N|auto   processes sharing the ports (or WORKERS; default 1; above 1 needs REDIS_URL)
+  -h, --help             print this help and exit
+      --version          print the version and exit
+
+environment: REDIS_URL (redis://, rediss:// or redis+sentinel://host:port,host:port/mastername),
+  REDIS_USERNAME, REDIS_PASSWORD_FILE, GATEHOUSE_ISSUER, GATEHOUSE_JWKS_URI
+signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the route table
+exit codes: 0 stopped, 1 unexpected error, 64 bad flag, 69 Redis/port unavailable, 70 workers crash-looping, 78 bad config
+`;
+
+async function start(logger: Logger, flags: StartFlags): Promise<void> {
+  if (flags.config === undefined) throw new StartFlagError("--config FILE is required (or GATEHOUSE_CONFIG)");
+  const config = loadGatewayConfig(flags.config);
+  if ((flags.workers ?? 1) > 1 && flags.redisUrl === undefined) {
+    throw new StartFlagError("--workers above 1 requires REDIS_URL: rate limits are exact across processes only through Redis");
   }
   const file = flags.config;
   const workers = flags.workers ?? 1;
@@ -58,9 +66,14 @@ async function main(): Promise<void> {
     shutdownTimeoutMs: config.shutdownTimeoutMs + 2_000,
     start: async () => {
       const gateway = createGateway(withReplicas(config), { logger, ...(redisUrl === undefined ? {} : { redisUrl }) });
-      const listening = await gateway.listen(port, host);
-      const admin = await gateway.listenAdmin(adminPort, host);
-      logger.info({ port: listening.port, adminPort: admin.port, routes: config.routes.length, workers, redis: redisUrl !== undefined }, "gateway listening");
+      try {
+        const listening = await gateway.listen(port, host);
+        const admin = await gateway.listenAdmin(adminPort, host);
+        logger.info({ port: listening.port, adminPort: admin.port, routes: config.routes.length, workers, redis: redisUrl !== undefined }, "gateway listening");
+      } catch (error) {
+        await gateway.close();
+        throw error;
+      }
       process.on("SIGHUP", () => reload(logger, file, gateway.reload.bind(gateway), withReplicas));
       return () => gateway.close();
     },
@@ -78,30 +91,17 @@ function reload(logger: Logger, file: string, apply: (config: GatewayConfig) => 
   apply(next);
 }
 
-class StartError extends Error {
-  readonly code = "invalid_start_flag";
-}
-
-function refuse(logger: Logger, error: unknown): void {
-  logger.fatal({ code: codeOf(error), problems: problemsOf(error) }, `gateway not started: ${messageOf(error)}`);
-  process.exitCode = codeOf(error) === "invalid_config" ? 78 : 64;
-}
-
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function codeOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : undefined;
 }
 
 function problemsOf(error: unknown): unknown {
   return (error as { problems?: unknown } | null)?.problems;
 }
 
-main().catch((error: unknown) => {
-  const logger = createLogger("gateway");
-  logger.fatal({ err: error }, "gateway failed to start");
-  process.exitCode = 1;
-});
+const logger = createLogger("gateway");
+await runService(
+  { command: "gatehouse-gateway", name: "gateway", version: packageVersion(import.meta.url), usage: USAGE, logger, flags: { adminPort: true }, start: (flags) => start(logger, flags) },
+  process.argv.slice(2),
+  process.env,
+);

@@ -1,8 +1,6 @@
 import { once } from "node:events";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { compilePolicy, createVerifier, type VerifierOptions } from "@gatehouse/sdk";
-import { createLogger, createRedisClient, type Logger } from "@gatehouse/service-kit";
+import { createHttpServer, createLogger, createRedisClient, listen, type Logger } from "@gatehouse/service-kit";
 import Koa from "koa";
 import type { Registry } from "prom-client";
 import { authenticateStep } from "./auth/authenticate.js";
@@ -110,23 +108,17 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     return handle(ctx.req, ctx.res);
   });
   const callback = app.callback();
-  const server = createServer(
-    {
-      headersTimeout: config.listener.headersTimeoutMs,
-      requestTimeout: config.listener.requestTimeoutMs,
-      keepAliveTimeout: config.listener.keepAliveTimeoutMs,
-    },
-    callback,
-  );
+  const server = createHttpServer(config.listener, callback);
   // `Expect: 100-continue` requests go through the same pipeline; only the proxy step sends
   // `100 Continue`, so a refused client is never asked for its body.
   server.on("checkContinue", callback);
-  const admin = createServer(
-    createAdminApp(metrics.registry, () => ({
-      rateLimitStore: store.connected,
-      verificationKeys: verifier.health().keysLoaded,
-      accepting: !draining,
-    })).callback(),
+  const admin = createHttpServer(
+    config.listener,
+    createAdminApp(metrics.registry, {
+      rateLimitStore: () => store.connected,
+      verificationKeys: () => verifier.health().keysLoaded,
+      accepting: () => !draining,
+    }).callback(),
   );
 
   verifier.ready().catch((error: unknown) => {
@@ -140,9 +132,9 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       if (!(await store.ready(STORE_READY_TIMEOUT_MS))) {
         logger.warn({ timeoutMs: STORE_READY_TIMEOUT_MS }, "rate-limit store not reachable at start; the failure mode applies until it is");
       }
-      return listenOn(server, port, host);
+      return { port: (await listen(server, port, host)).port };
     },
-    listenAdmin: (port, host = "127.0.0.1") => listenOn(admin, port, host),
+    listenAdmin: async (port, host = "127.0.0.1") => ({ port: (await listen(admin, port, host)).port }),
     reload(next) {
       const changed = startOnlySettings(current, next);
       if (changed.length > 0) {
@@ -238,10 +230,4 @@ function startOnlySettings(a: GatewayConfig, b: GatewayConfig): string[] {
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
   keys.delete("routes");
   return [...keys].filter((key) => JSON.stringify(a[key as keyof GatewayConfig]) !== JSON.stringify(b[key as keyof GatewayConfig])).sort();
-}
-
-async function listenOn(server: Server, port: number, host: string): Promise<{ port: number }> {
-  server.listen(port, host);
-  await once(server, "listening");
-  return { port: (server.address() as AddressInfo).port };
 }

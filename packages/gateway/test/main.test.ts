@@ -119,7 +119,7 @@ describe("node dist/main.js", () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
       ready = await send(`${adminUrl}/readyz`);
     }
-    expect(json(ready)).toEqual({ status: "ready", checks: { rateLimitStore: true, verificationKeys: true, accepting: true } });
+    expect(json(ready)).toEqual({ status: "ready", checks: { rateLimitStore: "ok", verificationKeys: "ok", accepting: "ok" } });
     expect((await send(`${adminUrl}/metrics`)).body).toContain("gatehouse_gateway_ready 1");
     await process.stop();
   });

@@ -18,7 +18,28 @@ export {
   type StartFlags,
   type StartFlagSpec,
 } from "./start/start-flags.js";
-export { runWorkers, type RunWorkersOptions } from "./start/run-workers.js";
+export { runWorkers, CRASH_LOOP_MAX_EXITS, CRASH_LOOP_WINDOW_MS, type RunWorkersOptions } from "./start/run-workers.js";
+export { runService, packageVersion, type ServiceBinary } from "./start/run-service.js";
+export { EXIT_CODES, exitCodeFor, type ExitCode } from "./start/exit-codes.js";
+export {
+  createHttpServer,
+  listen,
+  closeServer,
+  listenerSchema,
+  CONNECTION_CHECK_INTERVAL_MS,
+  KEEP_ALIVE_TIMEOUT_BUFFER_MS,
+  type ListenerTimeouts,
+} from "./http/listener.js";
+export {
+  liveness,
+  readiness,
+  HEALTH_HEADERS,
+  READINESS_CHECK_TIMEOUT_MS,
+  type LivenessBody,
+  type ReadinessBody,
+  type ReadinessCheck,
+  type HealthAnswer,
+} from "./http/health.js";
 export { createLogger, type Logger } from "./logger.js";
 export {
   createRedisClient,

@@ -6,7 +6,7 @@ import type { CommandOutput } from "./usage.js";
 /**
  * `config check FILE`: everything `serve` checks before it listens, without listening: the schema
  * and cross references, every enabled service's secret variable or file and JWKS file, and the key
- * file when one is named. Prints a summary; throws the first problem (exit 1).
+ * file when one is named. Prints a summary; throws the first problem (exit 78 for a config, secret or key problem, else 1).
  */
 export function configCheck(file: string, env: NodeJS.ProcessEnv, out: CommandOutput): void {
   const config = loadAuthServerConfig(file);

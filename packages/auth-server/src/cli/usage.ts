@@ -4,7 +4,7 @@ export interface CommandOutput {
   stderr(line: string): void;
 }
 
-/** A command line that does not say what to do; exit code 2. */
+/** A command line that does not say what to do; exit code 64 (`EXIT_CODES.usage`). */
 export class UsageError extends Error {
   override readonly name = "UsageError";
   readonly code = "usage";
@@ -13,8 +13,8 @@ export class UsageError extends Error {
 /** The CLI's help text. */
 export const USAGE = `usage: gatehouse-auth <command>
 
-  serve --config FILE [--port N] [--workers N|auto]
-        start the auth server (same as node dist/main.js; PORT, WORKERS, HOST, REDIS_URL, GATEHOUSE_ISSUER)
+  serve --config FILE [--port N] [--host ADDRESS] [--workers N|auto]
+        start the auth server (same as node dist/main.js; serve --help lists its flags and variables)
   keys generate --file FILE [--force]
         write a private JWKS with one new ES256 signing key
   keys rotate --file FILE | --config FILE [--delay SECONDS] [--retire-after SECONDS]
@@ -26,4 +26,8 @@ export const USAGE = `usage: gatehouse-auth <command>
         print the public JWKS
   config check FILE
         validate a config file and everything it references (secret variables and files, JWKS files, key file)
+  --help | --version
+
+exit codes: 0 done, 1 unexpected error, 64 bad command line, 78 bad config or key file
+  (serve adds 69 Redis/port unavailable and 70 workers crash-looping)
 `;

@@ -1,4 +1,5 @@
 import { ATTRIBUTE_NAME, SCOPE_TOKEN, SERVICE_ID } from "@gatehouse/sdk";
+import { listenerSchema } from "@gatehouse/service-kit";
 import { z } from "zod";
 
 /** A service id: a DNS label (RFC 1123 §2.1), lower case. It becomes `client_id` and `sub`. */
@@ -285,6 +286,7 @@ export const authServerConfigSchema = z.strictObject({
   keys: keysSchema,
   tokens: tokensSchema,
   http: httpSchema,
+  listener: listenerSchema,
   throttle: throttleSchema,
   admin: adminSchema,
   redis: redisSchema,

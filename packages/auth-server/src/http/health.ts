@@ -1,49 +1,20 @@
 import Router from "@koa/router";
-
-/** What `/readyz` checks. */
-export interface HealthChecks {
-  /** Named checks for `/readyz`; each resolves true when its dependency answers. */
-  readonly checks: () => Record<string, () => Promise<boolean>>;
-  /** False while starting or stopping. */
-  readonly serving: () => boolean;
-}
+import { HEALTH_HEADERS, liveness, readiness, type HealthAnswer, type ReadinessCheck } from "@gatehouse/service-kit";
+import type Koa from "koa";
 
 /**
- * `GET /healthz`: the process is up (200 `{ "status": "ok" }`). `GET /readyz`: it can issue tokens:
- * serving, and every dependency (Redis when configured) answers within a second; else 503 with
- * the failing checks named.
+ * `GET /healthz`: the process is up (200 `{ "status": "ok" }`). `GET /readyz`: it can issue tokens
+ * (every check `ok`: `accepting` while not starting or stopping, `redis` when configured); else 503
+ * with the failing checks named. The shape is every Gatehouse service's (service-kit's `readiness`).
  */
-export function healthRouter(health: HealthChecks): Router {
+export function healthRouter(checks: () => Readonly<Record<string, ReadinessCheck>>): Router {
   const router = new Router();
-  router.get("/healthz", (ctx) => {
-    ctx.set("Cache-Control", "no-store");
-    ctx.body = { status: "ok" };
-  });
-  router.get("/readyz", async (ctx) => {
-    const results: Record<string, "ok" | "failing"> = {};
-    await Promise.all(
-      Object.entries(health.checks()).map(async ([name, check]) => {
-        results[name] = (await withTimeout(check(), 1000)) ? "ok" : "failing";
-      }),
-    );
-    const ready = health.serving() && Object.values(results).every((r) => r === "ok");
-    ctx.set("Cache-Control", "no-store");
-    ctx.status = ready ? 200 : 503;
-    ctx.body = { status: ready ? "ready" : "not_ready", checks: results };
-  });
+  const answer = (ctx: Koa.Context, health: HealthAnswer<unknown>) => {
+    ctx.set(HEALTH_HEADERS);
+    ctx.status = health.status;
+    ctx.body = health.body;
+  };
+  router.get("/healthz", (ctx) => answer(ctx, liveness()));
+  router.get("/readyz", async (ctx) => answer(ctx, await readiness(checks())));
   return router;
-}
-
-async function withTimeout(check: Promise<boolean>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      check.catch(() => false),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
 import { ATTRIBUTE_NAME, CHALLENGE_VALUE, SCOPE_TOKEN, SERVICE_ID, VERIFIER_DEFAULTS } from "@gatehouse/sdk";
+import { listenerSchema } from "@gatehouse/service-kit";
 import { z } from "zod";
 import { DEFAULT_LOCAL_MAX_KEYS } from "../ratelimit/memory-store.js";
 import { canonicalizeTarget, PATH_FORMS, type PathForm } from "../routes/canonical-path.js";
@@ -148,15 +149,7 @@ export const gatewayConfigSchema = z
       })
       .prefault({})
       .describe("Forwarding to upstreams."),
-    listener: z
-      .strictObject({
-        headersTimeoutMs: z.int().min(1).default(10_000).describe("A client must send its request headers within this (slowloris bound); else 408."),
-        requestTimeoutMs: z.int().min(1).default(60_000).describe("A client must send its whole request, body included, within this; else 408."),
-        keepAliveTimeoutMs: z.int().min(1).default(5_000).describe("Idle client keep-alive connections close after this."),
-      })
-      .refine((l) => l.headersTimeoutMs <= l.requestTimeoutMs, { path: ["headersTimeoutMs"], error: "must not exceed requestTimeoutMs" })
-      .prefault({})
-      .describe("The client-facing HTTP listener."),
+    listener: listenerSchema,
     trustedProxies: z.array(trustedProxy).default([])
       .describe("Peers (IPs or CIDR blocks) whose `X-Forwarded-For` is believed; from anyone else it is replaced by the socket address."),
     accessLog: z.boolean().default(true).describe("Write one JSON access-log line per request."),

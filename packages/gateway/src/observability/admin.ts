@@ -1,14 +1,16 @@
 import Router from "@koa/router";
+import { HEALTH_HEADERS, liveness, readiness, type HealthAnswer, type ReadinessCheck } from "@gatehouse/service-kit";
 import Koa from "koa";
 import type { Registry } from "prom-client";
 
-/** What `/readyz` checks, each true when fine. */
-export type ReadinessChecks = () => Readonly<Record<string, boolean>>;
+/** What `/readyz` checks, by name, each true when fine. */
+export type ReadinessChecks = Readonly<Record<string, ReadinessCheck>>;
 
 /**
  * The admin listener (its own port, never the proxied one): `GET /metrics` (Prometheus text
  * format), `GET /healthz` (the process answers), `GET /readyz` (200 when every check passes:
- * rate-limit store reachable, verification keys loaded, not draining; else 503 naming them).
+ * rate-limit store reachable, verification keys loaded, not draining; else 503 naming them), in
+ * the shape every Gatehouse service answers (service-kit's `liveness` / `readiness`).
  */
 export function createAdminApp(registry: Registry, checks: ReadinessChecks): Koa {
   const app = new Koa();
@@ -17,15 +19,13 @@ export function createAdminApp(registry: Registry, checks: ReadinessChecks): Koa
     ctx.type = registry.contentType;
     ctx.body = await registry.metrics();
   });
-  router.get("/healthz", (ctx) => {
-    ctx.body = { status: "ok" };
-  });
-  router.get("/readyz", (ctx) => {
-    const result = checks();
-    const ready = Object.values(result).every(Boolean);
-    ctx.status = ready ? 200 : 503;
-    ctx.body = { status: ready ? "ready" : "not_ready", checks: result };
-  });
+  const answer = (ctx: Koa.Context, health: HealthAnswer<unknown>) => {
+    ctx.set(HEALTH_HEADERS);
+    ctx.status = health.status;
+    ctx.body = health.body;
+  };
+  router.get("/healthz", (ctx) => answer(ctx, liveness()));
+  router.get("/readyz", async (ctx) => answer(ctx, await readiness(checks)));
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

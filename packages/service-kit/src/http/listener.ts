@@ -1,0 +1,91 @@
+import { once } from "node:events";
+import { createServer, type RequestListener, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { z } from "zod";
+
+/**
+ * How often Node looks for connections past their header or request deadline. Node's default is
+ * 30 s, which let a `headersTimeoutMs: 5000` client trickle on for 35 s; a quarter second keeps every
+ * deadline within a second of its setting at the cost of one cheap scan of open connections.
+ */
+export const CONNECTION_CHECK_INTERVAL_MS = 250;
+
+/**
+ * Added by Node to `keepAliveTimeout` before an idle socket really closes (its default is 1 s), so a
+ * client that sends just as the announced `Keep-Alive: timeout` ends is not cut mid-request. Half a
+ * second keeps the idle close within a second of the setting.
+ */
+export const KEEP_ALIVE_TIMEOUT_BUFFER_MS = 500;
+
+/** The client-facing timeouts every Gatehouse listener enforces (the `listener` config section). */
+export const listenerSchema = z
+  .strictObject({
+    headersTimeoutMs: z
+      .int()
+      .min(1_000)
+      .max(600_000)
+      .default(10_000)
+      .describe("A client must send its request headers within this (slowloris bound); else 408 and the connection closes."),
+    requestTimeoutMs: z
+      .int()
+      .min(1_000)
+      .max(3_600_000)
+      .default(60_000)
+      .describe("A client must send its whole request, body included, within this; else 408 and the connection closes."),
+    keepAliveTimeoutMs: z.int().min(1_000).max(600_000).default(5_000).describe("Idle client keep-alive connections close after this."),
+  })
+  .refine((l) => l.headersTimeoutMs <= l.requestTimeoutMs, { path: ["headersTimeoutMs"], error: "must not exceed requestTimeoutMs" })
+  .prefault({})
+  .describe("Client-facing HTTP timeouts, each enforced within a second of its setting.");
+
+/** The validated `listener` section. */
+export type ListenerTimeouts = z.output<typeof listenerSchema>;
+
+/**
+ * Creates an HTTP server that enforces `timeouts` within a second: header and request deadlines are
+ * checked every {@link CONNECTION_CHECK_INTERVAL_MS}, idle keep-alive connections close
+ * {@link KEEP_ALIVE_TIMEOUT_BUFFER_MS} after `keepAliveTimeoutMs`.
+ */
+export function createHttpServer(timeouts: ListenerTimeouts, handler: RequestListener): Server {
+  return createServer(
+    {
+      headersTimeout: timeouts.headersTimeoutMs,
+      requestTimeout: timeouts.requestTimeoutMs,
+      keepAliveTimeout: timeouts.keepAliveTimeoutMs,
+      keepAliveTimeoutBuffer: KEEP_ALIVE_TIMEOUT_BUFFER_MS,
+      connectionsCheckingInterval: CONNECTION_CHECK_INTERVAL_MS,
+    },
+    handler,
+  );
+}
+
+/**
+ * Listens on `port` (0 = any free port) of `host`; resolves the address, rejects with the listen
+ * error (`EADDRINUSE`, `EACCES`, …) instead of leaving an `error` event unhandled.
+ */
+export async function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  const failed = once(server, "error").then(([error]) => {
+    throw error as Error;
+  });
+  server.listen(port, host);
+  await Promise.race([once(server, "listening"), failed]);
+  failed.catch(() => undefined);
+  return server.address() as AddressInfo;
+}
+
+/**
+ * Stops accepting, closes idle connections at once, and waits for requests in flight at most
+ * `graceMs` before cutting the connections that remain.
+ */
+export async function closeServer(server: Server, graceMs: number): Promise<void> {
+  if (!server.listening) return;
+  const closed = once(server, "close");
+  server.close();
+  server.closeIdleConnections();
+  const force = setTimeout(() => server.closeAllConnections(), graceMs);
+  try {
+    await closed;
+  } finally {
+    clearTimeout(force);
+  }
+}
