@@ -1,9 +1,10 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type Router from "@koa/router";
+import type Koa from "koa";
 import { Provider } from "oidc-provider";
 import { B64TOKEN } from "@gatehouse/sdk";
-import { closeServer, createHttpServer, createLogger, createRedisClient, describeRedisTarget, listen, parseRedisUrl, type Logger } from "@gatehouse/service-kit";
+import { closeServer, connectionErrorLogger, createHttpServer, createLogger, createRedisClient, describeRedisTarget, listen, parseRedisUrl, type Logger } from "@gatehouse/service-kit";
 import type { AuthServerConfig } from "./config/schema.js";
 import { AuthServerError } from "./errors.js";
 import { MIN_ADMIN_TOKEN_LENGTH, requireAdmin } from "./http/admin/admin-auth.js";
@@ -149,6 +150,9 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
     });
     auditTokenEvents(provider, logger);
     provider.on("server_error", (_ctx, error) => logger.error({ err: error }, "token endpoint error"));
+    // oidc-provider is a Koa app; its typings list only its own events, so Koa's `error` is added through the Koa type.
+    const koa: Koa = provider;
+    koa.on("error", connectionErrorLogger(logger));
     const handle = provider.callback();
     providerHandler = (req, res) => void handle(req, res);
   };

@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { compilePolicy, createVerifier, type VerifierOptions } from "@gatehouse/sdk";
-import { createHttpServer, createLogger, createRedisClient, listen, type Logger } from "@gatehouse/service-kit";
+import { connectionErrorLogger, createHttpServer, createLogger, createRedisClient, listen, type Logger } from "@gatehouse/service-kit";
 import Koa from "koa";
 import type { Registry } from "prom-client";
 import { authenticateStep } from "./auth/authenticate.js";
@@ -102,6 +102,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
   });
 
   const app = new Koa();
+  app.on("error", connectionErrorLogger(logger));
   app.use((ctx) => {
     ctx.respond = false;
     inFlight++;
@@ -118,7 +119,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       rateLimitStore: () => store.connected,
       verificationKeys: () => verifier.health().keysLoaded,
       accepting: () => !draining,
-    }).callback(),
+    }, logger).callback(),
   );
 
   verifier.ready().catch((error: unknown) => {

@@ -25,6 +25,7 @@ export {
   createHttpServer,
   listen,
   closeServer,
+  connectionErrorLogger,
   listenerSchema,
   CONNECTION_CHECK_INTERVAL_MS,
   KEEP_ALIVE_TIMEOUT_BUFFER_MS,

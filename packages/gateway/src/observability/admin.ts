@@ -1,5 +1,5 @@
 import Router from "@koa/router";
-import { HEALTH_HEADERS, liveness, readiness, type HealthAnswer, type ReadinessCheck } from "@gatehouse/service-kit";
+import { connectionErrorLogger, HEALTH_HEADERS, liveness, readiness, type HealthAnswer, type Logger, type ReadinessCheck } from "@gatehouse/service-kit";
 import Koa from "koa";
 import type { Registry } from "prom-client";
 
@@ -12,8 +12,9 @@ export type ReadinessChecks = Readonly<Record<string, ReadinessCheck>>;
  * rate-limit store reachable, verification keys loaded, not draining; else 503 naming them), in
  * the shape every Gatehouse service answers (service-kit's `liveness` / `readiness`).
  */
-export function createAdminApp(registry: Registry, checks: ReadinessChecks): Koa {
+export function createAdminApp(registry: Registry, checks: ReadinessChecks, logger: Logger): Koa {
   const app = new Koa();
+  app.on("error", connectionErrorLogger(logger));
   const router = new Router();
   router.get("/metrics", async (ctx) => {
     ctx.type = registry.contentType;

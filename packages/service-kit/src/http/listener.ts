@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Logger } from "pino";
 import { z } from "zod";
 
 /**
@@ -88,4 +89,19 @@ export async function closeServer(server: Server, graceMs: number): Promise<void
   } finally {
     clearTimeout(force);
   }
+}
+
+const CLIENT_GONE = new Set(["ERR_HTTP_REQUEST_TIMEOUT", "ECONNRESET", "EPIPE", "ECONNABORTED", "ERR_STREAM_PREMATURE_CLOSE"]);
+
+/**
+ * The `error` listener for a Koa app behind {@link createHttpServer}: a connection the listener cut
+ * (a timeout) or the client dropped is one `info` line, anything else an `error` line; never Koa's
+ * default of a stack trace on stderr.
+ */
+export function connectionErrorLogger(logger: Logger): (error: Error) => void {
+  return (error) => {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== undefined && CLIENT_GONE.has(code)) logger.info({ err: { code, message: error.message } }, "client connection ended before its response");
+    else logger.error({ err: error }, "request failed outside the error handler");
+  };
 }
