@@ -1,3 +1,4 @@
 import { gatehouseProject } from "../../vitest.shared.js";
 
-export default gatehouseProject("service-kit");
+// The worker tests run the built package in child processes, as the services run it.
+export default gatehouseProject("service-kit", { build: true });

@@ -99,8 +99,13 @@ describe("node dist/main.js", () => {
     const file = writeConfig("cluster.yaml", configText(uniquePrefix("cluster")));
     const process = startProcess(["--config", file, "--port", "0", "--admin-port", "0", "--workers", "2"], { REDIS_URL });
     started.push(process);
-    await process.waitFor((l) => l["msg"] === "started workers");
+    const primary = await process.waitFor((l) => l["msg"] === "started workers");
     const first = await process.waitFor(listening);
+    // Two worker processes really started: two distinct pids, neither the primary's.
+    await process.waitFor(() => process.lines.filter(listening).length >= 2);
+    const workerPids = new Set(process.lines.filter(listening).map((l) => l["pid"]));
+    expect(workerPids.size).toBe(2);
+    expect(workerPids.has(primary["pid"])).toBe(false);
     // Port 0 under cluster: the primary hands every worker the same listening socket.
     const url = `http://127.0.0.1:${String(first["port"])}`;
     const statuses = (await Promise.all(Array.from({ length: 16 }, () => call(url)))).map((a) => a.status);
