@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { readmeOptionsSection } from "@gatehouse/service-kit";
+import { readmeOptionsSection } from "@gatehouse/service-kit/docs";
 import { describe, expect, it } from "vitest";
 import { authServerConfigSchema } from "../src/config/schema.js";
 import { ERROR_CODES, OAUTH_ERRORS } from "../src/errors.js";

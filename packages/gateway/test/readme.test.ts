@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { readmeOptionsSection } from "@gatehouse/service-kit";
+import { readmeOptionsSection } from "@gatehouse/service-kit/docs";
 import { describe, expect, it } from "vitest";
 import { gatewayConfigSchema } from "../src/config/schema.js";
 import { GATEWAY_ERROR_CODES, GATEWAY_ERROR_STATUS } from "../src/errors.js";

@@ -8,7 +8,7 @@ import { README, renderReadme } from "./docs/options-tables.js";
 const readme = readFileSync(README, "utf8");
 
 describe("README", () => {
-  it("has up-to-date option tables (regenerate: node packages/sdk/test/docs/options-tables.ts)", () => {
+  it("has up-to-date option tables (regenerate: pnpm run docs)", () => {
     expect(readme).toBe(renderReadme(readme));
   });
 

@@ -2,15 +2,6 @@ export { ConfigError, type ConfigProblem } from "./config/config-error.js";
 export { loadConfigFile, parseConfig, validateConfig } from "./config/load-config.js";
 export { deepFreeze } from "./config/deep-freeze.js";
 export {
-  optionRows,
-  renderOptionsTable,
-  replaceOptionsSection,
-  readmeOptionsSection,
-  OPTIONS_BEGIN,
-  OPTIONS_END,
-  type OptionRow,
-} from "./config/options-table.js";
-export {
   parseStartFlags,
   parsePort,
   parseWorkers,

@@ -1,7 +1,8 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { ConfigError, loadConfigFile, renderOptionsTable } from "../src/index.js";
+import { renderOptionsTable } from "../src/docs/options-table.js";
+import { ConfigError, loadConfigFile } from "../src/index.js";
 
 const fixture = (name: string) => fileURLToPath(new URL(`fixtures/${name}`, import.meta.url));
 

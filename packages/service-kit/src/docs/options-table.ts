@@ -1,6 +1,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { z } from "zod";
 
+// Documentation tooling, kept out of the runtime entry point: import it as `@gatehouse/service-kit/docs`.
+
 /** One documented option: the dotted path an operator writes, its type, default and meaning. */
 export interface OptionRow {
   readonly path: string;
@@ -93,17 +95,15 @@ export function replaceOptionsSection(readme: string, table: string): string {
   return `${readme.slice(0, start + OPTIONS_BEGIN.length)}\n${table}\n${readme.slice(stop)}`;
 }
 
-/**
- * A README as it is and as it should be with the options table rendered from `schema`, for the
- * test that keeps the two equal. With `GATEHOUSE_WRITE_DOCS=1` (`pnpm run docs`) it rewrites a stale
- * README first, so the check then passes.
- */
+/** A README as it is and as it should be with the options table rendered from `schema`, for the test that keeps the two equal. */
 export function readmeOptionsSection(readmeFile: string, schema: z.ZodType): { actual: string; expected: string } {
   const actual = readFileSync(readmeFile, "utf8");
-  const expected = replaceOptionsSection(actual, renderOptionsTable(schema));
-  if (process.env["GATEHOUSE_WRITE_DOCS"] === "1" && expected !== actual) {
-    writeFileSync(readmeFile, expected);
-    return { actual: expected, expected };
-  }
-  return { actual, expected };
+  return { actual, expected: replaceOptionsSection(actual, renderOptionsTable(schema)) };
+}
+
+/** Rewrites a README's options table from `schema` (`pnpm run docs`); returns whether it was stale. */
+export function writeReadmeOptions(readmeFile: string, schema: z.ZodType): boolean {
+  const { actual, expected } = readmeOptionsSection(readmeFile, schema);
+  if (actual !== expected) writeFileSync(readmeFile, expected);
+  return actual !== expected;
 }
