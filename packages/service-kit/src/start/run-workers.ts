@@ -75,7 +75,8 @@ export async function runWorkers(options: RunWorkersOptions): Promise<void> {
     logger.error({ pid: worker.process.pid, code, signal }, "worker exited; starting a new one");
     const wait = Math.max(0, lastRestart + 1000 - now);
     lastRestart = now + wait;
-    setTimeout(fork, wait).unref();
+    // Not unref'd: with every worker dead this timer is all that keeps the primary alive until the restart.
+    setTimeout(fork, wait);
   });
   for (let i = 0; i < workers; i++) fork();
   logger.info({ workers }, "started workers");
