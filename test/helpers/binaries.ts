@@ -1,6 +1,7 @@
+// Built binaries run to completion, or kept running on port 0 with their JSON log lines read (the
+// listening line names the port); services on known ports are in services.ts.
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { createServer } from "node:net";
 import { resolve } from "node:path";
 
 const root = resolve(import.meta.dirname, "../..");
@@ -11,18 +12,6 @@ export const BINARIES = {
   authServer: resolve(root, "packages/auth-server/dist/main.js"),
   authCli: resolve(root, "packages/auth-server/dist/cli.js"),
 } as const;
-
-/** A TCP port that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  server.close();
-  await once(server, "close");
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
 
 /** What a binary printed and how it ended. */
 export interface Finished {
