@@ -1,0 +1,130 @@
+import type { Logger } from "@gatehouse/service-kit";
+import { Counter, type Registry } from "prom-client";
+import type { AuthServerConfig } from "../config/schema.js";
+import { AuthServerError } from "../errors.js";
+import type { SigningKeys } from "../keys/signing-keys.js";
+import type { RegistryStore } from "../registry/store.js";
+import type { FeedRecord, Revocation, RevocationCause, RevocationRecord, RevocationRequest } from "./entry.js";
+import type { RevocationStore } from "./store.js";
+
+/** What {@link Revocations} is built from. */
+export interface RevocationsOptions {
+  readonly store: RevocationStore;
+  readonly registry: RegistryStore;
+  readonly keys: SigningKeys;
+  readonly tokens: AuthServerConfig["tokens"];
+  readonly logger: Logger;
+  /** Where the revocation counter is registered (the server's metrics registry). */
+  readonly metrics: Registry;
+}
+
+/**
+ * Revocations: validates and records them, with an audit line naming the actor, and times them.
+ * An entry lives until the last token it can cover has expired: the longest token lifetime the
+ * registry allows now (plus the clock tolerance) after the revocation; for a key, after the key's
+ * retirement when that is later.
+ *
+ * A service revocation covers tokens with `iat` before the next whole second (`iat` has a
+ * resolution of one second). So that the service's next token is never covered, the token
+ * endpoint holds a token request of a service revoked less than a second ago until that second
+ * has begun ({@link Revocations.holdIssuance}), on every replica (each learns of revocations
+ * through the store's feed).
+ */
+export class Revocations {
+  readonly #options: RevocationsOptions;
+  /** service id → `issuedBefore` (ms) of its latest revocation, while that is in the future. */
+  readonly #recentServices = new Map<string, number>();
+  readonly #unsubscribe: () => void;
+  readonly #counter: Counter<"kind" | "cause">;
+
+  constructor(options: RevocationsOptions) {
+    this.#options = options;
+    this.#counter = new Counter({
+      name: "gatehouse_auth_revocations_total",
+      help: "Revocations recorded by this process, by kind (jti, service, kid) and cause (admin, registry_change).",
+      labelNames: ["kind", "cause"] as const,
+      registers: [options.metrics],
+    });
+    this.#unsubscribe = options.store.subscribe((record) => this.#remember(record.revocation));
+  }
+
+  /** How long entries and feed records are kept: the longest token lifetime, with the tolerance. */
+  async retentionSeconds(): Promise<number> {
+    const { ttlSeconds, clockToleranceSeconds } = this.#options.tokens;
+    const services = await this.#options.registry.list();
+    return Math.max(ttlSeconds, ...services.map((s) => s.tokenTtlSeconds ?? ttlSeconds)) + clockToleranceSeconds;
+  }
+
+  /**
+   * Records a revocation. Unknown service, unknown key → 400 `invalid_revocation` with the reason
+   * (a malformed body is refused before, by the request schema).
+   */
+  async revoke(request: RevocationRequest, actor: string, cause: RevocationCause = "admin"): Promise<FeedRecord> {
+    const nowMs = Date.now();
+    const now = Math.floor(nowMs / 1000);
+    const retention = await this.retentionSeconds();
+    let revocation: Revocation;
+    let attributes: Readonly<Record<string, string>> | undefined;
+    if (request.service !== undefined) {
+      const service = await this.#options.registry.get(request.service);
+      if (service === undefined) throw new AuthServerError("invalid_revocation", `service: unknown service "${request.service}"`);
+      const issuedBefore = now + 1;
+      revocation = { kind: "service", value: service.id, revokedAt: now, issuedBefore, until: issuedBefore + retention };
+      if (cause === "registry_change") attributes = service.attributes;
+    } else if (request.kid !== undefined) {
+      const key = this.#options.keys.keys.find((k) => k.kid === request.kid);
+      if (key === undefined) throw new AuthServerError("invalid_revocation", `kid: no signing key "${request.kid}" is loaded`);
+      const retired = key.retireAt === undefined ? now : Math.ceil(Date.parse(key.retireAt) / 1000);
+      revocation = { kind: "kid", value: key.kid, revokedAt: now, until: Math.max(now, retired) + retention };
+      if (this.#options.keys.signingKid() === key.kid) {
+        this.#options.logger.warn({ kid: key.kid }, "the revoked key still signs: rotate the keys (gatehouse-auth keys rotate) or every new token is refused");
+      }
+    } else if (request.jti !== undefined) {
+      revocation = { kind: "jti", value: request.jti, revokedAt: now, until: now + retention };
+    } else {
+      throw new AuthServerError("invalid_revocation", 'set exactly one of "jti", "service", "kid"');
+    }
+    const record: RevocationRecord = {
+      revocation,
+      actor,
+      cause,
+      ...(request.reason === undefined ? {} : { reason: request.reason }),
+      ...(attributes === undefined ? {} : { attributes }),
+    };
+    const added = await this.#options.store.add(record, retention);
+    this.#remember(revocation);
+    this.#counter.inc({ kind: revocation.kind, cause });
+    this.#options.logger.info(
+      { audit: true, event: "revocation.created", kind: revocation.kind, value: revocation.value, cause, actor, reason: request.reason, until: revocation.until, feedId: added.id },
+      "revocation recorded",
+    );
+    return added;
+  }
+
+  /** Every active revocation, with the feed id the list is complete up to. */
+  async list(): Promise<{ id: string; records: readonly RevocationRecord[] }> {
+    return this.#options.store.snapshot(Math.floor(Date.now() / 1000));
+  }
+
+  /** Waits (at most one second) until a token issued to `service` now would not be covered by its latest revocation. */
+  async holdIssuance(service: string): Promise<void> {
+    const until = this.#recentServices.get(service);
+    if (until === undefined) return;
+    const wait = until - Date.now();
+    if (wait <= 0) {
+      this.#recentServices.delete(service);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 1000)));
+  }
+
+  close(): void {
+    this.#unsubscribe();
+  }
+
+  #remember(revocation: Revocation): void {
+    if (revocation.kind !== "service" || revocation.issuedBefore === undefined) return;
+    const ms = revocation.issuedBefore * 1000;
+    if (ms > Date.now() && ms > (this.#recentServices.get(revocation.value) ?? 0)) this.#recentServices.set(revocation.value, ms);
+  }
+}
