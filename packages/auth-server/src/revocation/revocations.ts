@@ -91,7 +91,7 @@ export class Revocations {
       ...(request.reason === undefined ? {} : { reason: request.reason }),
       ...(attributes === undefined ? {} : { attributes }),
     };
-    const added = await this.#options.store.add(record, retention);
+    const added = await unavailableAs503(this.#options.store.add(record, retention), "the revocation is not recorded; retry");
     this.#remember(revocation);
     this.#counter.inc({ kind: revocation.kind, cause });
     this.#options.logger.info(
@@ -103,7 +103,7 @@ export class Revocations {
 
   /** Every active revocation, with the feed id the list is complete up to. */
   async list(): Promise<{ id: string; records: readonly RevocationRecord[] }> {
-    return this.#options.store.snapshot(Math.floor(Date.now() / 1000));
+    return unavailableAs503(this.#options.store.snapshot(Math.floor(Date.now() / 1000)), "retry");
   }
 
   /** Waits (at most one second) until a token issued to `service` now would not be covered by its latest revocation. */
@@ -126,5 +126,14 @@ export class Revocations {
     if (revocation.kind !== "service" || revocation.issuedBefore === undefined) return;
     const ms = revocation.issuedBefore * 1000;
     if (ms > Date.now() && ms > (this.#recentServices.get(revocation.value) ?? 0)) this.#recentServices.set(revocation.value, ms);
+  }
+}
+
+/** A store failure (Redis down) is a 503 saying what did not happen, never a 500. */
+async function unavailableAs503<T>(work: Promise<T>, what: string): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    throw new AuthServerError("service_unavailable", `the revocation store does not answer: ${what}`, { cause: error });
   }
 }
