@@ -1,5 +1,6 @@
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI, run } from "./helpers/cli.js";
 import { memoryLogger, startServer, type Started } from "./helpers/server.js";
 
 const ADMIN_TOKEN = "admin-credential-0123456789abcdefghijklmnop";
@@ -142,5 +143,21 @@ describe("GET /revocations", () => {
     expect(resumedText).not.toContain("event: snapshot");
     expect(resumedText).toContain(`id: ${String(added.body["id"])}`);
     await resumedReader.cancel();
+  });
+});
+
+describe("gatehouse-auth revoke / revocations", () => {
+  it("cuts off a service in one command, lists it, and reports the server's 400 for an unknown one", async () => {
+    const cliEnv = { GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN };
+    const done = await run(CLI, ["revoke", "--url", started.issuer, "--service", "inventory", "--reason", "incident 7"], cliEnv);
+    expect(done.code).toBe(0);
+    expect(JSON.parse(done.stdout)).toMatchObject({ kind: "service", value: "inventory", actor: "admin-credential", reason: "incident 7" });
+    const listed = await run(CLI, ["revocations", "--url", started.issuer], cliEnv);
+    expect((JSON.parse(listed.stdout) as { revocations: unknown[] }).revocations).toContainEqual(expect.objectContaining({ kind: "service", value: "inventory" }));
+    const unknown = await run(CLI, ["revoke", "--url", started.issuer, "--service", "ghost"], cliEnv);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr.trim()).toBe('gatehouse-auth: 400 {"error":"invalid_request","error_description":"service: unknown service \\"ghost\\""}');
+    const twoTargets = await run(CLI, ["revoke", "--url", started.issuer, "--service", "orders", "--jti", "abc"], cliEnv);
+    expect(twoTargets.code).toBe(2);
   });
 });
