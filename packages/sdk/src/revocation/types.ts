@@ -28,6 +28,10 @@ export type RevocationFailureMode = "open" | "closed";
 export interface RevocationOptions {
   /** The feed (Server-Sent Events of signed SETs). Default `<issuer>/revocations`. */
   readonly feedUrl?: string;
+  /**
+   * How to authenticate to the feed: `{ tokenSource, resource, scopes? }` (a token of this service carrying
+   * `gatehouse:revocations`; a refused token is replaced once) or `{ bearer }` (a fixed credential).
+   */
   readonly auth: RevocationFeedAuth;
   /** How long the feed may be away (no event and no keep-alive) before `failureMode` applies. Default 30 s. */
   readonly maxStaleSeconds?: number;
