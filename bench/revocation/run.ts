@@ -51,6 +51,7 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 }
 
+const loadAtStart = loadavg()[0] ?? 0;
 const stamp = new Date().toISOString().replace(/[:.]/g, "-");
 const dir = join(rawDir, stamp);
 mkdirSync(dir, { recursive: true });
@@ -152,6 +153,14 @@ try {
     return `| ${name} | ${percentile(sorted, 50).toFixed(1)} | ${percentile(sorted, 99).toFixed(1)} | ${(sorted.at(-1) ?? Number.NaN).toFixed(1)} |`;
   };
   const report = [
+    "# Revocation propagation: results",
+    "",
+    `Command: \`pnpm bench:revocation -- --trials ${String(trials)}\` (one auth server process on Redis, two gateway processes and one SDK-verified backend, all on 127.0.0.1).`,
+    "",
+    loadAtStart > cpus().length
+      ? `**Busy-machine run** (load average ${loadAtStart.toFixed(1)} at the start on ${String(cpus().length)} cores): re-run on a quiet machine before comparing with a target.`
+      : `Quiet machine (load average ${loadAtStart.toFixed(1)} at the start on ${String(cpus().length)} cores).`,
+    "",
     `Run ${new Date().toISOString()}: ${String(trials)} trials, Node ${process.version}, ${String(cpus().length)} cores, load average at the end ${loadavg().map((l) => l.toFixed(2)).join(" ")}.`,
     "",
     "Milliseconds from the admin API's 201 to the first 401 (polled back to back over keep-alive connections):",
