@@ -278,7 +278,7 @@ const revocationSchema = z
       .default(5)
       .describe("Seconds between two keep-alive comments on an open feed (subscribers count the feed as alive while they arrive)."),
   })
-  .default({ scope: "gatehouse:revocations", heartbeatSeconds: 5 })
+  .prefault({})
   .describe("Revocations and their feed.");
 
 const redisSchema = z
