@@ -252,6 +252,7 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
           });
         }
         await registry.seed(records);
+        revocations.start();
         const address = await listenOn(servers, createServer({ keepAliveTimeout: 5000 }, dispatch), port, host);
         issuer ??= `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
         buildProvider(issuer);

@@ -95,6 +95,7 @@ export function revocationFeed(options: RevocationFeedOptions): RevocationFeed {
     res.once("close", end);
     try {
       const missed = resumeFrom === undefined ? undefined : await store.after(resumeFrom);
+      ctx.status = 200;
       ctx.respond = false;
       res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", "x-accel-buffering": "no" });
       res.write("retry: 1000\n\n");

@@ -34,7 +34,7 @@ export class Revocations {
   readonly #options: RevocationsOptions;
   /** service id → `issuedBefore` (ms) of its latest revocation, while that is in the future. */
   readonly #recentServices = new Map<string, number>();
-  readonly #unsubscribe: () => void;
+  #unsubscribe: (() => void) | undefined;
   readonly #counter: Counter<"kind" | "cause">;
 
   constructor(options: RevocationsOptions) {
@@ -45,7 +45,11 @@ export class Revocations {
       labelNames: ["kind", "cause"] as const,
       registers: [options.metrics],
     });
-    this.#unsubscribe = options.store.subscribe((record) => this.#remember(record.revocation));
+  }
+
+  /** Starts following the feed (revocations other replicas record), for {@link Revocations.holdIssuance}. */
+  start(): void {
+    this.#unsubscribe ??= this.#options.store.subscribe((record) => this.#remember(record.revocation));
   }
 
   /** How long entries and feed records are kept: the longest token lifetime, with the tolerance. */
@@ -119,7 +123,7 @@ export class Revocations {
   }
 
   close(): void {
-    this.#unsubscribe();
+    this.#unsubscribe?.();
   }
 
   #remember(revocation: Revocation): void {

@@ -50,6 +50,7 @@ export class RevocationGuard {
   #closed = false;
   #synced = false;
   #connected = false;
+  #failing = false;
   #stale = false;
   #lastSyncMs: number | undefined;
   #lastEventId: string | undefined;
@@ -175,10 +176,13 @@ export class RevocationGuard {
     while (!this.#closed) {
       const reason = await this.#connectOnce().catch((error: unknown) => (error instanceof Error ? error.message : String(error)));
       // After a stream that was open, reconnect at once; after failed attempts, back off up to 2 s.
-      if (this.#connected) backoff = BACKOFF_MIN_MS;
+      const wasConnected = this.#connected;
+      if (wasConnected) backoff = BACKOFF_MIN_MS;
       this.#connected = false;
       if (this.#isClosed()) return;
-      this.#emit({ type: "disconnected", reason });
+      // Reported once per outage, not once per attempt.
+      if (wasConnected || !this.#failing) this.#emit({ type: "disconnected", reason });
+      this.#failing = !wasConnected;
       await new Promise((resolve) => setTimeout(resolve, Math.random() * backoff));
       backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
     }
