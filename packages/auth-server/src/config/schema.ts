@@ -274,9 +274,9 @@ const revocationSchema = z
     heartbeatSeconds: z
       .int()
       .min(1)
-      .max(300)
+      .max(10)
       .default(5)
-      .describe("Seconds between two keep-alive comments on an open feed (subscribers count the feed as alive while they arrive)."),
+      .describe("Seconds between two keep-alive comments on an open feed (subscribers count the feed as alive while they arrive, and reconnect after 15 s without a byte)."),
   })
   .prefault({})
   .describe("Revocations and their feed.");

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as oauth from "oauth4webapi";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterEach, expect, it } from "vitest";
 import { PLAIN_HTTP } from "../helpers/estate.js";
 import { freePort, PrivateRedis, uniquePrefix } from "../helpers/redis.js";
 import { ADMIN_TOKEN, ENV, INVENTORY, startReplica, startSdkBackend, type AuthReplica } from "./estate.js";
@@ -16,17 +16,17 @@ let keysDir: string;
 let issuer: string;
 let as: oauth.AuthorizationServer;
 
-beforeAll(async () => {
+async function startAll(persistent: boolean): Promise<void> {
   dataDir = mkdtempSync(join(tmpdir(), "gatehouse-redis-"));
   keysDir = mkdtempSync(join(tmpdir(), "gatehouse-keys-"));
-  redis = await PrivateRedis.start({ dataDir });
+  redis = await PrivateRedis.start(persistent ? { dataDir } : {});
   const port = await freePort();
   issuer = `http://127.0.0.1:${String(port)}`;
   replica = await startReplica(issuer, keysDir, port, redis.url, uniquePrefix("rev"));
   as = await oauth.processDiscoveryResponse(new URL(issuer), await oauth.discoveryRequest(new URL(issuer), { algorithm: "oauth2", ...PLAIN_HTTP }));
-}, 20_000);
+}
 
-afterAll(async () => {
+afterEach(async () => {
   await replica.server.close();
   await redis.stop();
   rmSync(dataDir, { recursive: true, force: true });
@@ -65,6 +65,7 @@ async function status(url: string, token: string): Promise<number> {
 }
 
 it("loses no revocation when Redis restarts: the subscriber gets those made before and after, a new subscriber's snapshot has both", async () => {
+  await startAll(true);
   const backend = await startSdkBackend(issuer, replica.url);
   try {
     expect(await backend.verifier.revocationReady(5_000)).toBe(true);
@@ -85,6 +86,35 @@ it("loses no revocation when Redis restarts: the subscriber gets those made befo
     try {
       expect(await late.verifier.revocationReady(5_000)).toBe(true);
       expect([await status(late.url, before.token), await status(late.url, after.token), await status(late.url, untouched.token)]).toEqual([401, 401, 200]);
+    } finally {
+      await late.close();
+    }
+  } finally {
+    await backend.close();
+  }
+}, 40_000);
+
+it("without Redis persistence, a running subscriber that reconnects still refuses what it knew (snapshots never take a revocation back); only a new subscriber misses it", async () => {
+  await startAll(false);
+  const backend = await startSdkBackend(issuer, replica.url);
+  try {
+    expect(await backend.verifier.revocationReady(5_000)).toBe(true);
+    const before = await mint();
+    expect(await revoke(before.jti)).toBe(201);
+    await eventually(1_000, async () => (await status(backend.url, before.token)) === 401);
+    const connections = backend.events.filter((e) => e["type"] === "snapshot").length;
+    await redis.stop();
+    await redis.start();
+    // The replica restarts too, so the subscriber reconnects; the feed lost its stream, the subscriber's
+    // Last-Event-ID is unknown to it, so it gets a (now empty) snapshot.
+    await replica.server.close();
+    replica = await startReplica(issuer, keysDir, replica.port, redis.url, uniquePrefix("rev"));
+    await eventually(10_000, () => Promise.resolve(backend.events.filter((e) => e["type"] === "snapshot").length > connections));
+    expect(await status(backend.url, before.token)).toBe(401);
+    const late = await startSdkBackend(issuer, replica.url);
+    try {
+      expect(await late.verifier.revocationReady(5_000)).toBe(true);
+      expect(await status(late.url, before.token)).toBe(200);
     } finally {
       await late.close();
     }

@@ -260,7 +260,7 @@ export class RevocationGuard {
         return;
       }
       const revocations = body.revocations.map(parseRevocation).filter((r): r is Revocation => r !== undefined);
-      this.#set.replace(revocations);
+      this.#set.merge(revocations, Date.now() / 1000);
       this.#accept(event);
       this.#synced = true;
       this.#emit({ type: "snapshot", entries: revocations.length });

@@ -55,12 +55,13 @@ export class RevocationSet {
     return this.#jti.size + this.#service.size + this.#kid.size;
   }
 
-  /** Replaces everything with a snapshot. */
-  replace(revocations: readonly Revocation[]): void {
-    this.#jti.clear();
-    this.#service.clear();
-    this.#kid.clear();
+  /**
+   * Adds a snapshot to what is held. Entries leave only when they expire ({@link RevocationSet.purge}), never because a
+   * snapshot lacks them: a feed that lost its data (a Redis restart without persistence) cannot take a revocation back.
+   */
+  merge(revocations: readonly Revocation[], nowSec: number): void {
     for (const revocation of revocations) this.apply(revocation);
+    this.purge(nowSec);
   }
 
   /** Adds one revocation; of two for the same service or key, the wider one stays. */
