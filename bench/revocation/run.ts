@@ -8,9 +8,11 @@ import { parseArgs } from "node:util";
 import { ProcessGroup } from "../lib/processes.js";
 import { authServerMain, gatewayMain, rawDir, resultsFile, serversDir } from "./paths.js";
 
-const { values } = parseArgs({ args: process.argv.slice(2).filter((arg) => arg !== "--"), options: { trials: { type: "string", default: "100" }, results: { type: "string", default: resultsFile } } });
+const { values } = parseArgs({ args: process.argv.slice(2).filter((arg) => arg !== "--"), options: { trials: { type: "string", default: "100" }, preload: { type: "string", default: "0" }, results: { type: "string", default: resultsFile } } });
 const trials = Number(values.trials);
 if (!Number.isInteger(trials) || trials < 1) throw new Error("--trials must be a positive integer");
+const preload = Number(values.preload);
+if (!Number.isInteger(preload) || preload < 0) throw new Error("--preload must be a non-negative integer");
 
 const ADMIN_TOKEN = `bench-admin-${randomUUID()}`;
 const SECRETS = { GATEWAY_SECRET: `gw-${randomUUID()}`, INVENTORY_SECRET: `inv-${randomUUID()}`, ORDERS_SECRET: `ord-${randomUUID()}` };
@@ -83,6 +85,23 @@ try {
   group.spawn({ name: "auth-server", command: process.execPath, args: [authServerMain, "--config", authConfig, "--port", String(authPort)], env });
   await waitFor("auth server", async () => (await status(`${issuer}/readyz`)) === 200);
 
+  // Revocations in force before any subscriber starts: their first snapshot carries them all.
+  for (let done = 0; done < preload; ) {
+    const batch = Math.min(50, preload - done);
+    await Promise.all(
+      Array.from({ length: batch }, async () => {
+        const response = await fetch(`${issuer}/admin/revocations`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+          body: JSON.stringify({ jti: randomUUID() }),
+        });
+        await response.arrayBuffer();
+        if (response.status !== 201) throw new Error(`preloading answered ${String(response.status)}`);
+      }),
+    );
+    done += batch;
+  }
+
   const backendPort = await freePort();
   const backend = `http://127.0.0.1:${String(backendPort)}`;
   group.spawn({ name: "sdk-backend", command: process.execPath, args: [join(serversDir, "sdk-backend.js"), String(backendPort), issuer, INVENTORY, FEED], env });
@@ -97,12 +116,21 @@ try {
     }),
   );
   const gateways: string[] = [];
+  const adminUrls: string[] = [];
   for (const name of ["gateway-1", "gateway-2"]) {
     const [port, adminPort] = [await freePort(), await freePort()];
     group.spawn({ name, command: process.execPath, args: [gatewayMain, "--config", gatewayConfig, "--port", String(port), "--admin-port", String(adminPort)], env });
     await waitFor(name, async () => (await status(`http://127.0.0.1:${String(adminPort)}/readyz`)) === 200);
     gateways.push(`http://127.0.0.1:${String(port)}/api/items`);
+    adminUrls.push(`http://127.0.0.1:${String(adminPort)}`);
   }
+  // What each gateway holds after its first snapshot (from its own metrics).
+  const held = await Promise.all(
+    adminUrls.map(async (url) => {
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      return Number(/^gatehouse_gateway_revocation_entries (\d+)/m.exec(metrics)?.[1] ?? "NaN");
+    }),
+  );
   const targets = [...gateways, `${backend}/items`];
   const names = ["gateway-1", "gateway-2", "sdk-backend"];
 
@@ -155,13 +183,15 @@ try {
   const report = [
     "# Revocation propagation: results",
     "",
-    `Command: \`pnpm bench:revocation -- --trials ${String(trials)}\` (one auth server process on Redis, two gateway processes and one SDK-verified backend, all on 127.0.0.1).`,
+    `Command: \`pnpm bench:revocation -- --trials ${String(trials)} --preload ${String(preload)}\` (${String(preload)} revocations in force before the subscribers start; one auth server process on Redis, two gateway processes and one SDK-verified backend, all on 127.0.0.1).`,
     "",
     loadAtStart > cpus().length
       ? `**Busy-machine run** (load average ${loadAtStart.toFixed(1)} at the start on ${String(cpus().length)} cores): re-run on a quiet machine before comparing with a target.`
       : `Quiet machine (load average ${loadAtStart.toFixed(1)} at the start on ${String(cpus().length)} cores).`,
     "",
     `Run ${new Date().toISOString()}: ${String(trials)} trials, Node ${process.version}, ${String(cpus().length)} cores, load average at the end ${loadavg().map((l) => l.toFixed(2)).join(" ")}.`,
+    "",
+    `Revocations held by the gateways after their first snapshot: ${held.join(", ")}.`,
     "",
     "Milliseconds from the admin API's 201 to the first 401 (polled back to back over keep-alive connections):",
     "",
