@@ -1,7 +1,7 @@
 // Propagation latency of a revocation: from the admin API's 201 to the first 401 at two gateway processes and one
 // SDK-verified backend, over N trials. Usage: pnpm bench:revocation [-- --trials 100 --results FILE]
 import { randomUUID } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -181,8 +181,6 @@ try {
     return `| ${name} | ${percentile(sorted, 50).toFixed(1)} | ${percentile(sorted, 99).toFixed(1)} | ${(sorted.at(-1) ?? Number.NaN).toFixed(1)} |`;
   };
   const report = [
-    "# Revocation propagation: results",
-    "",
     `Command: \`pnpm bench:revocation -- --trials ${String(trials)} --preload ${String(preload)}\` (${String(preload)} revocations in force before the subscribers start; one auth server process on Redis, two gateway processes and one SDK-verified backend, all on 127.0.0.1).`,
     "",
     loadAtStart > cpus().length
@@ -201,7 +199,9 @@ try {
     row("all three refused", slowest),
   ].join("\n");
   console.log(report);
-  writeFileSync(values.results, `${report}\n`);
+  // Every run is kept: a new one is appended as its own section.
+  if (existsSync(values.results)) appendFileSync(values.results, `\n## Run of ${new Date().toISOString()}\n\n${report}\n`);
+  else writeFileSync(values.results, `# Revocation propagation: results\n\n## Run of ${new Date().toISOString()}\n\n${report}\n`);
 } finally {
   await group.stopAll();
 }
