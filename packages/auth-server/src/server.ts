@@ -251,8 +251,14 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
             throw new AuthServerError("service_unavailable", `Redis at ${where} did not answer (${error instanceof Error ? error.message : String(error)})`, { cause: error });
           });
         }
+        const beforeSeed = new Map((await registry.list()).map((record) => [record.id, record]));
         await registry.seed(records);
         revocations.start();
+        // A changed config file is a registry change too: the services it changed lose their tokens.
+        for (const record of await registry.list()) {
+          const before = beforeSeed.get(record.id);
+          if (before !== undefined) await revocations.accessChanged(before, record, "config-file");
+        }
         const address = await listenOn(servers, createServer({ keepAliveTimeout: 5000 }, dispatch), port, host);
         issuer ??= `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
         buildProvider(issuer);

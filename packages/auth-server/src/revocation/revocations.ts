@@ -3,7 +3,7 @@ import { Counter, type Registry } from "prom-client";
 import type { AuthServerConfig } from "../config/schema.js";
 import { AuthServerError } from "../errors.js";
 import type { SigningKeys } from "../keys/signing-keys.js";
-import type { RegistryStore } from "../registry/store.js";
+import type { RegistryStore, ServiceRecord } from "../registry/store.js";
 import type { FeedRecord, Revocation, RevocationCause, RevocationRecord, RevocationRequest } from "./entry.js";
 import type { RevocationStore } from "./store.js";
 
@@ -24,11 +24,12 @@ export interface RevocationsOptions {
  * registry allows now (plus the clock tolerance) after the revocation; for a key, after the key's
  * retirement when that is later.
  *
- * A service revocation covers tokens with `iat` before the next whole second (`iat` has a
- * resolution of one second). So that the service's next token is never covered, the token
- * endpoint holds a token request of a service revoked less than a second ago until that second
- * has begun ({@link Revocations.holdIssuance}), on every replica (each learns of revocations
- * through the store's feed).
+ * A service revocation covers tokens with `iat` before the first whole second at least 200 ms
+ * ahead (`iat` has a resolution of one second). So that the service's next token is never
+ * covered, the token endpoint holds a token request of a service revoked that recently until
+ * that second has begun ({@link Revocations.holdIssuance}: 0.2 to 1.2 s), on every replica (each
+ * learns of revocations through the store's feed); the hold also lets every replica's registry
+ * snapshot catch up with a registry change before the new token is signed.
  */
 export class Revocations {
   readonly #options: RevocationsOptions;
@@ -72,7 +73,8 @@ export class Revocations {
     if (request.service !== undefined) {
       const service = await this.#options.registry.get(request.service);
       if (service === undefined) throw new AuthServerError("invalid_revocation", `service: unknown service "${request.service}"`);
-      const issuedBefore = now + 1;
+      // At least 200 ms ahead: the hold it implies also gives every replica's registry time to see a change.
+      const issuedBefore = Math.ceil((nowMs + 200) / 1000);
       revocation = { kind: "service", value: service.id, revokedAt: now, issuedBefore, until: issuedBefore + retention };
       if (cause === "registry_change") attributes = service.attributes;
     } else if (request.kid !== undefined) {
@@ -110,16 +112,29 @@ export class Revocations {
     return unavailableAs503(this.#options.store.snapshot(Math.floor(Date.now() / 1000)), "retry");
   }
 
-  /** Waits (at most one second) until a token issued to `service` now would not be covered by its latest revocation. */
+  /** Waits (at most 1.2 s) until a token issued to `service` now would not be covered by its latest revocation. */
   async holdIssuance(service: string): Promise<void> {
     const until = this.#recentServices.get(service);
     if (until === undefined) return;
-    const wait = until - Date.now();
-    if (wait <= 0) {
-      this.#recentServices.delete(service);
-      return;
+    // Timers may fire a little before the wall clock says so: wait until Date.now() (which `iat` is read from) agrees.
+    const giveUp = performance.now() + 1500; // bounded even if the wall clock steps back
+    for (let wait = until - Date.now(); wait > 0 && performance.now() < giveUp; wait = until - Date.now()) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(wait + 2, 1200)));
     }
-    await new Promise((resolve) => setTimeout(resolve, Math.min(wait, 1000)));
+    if (this.#recentServices.get(service) === until) this.#recentServices.delete(service);
+  }
+
+  /**
+   * A registry change is an access change: when a service's attributes, allow list or disabled
+   * flag change, every token it holds is revoked, so its next call fails once and its next token
+   * carries the new state.
+   */
+  async accessChanged(before: ServiceRecord, after: ServiceRecord, actor: string): Promise<void> {
+    const changed =
+      JSON.stringify(before.attributes) !== JSON.stringify(after.attributes) ||
+      JSON.stringify(before.allow) !== JSON.stringify(after.allow) ||
+      before.disabled !== after.disabled;
+    if (changed) await this.revoke({ service: after.id, reason: "registry change" }, actor, "registry_change");
   }
 
   close(): void {

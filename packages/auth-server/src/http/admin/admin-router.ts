@@ -10,7 +10,7 @@ import type { Middleware } from "koa";
 import type { AdminActor } from "./admin-auth.js";
 import type { Revocations } from "../../revocation/revocations.js";
 import { validateServiceWrite } from "./service-writes.js";
-import { revocationRoutes, revokeOnAccessChange } from "./revocation-routes.js";
+import { revocationRoutes } from "./revocation-routes.js";
 
 /** The admin API's collaborators; `token` is the admin bearer credential. */
 export interface AdminApiOptions {
@@ -78,7 +78,7 @@ export function adminRouter(options: AdminApiOptions): Router {
     const record = await validateServiceWrite(id, await readJsonBody(ctx, options.bodyLimitBytes), registry, options.credentials);
     if (!(await registry.replace(record))) throw new AuthServerError("service_not_found", `no service "${id}"`);
     audit("admin.service_updated", record, ctx);
-    await revokeOnAccessChange(options.revocations, previous, record, actorOf(ctx));
+    await options.revocations.accessChanged(previous, record, actorOf(ctx));
     ctx.body = record;
   });
 
@@ -88,7 +88,7 @@ export function adminRouter(options: AdminApiOptions): Router {
       const record = disabled ? { ...current, disabled } : await validateServiceWrite(current.id, { ...withoutId(current), disabled }, registry, options.credentials);
       if (!(await registry.replace(record))) throw new AuthServerError("service_not_found", `no service "${current.id}"`);
       audit(disabled ? "admin.service_disabled" : "admin.service_enabled", record, ctx);
-      await revokeOnAccessChange(options.revocations, current, record, actorOf(ctx));
+      await options.revocations.accessChanged(current, record, actorOf(ctx));
       ctx.body = record;
     });
   }

@@ -1,7 +1,6 @@
 import type Router from "@koa/router";
 import { ConfigError, validateConfig } from "@gatehouse/service-kit";
 import { AuthServerError } from "../../errors.js";
-import type { ServiceRecord } from "../../registry/store.js";
 import { revocationRequestSchema } from "../../revocation/entry.js";
 import type { Revocations } from "../../revocation/revocations.js";
 import { readJsonBody } from "../json-body.js";
@@ -40,18 +39,4 @@ export function revocationRoutes(router: Router, revocations: Revocations, bodyL
       revocations: records.map((r) => ({ ...r.revocation, actor: r.actor, cause: r.cause, ...(r.reason === undefined ? {} : { reason: r.reason }) })),
     };
   });
-}
-
-/**
- * A registry change is an access change: when a service's attributes, allow list or disabled flag
- * change, every token it holds is revoked, so its next call fails once and its next token carries
- * the new state.
- */
-export async function revokeOnAccessChange(revocations: Revocations, before: ServiceRecord, after: ServiceRecord, actor: string): Promise<void> {
-  const changed =
-    JSON.stringify(before.attributes) !== JSON.stringify(after.attributes) ||
-    JSON.stringify(before.allow) !== JSON.stringify(after.allow) ||
-    before.disabled !== after.disabled;
-  if (!changed) return;
-  await revocations.revoke({ service: after.id, reason: "registry change" }, actor, "registry_change");
 }
