@@ -18,6 +18,7 @@ export class EventStreamParser {
   readonly #maxEventBytes: number;
   #buffer = "";
   #data: string[] = [];
+  #dataLength = 0;
   #event = "";
   #id: string | undefined;
 
@@ -26,7 +27,7 @@ export class EventStreamParser {
     this.#maxEventBytes = maxEventBytes;
   }
 
-  /** Parses a chunk; throws when an event grows beyond the size bound. */
+  /** Parses a chunk; throws when a line or an event's data grows beyond the size bound (characters). */
   feed(chunk: string): void {
     this.#buffer += chunk;
     for (;;) {
@@ -45,6 +46,7 @@ export class EventStreamParser {
     if (line === "") {
       if (this.#data.length > 0) this.#onEvent({ id: this.#id, event: this.#event === "" ? "message" : this.#event, data: this.#data.join("\n") });
       this.#data = [];
+      this.#dataLength = 0;
       this.#event = "";
       return;
     }
@@ -53,7 +55,11 @@ export class EventStreamParser {
     const field = colon < 0 ? line : line.slice(0, colon);
     let value = colon < 0 ? "" : line.slice(colon + 1);
     if (value.startsWith(" ")) value = value.slice(1);
-    if (field === "data") this.#data.push(value);
+    if (field === "data") {
+      this.#dataLength += value.length + 1;
+      if (this.#dataLength > this.#maxEventBytes) throw new Error("event stream event too long");
+      this.#data.push(value);
+    }
     else if (field === "event") this.#event = value;
     else if (field === "id" && !value.includes("\0")) this.#id = value;
   }
