@@ -25,7 +25,7 @@ describe("EventStreamParser", () => {
 
   it("reassembles an event split at every byte", () => {
     const text = ": keep-alive\n\nretry: 1000\n\nid: 7-0\nevent: revocation\ndata: x.y.z\n\n";
-    expect(parse([...text])).toEqual([{ id: "7-0", event: "revocation", data: "x.y.z" }]);
+    expect(parse(Array.from({ length: text.length }, (_, i) => text.charAt(i)))).toEqual([{ id: "7-0", event: "revocation", data: "x.y.z" }]);
   });
 
   it("ignores comments and unknown fields, joins data lines with newlines, keeps the last id for later events", () => {
