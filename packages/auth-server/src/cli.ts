@@ -4,6 +4,7 @@ import { EXIT_CODES, exitCodeFor, packageVersion } from "@gatehouse/service-kit"
 import { configCheck } from "./cli/config-check.js";
 import { DEFAULT_RETIRE_AFTER_SECONDS, DEFAULT_ROTATION_DELAY_SECONDS, keysGenerate, keysRotate, longestTokenLifetime } from "./cli/keys.js";
 import { loadAuthServerConfig } from "./config/load.js";
+import { listRevocations, revoke } from "./cli/revoke.js";
 import { serviceKeygen } from "./cli/service-keygen.js";
 import { USAGE, UsageError, type CommandOutput } from "./cli/usage.js";
 import { runAuthServer } from "./start.js";
@@ -76,6 +77,16 @@ async function run(argv: string[]): Promise<void> {
       if (sub !== "check") throw new UsageError(`unknown command: config ${sub ?? ""}`.trim());
       const { positionals } = options(rest, {}, 1);
       configCheck(positionals[0] ?? "", process.env, out);
+      return;
+    }
+    case "revoke": {
+      const { values } = options(argv.slice(1), { url: { type: "string" }, service: { type: "string" }, jti: { type: "string" }, kid: { type: "string" }, reason: { type: "string" } }, 0);
+      await revoke(required("url", values.url), { service: values.service, jti: values.jti, kid: values.kid, reason: values.reason }, process.env, out);
+      return;
+    }
+    case "revocations": {
+      const { values } = options(argv.slice(1), { url: { type: "string" } }, 0);
+      await listRevocations(required("url", values.url), process.env, out);
       return;
     }
     case "help":

@@ -109,6 +109,13 @@ export const ERROR_CODES = {
     meaning: "an admin API body is not valid JSON or violates the service schema; the description names the path",
     fix: "correct the field named in the description",
   },
+  invalid_revocation: {
+    when: "http",
+    status: 400,
+    error: "invalid_request",
+    meaning: "a `POST /admin/revocations` body is not exactly one of `jti`, `service`, `kid`, is malformed, or names an unknown service or key",
+    fix: "send one of `{ \"jti\": … }`, `{ \"service\": id }`, `{ \"kid\": … }` naming an existing service or loaded key",
+  },
   service_unavailable: {
     when: "http",
     status: 503,

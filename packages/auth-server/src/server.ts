@@ -14,6 +14,7 @@ import { healthRouter } from "./http/health.js";
 import { metricsRouter } from "./http/metrics-router.js";
 import { createOwnApp } from "./http/own-app.js";
 import { onlyProviderPaths } from "./http/public-paths.js";
+import { FEED_PATH, revocationFeed } from "./http/revocation-feed.js";
 import { SigningKeys } from "./keys/signing-keys.js";
 import { auditTokenEvents } from "./observe/audit.js";
 import { AuthMetrics } from "./observe/metrics.js";
@@ -24,6 +25,11 @@ import { ClientCredentials } from "./registry/client-metadata.js";
 import { MemoryRegistryStore } from "./registry/memory-store.js";
 import { RedisRegistryStore } from "./registry/redis-store.js";
 import type { RegistryStore, ServiceRecord } from "./registry/store.js";
+import { MemoryRevocationStore } from "./revocation/memory-store.js";
+import { RedisRevocationStore } from "./revocation/redis-store.js";
+import { Revocations } from "./revocation/revocations.js";
+import { SecurityEventSigner } from "./revocation/security-event.js";
+import type { RevocationStore } from "./revocation/store.js";
 import { MemoryReplayCache, RedisReplayCache, type ReplayCache } from "./replay/replay-cache.js";
 import { AuthThrottle, ThrottledError } from "./throttle/auth-throttle.js";
 import { MemoryFailureCounter, RedisFailureCounter } from "./throttle/failure-counter.js";
@@ -94,6 +100,8 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
     clockToleranceSeconds: config.tokens.clockToleranceSeconds,
   });
   const serviceAccountStep = serviceAccounts.middleware();
+  const revocationStore: RevocationStore = redis === undefined ? new MemoryRevocationStore() : new RedisRevocationStore(redis, prefix, logger);
+  const revocations = new Revocations({ store: revocationStore, registry, keys, tokens: config.tokens, logger, metrics: metrics.registry });
   if (redis === undefined) logger.warn("no REDIS_URL: registry, replay cache and throttle are in memory (one process, development only)");
 
   let issuer = config.issuer;
@@ -114,21 +122,38 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
       : requireAdmin({ credential: adminToken, verifyToken, scope: config.admin.scope, logger });
   const admin: Router[] =
     config.admin.enabled && adminGuard !== undefined
-      ? [adminRouter({ guard: adminGuard, registry, credentials, logger, metrics, bodyLimitBytes: config.http.bodyLimitBytes })]
+      ? [adminRouter({ guard: adminGuard, registry, credentials, logger, metrics, bodyLimitBytes: config.http.bodyLimitBytes, revocations })]
       : [];
+  const feedTokens =
+    config.revocation.audience === undefined ? undefined : createAdminTokenVerifier(keys, () => issuer ?? "", config.revocation.audience);
+  const feed =
+    adminToken === undefined && feedTokens === undefined
+      ? undefined
+      : revocationFeed({
+          guard: requireAdmin({ credential: adminToken, verifyToken: feedTokens, scope: config.revocation.scope, logger }),
+          store: revocationStore,
+          revocations,
+          signer: new SecurityEventSigner(keys, () => issuer ?? ""),
+          heartbeatSeconds: config.revocation.heartbeatSeconds,
+          logger,
+          metrics: metrics.registry,
+        });
   const separateAdmin = config.admin.port !== undefined;
   const publicMetrics = !separateAdmin && adminGuard !== undefined ? [metricsRouter(metrics, adminGuard)] : [];
-  const publicApp = createOwnApp(logger, [health, ...(separateAdmin ? [] : admin), ...publicMetrics], config.http.proxy).callback();
+  const feedRouters = feed === undefined ? [] : [feed.router];
+  const publicApp = createOwnApp(logger, [health, ...feedRouters, ...(separateAdmin ? [] : admin), ...publicMetrics], config.http.proxy).callback();
   const adminApp = separateAdmin ? createOwnApp(logger, [health, ...admin, metricsRouter(metrics)], config.http.proxy).callback() : undefined;
   const ownPath = (path: string) =>
     path === "/healthz" ||
     path === "/readyz" ||
     (publicMetrics.length > 0 && path === "/metrics") ||
+    (feed !== undefined && path === FEED_PATH) ||
     (!separateAdmin && admin.length > 0 && (path === "/admin" || path.startsWith("/admin/")));
 
   const beforeClientLookup = async (clientId: string) => {
     try {
       await throttle.checkClient(clientId);
+      await revocations.holdIssuance(clientId);
     } catch (error) {
       if (error instanceof ThrottledError) Object.assign(Provider.ctx?.state ?? {}, { throttledFor: error.retryAfterSeconds });
       throw error;
@@ -191,8 +216,11 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
   const close = async () => {
     serving = false;
     clearInterval(keyTimer);
+    feed?.closeAll();
+    revocations.close();
     await Promise.all(servers.splice(0).map((server) => closeServer(server, 5000)));
     await registry.close();
+    await revocationStore.close();
     if (redis !== undefined) await redis.quit().catch(() => redis.disconnect());
   };
 
@@ -210,7 +238,14 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
             throw new AuthServerError("service_unavailable", `Redis at ${where} did not answer (${error instanceof Error ? error.message : String(error)})`, { cause: error });
           });
         }
+        const beforeSeed = new Map((await registry.list()).map((record) => [record.id, record]));
         await registry.seed(records);
+        revocations.start();
+        // A changed config file is a registry change too: the services it changed lose their tokens.
+        for (const record of await registry.list()) {
+          const before = beforeSeed.get(record.id);
+          if (before !== undefined) await revocations.accessChanged(before, record, "config-file");
+        }
         const address = await listenOn(servers, createHttpServer(config.listener, dispatch), port, host);
         issuer ??= `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
         buildProvider(issuer);

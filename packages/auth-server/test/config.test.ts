@@ -26,6 +26,7 @@ describe("loadAuthServerConfig", () => {
       http: { proxy: false, bodyLimitBytes: 8192, jwksUriPrivateAddresses: false },
       throttle: { maxFailures: 10, windowSeconds: 60 },
       admin: { enabled: false, host: "127.0.0.1", tokenEnv: "GATEHOUSE_ADMIN_TOKEN", scope: "gatehouse:admin" },
+      revocation: { scope: "gatehouse:revocations", heartbeatSeconds: 5 },
       redis: { keyPrefix: "gatehouse:auth:" },
       services: {
         orders: {

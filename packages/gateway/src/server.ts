@@ -4,6 +4,7 @@ import { connectionErrorLogger, createHttpServer, createLogger, createRedisClien
 import Koa from "koa";
 import type { Registry } from "prom-client";
 import { authenticateStep } from "./auth/authenticate.js";
+import { gatewayRevocation, registerRevocationMetrics } from "./auth/revocation.js";
 import type { GatewayConfig } from "./config/schema.js";
 import { ClientAddressResolver } from "./http/client-address.js";
 import { createErrorResponder } from "./http/error-responder.js";
@@ -34,6 +35,8 @@ export interface GatewayDeps {
   readonly logger?: Logger;
   /** Redis for the rate limits (`REDIS_URL`); absent → limits in process memory (logged). */
   readonly redisUrl?: string;
+  /** Where `revocation.secretEnv` is looked up (default `process.env`). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** A running gateway; ports are opened by {@link Gateway.listen} and {@link Gateway.listenAdmin}. */
@@ -64,13 +67,16 @@ export interface Gateway {
  */
 export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Gateway {
   const logger = deps.logger ?? createLogger("gateway");
-  const verifier = createVerifier(verifierOptions(config));
+  const revocation = gatewayRevocation(config, deps.env ?? process.env, logger);
+  const verifier = createVerifier({ ...verifierOptions(config), ...(revocation === undefined ? {} : { revocation: revocation.options }) });
   const pools = new UpstreamPools(config.proxy);
   const store = openStore(config, deps, logger);
   let draining = false;
   let inFlight = 0;
-  const ready = () => store.connected && verifier.health().keysLoaded && !draining;
+  const revocationSynced = () => revocation === undefined || verifier.revocationStatus()?.synced === true;
+  const ready = () => store.connected && verifier.health().keysLoaded && revocationSynced() && !draining;
   const metrics = new GatewayMetrics(verifier, ready);
+  if (revocation !== undefined) registerRevocationMetrics(metrics.registry, verifier);
   const limiter = new RateLimiter({
     store,
     failureMode: config.rateLimiting.failureMode,
@@ -118,6 +124,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     createAdminApp(metrics.registry, {
       rateLimitStore: () => store.connected,
       verificationKeys: () => verifier.health().keysLoaded,
+      ...(revocation === undefined ? {} : { revocationFeed: () => revocationSynced() }),
       accepting: () => !draining,
     }, logger).callback(),
   );
@@ -157,7 +164,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       return true;
     },
     async ready(timeoutMs = 5_000) {
-      const [storeReady, keys] = await Promise.all([
+      const [storeReady, keys, revocations] = await Promise.all([
         store.ready(timeoutMs),
         Promise.race([
           verifier.ready().then(
@@ -166,8 +173,9 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
           ),
           new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref()),
         ]),
+        verifier.revocationReady(timeoutMs),
       ]);
-      return storeReady && keys;
+      return storeReady && keys && revocations;
     },
     async close() {
       draining = true;
@@ -186,6 +194,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       }
       await Promise.all([limiter.close(), pools.close()]);
       verifier.close();
+      revocation?.tokenSource.close();
     },
   };
 }

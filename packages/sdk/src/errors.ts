@@ -36,6 +36,7 @@ export const GATEHOUSE_ERROR_CODES = [
   "discovery_failed",
   "invalid_response",
   "invalid_options",
+  "revocation_unavailable",
 ] as const;
 
 /** A code of {@link GATEHOUSE_ERROR_CODES}. */
@@ -68,6 +69,7 @@ const STATUS: Readonly<Record<KnownGatehouseErrorCode, number>> = {
   discovery_failed: 503,
   invalid_response: 502,
   invalid_options: 500,
+  revocation_unavailable: 503,
 };
 
 /** Codes whose description is written for the caller of a resource server (RFC 6750 `error_description`). */

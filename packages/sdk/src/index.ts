@@ -37,6 +37,14 @@ export {
   type VerifierStats,
   type VerifyCallOptions,
 } from "./verifier/types.js";
+export type {
+  RevocationEvent,
+  RevocationFailureMode,
+  RevocationFeedAuth,
+  RevocationOptions,
+  RevocationStatus,
+} from "./revocation/types.js";
+export type { Revocation } from "./revocation/revocation-set.js";
 export { createTokenSource } from "./client/token-source.js";
 export { DEFAULT_SERVICE_ACCOUNT_TOKEN_FILE } from "./client/types.js";
 export type {

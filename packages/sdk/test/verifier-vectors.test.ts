@@ -61,6 +61,7 @@ describe("verifier vectors", () => {
       jti: "jti-1",
       issuedAt: anyNumber,
       expiresAt: anyNumber,
+      keyId: "key-1",
       claims: verified.claims,
     });
     expect(verified.claims).toMatchObject({ iss: server.issuer, sub: "orders", client_id: "orders", jti: "jti-1" });

@@ -26,6 +26,11 @@ export const USAGE = `usage: gatehouse-auth <command>
         print the public JWKS
   config check FILE
         validate a config file and everything it references (secret variables and files, JWKS files, key file)
+  revoke --url URL (--service ID | --jti JTI | --kid KID) [--reason TEXT]
+        revoke every token of a service issued until now, one token, or every token of a signing key,
+        on every gateway and SDK verifier within a second (admin credential from GATEHOUSE_ADMIN_TOKEN)
+  revocations --url URL
+        list the active revocations (admin credential from GATEHOUSE_ADMIN_TOKEN)
   --help | --version
 
 exit codes: 0 done, 1 unexpected error, 64 bad command line, 78 bad config or key file

@@ -264,6 +264,24 @@ const adminSchema = z
   .prefault({})
   .describe("The admin API (off by default).");
 
+const revocationSchema = z
+  .strictObject({
+    audience: resourceSchema
+      .optional()
+      .describe(
+        "Serve the revocation feed (`GET /revocations`) to Gatehouse access tokens from this server whose `aud` is this URI and whose `scope` holds `revocation.scope` (register a service with this resource); the admin credential is always accepted.",
+      ),
+    scope: scopeSchema.default("gatehouse:revocations").describe("The scope a revocation feed token must carry."),
+    heartbeatSeconds: z
+      .int()
+      .min(1)
+      .max(10)
+      .default(5)
+      .describe("Seconds between two keep-alive comments on an open feed (subscribers count the feed as alive while they arrive, and reconnect after 15 s without a byte)."),
+  })
+  .prefault({})
+  .describe("Revocations and their feed.");
+
 const redisSchema = z
   .strictObject({
     keyPrefix: z
@@ -289,6 +307,7 @@ export const authServerConfigSchema = z.strictObject({
   listener: listenerSchema,
   throttle: throttleSchema,
   admin: adminSchema,
+  revocation: revocationSchema,
   redis: redisSchema,
   services: servicesSchema,
 });

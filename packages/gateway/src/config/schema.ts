@@ -95,6 +95,25 @@ const routeSchema = z
     }
   });
 
+const revocationSchema = z
+  .strictObject({
+    feed: z
+      .union([z.literal(true), z.url({ protocol: /^https?$/ })])
+      .describe("Subscribe to the auth server's revocation feed: `true` for `<issuer>/revocations`, or its URL."),
+    maxStaleSeconds: z.int().min(1).max(86_400).default(30)
+      .describe("How long the feed may be away (no event, no keep-alive) before `failureMode` applies."),
+    failureMode: z.enum(["open", "closed"]).default("open")
+      .describe("Once stale: `open` keeps the last snapshot; `closed` also refuses tokens issued before the last sync (503 before the first)."),
+    clientId: serviceId.default("gateway").describe("The gateway's own service id at the auth server (it reads the feed with its own token)."),
+    secretEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name")
+      .describe("Environment variable holding the gateway's client secret (`client_secret_basic`)."),
+    resource: z.url({ protocol: /^https?$/ })
+      .describe("The feed's audience: the auth server's `revocation.audience`."),
+    scope: z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, "must be an RFC 6749 scope token").default("gatehouse:revocations")
+      .describe("The scope the feed token carries."),
+  })
+  .describe("Revocation enforcement: refuse revoked tokens (by jti, service, signing key) within a second; absent means no revocation check.");
+
 const trustedProxy = z.string().refine((value) => {
   const [address = "", bits, ...rest] = value.split("/");
   const family = isIP(address);
@@ -150,6 +169,7 @@ export const gatewayConfigSchema = z
       .prefault({})
       .describe("Forwarding to upstreams."),
     listener: listenerSchema,
+    revocation: revocationSchema.optional(),
     trustedProxies: z.array(trustedProxy).default([])
       .describe("Peers (IPs or CIDR blocks) whose `X-Forwarded-For` is believed; from anyone else it is replaced by the socket address."),
     accessLog: z.boolean().default(true).describe("Write one JSON access-log line per request."),

@@ -12,7 +12,7 @@ export type ConfigInput = Record<string, unknown> & { routes: Record<string, unk
  * A real gateway on port 0 (proxy and admin), with Redis rate limits under a fresh key prefix
  * unless `redis: false`, and its log lines captured.
  */
-export async function startGateway(input: ConfigInput, options: { redis?: boolean | string; logger?: Logger } = {}) {
+export async function startGateway(input: ConfigInput, options: { redis?: boolean | string; logger?: Logger; env?: NodeJS.ProcessEnv } = {}) {
   // A generous command timeout: a loaded test machine must not trip the failure mode by accident.
   const rateLimiting = {
     keyPrefix: uniquePrefix("gw"),
@@ -25,6 +25,7 @@ export async function startGateway(input: ConfigInput, options: { redis?: boolea
   const gateway: Gateway = createGateway(config, {
     logger: options.logger ?? capture.logger,
     ...(redisUrl === undefined ? {} : { redisUrl }),
+    ...(options.env === undefined ? {} : { env: options.env }),
   });
   const { port } = await gateway.listen(0);
   const admin = await gateway.listenAdmin(0);

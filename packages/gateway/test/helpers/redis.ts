@@ -30,14 +30,17 @@ export async function freePort(): Promise<number> {
  */
 export class PrivateRedis {
   readonly port: number;
+  readonly #dataDir: string | undefined;
   #child: ChildProcess | undefined;
 
-  private constructor(port: number) {
+  private constructor(port: number, dataDir: string | undefined) {
     this.port = port;
+    this.#dataDir = dataDir;
   }
 
-  static async start(): Promise<PrivateRedis> {
-    const redis = new PrivateRedis(await freePort());
+  /** `dataDir`: persist every write there (append-only file, fsync always), so a restart keeps the data. */
+  static async start(options: { dataDir?: string } = {}): Promise<PrivateRedis> {
+    const redis = new PrivateRedis(await freePort(), options.dataDir);
     await redis.start();
     return redis;
   }
@@ -47,7 +50,8 @@ export class PrivateRedis {
   }
 
   async start(): Promise<void> {
-    const child = spawn("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+    const persistence = this.#dataDir === undefined ? ["--appendonly", "no"] : ["--dir", this.#dataDir, "--appendonly", "yes", "--appendfsync", "always"];
+    const child = spawn("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", ...persistence], {
       stdio: "ignore",
     });
     this.#child = child;

@@ -63,7 +63,7 @@ function deepFreeze<T>(value: T): T {
  * Checks the types of the claims jose does not (`sub`, `client_id`, `jti`, `scope`, `aud`, the attributes claim) and
  * that `sub` equals `client_id` (a Gatehouse token identifies a service, RFC 9068 §2.2 for client credentials).
  */
-export function toVerifiedToken(payload: JWTPayload): VerifiedToken {
+export function toVerifiedToken(payload: JWTPayload, keyId?: string): VerifiedToken {
   const service = stringClaim(payload, "sub");
   const clientId = stringClaim(payload, "client_id");
   if (service !== clientId) throw invalid('the "sub" claim must equal the "client_id" claim');
@@ -80,6 +80,7 @@ export function toVerifiedToken(payload: JWTPayload): VerifiedToken {
     jti,
     issuedAt,
     expiresAt,
+    ...(keyId === undefined ? {} : { keyId }),
     claims: deepFreeze(payload),
   });
 }

@@ -6,6 +6,7 @@
 import { jwtVerify, type JWTVerifyOptions } from "jose";
 import { GatehouseError } from "../errors.js";
 import { VERIFIER_DEFAULTS } from "./defaults.js";
+import { RevocationGuard } from "../revocation/guard.js";
 import { audienceMatches, REQUIRED_CLAIMS, toTokenError, toVerifiedToken } from "./claims.js";
 import { KeyStore, keyStoreSettings } from "./key-store.js";
 import { VerifiedTokenCache } from "./token-cache.js";
@@ -65,6 +66,12 @@ function checkNumbers(options: VerifierOptions): void {
   }
 }
 
+function revocationFeedUrl(options: VerifierOptions): string {
+  const feedUrl = options.revocation?.feedUrl ?? (options.issuer === undefined ? undefined : `${options.issuer.replace(/\/$/, "")}/revocations`);
+  if (feedUrl === undefined) throw invalidOptions("revocation.feedUrl is required when the verifier has no issuer");
+  return feedUrl;
+}
+
 /**
  * Creates a verifier of RFC 9068 JWT access tokens issued by one Gatehouse auth server.
  *
@@ -78,7 +85,9 @@ function checkNumbers(options: VerifierOptions): void {
  *   each with `clockToleranceSec` of skew.
  *
  * A verified token is cached (bounded LRU, `cacheSize` entries) until it expires; cache hits check the deadline
- * and the audience again. It deliberately does not check scopes, the calling service or attributes: that is policy
+ * and the audience again. With `revocation`, every token, from the cache or not, is checked against the revocations
+ * of the auth server's feed (by `jti`, by service and `iat`, by `kid`: map lookups, whatever their number), and a
+ * revocation drops the cached tokens it covers. It deliberately does not check scopes, the calling service or attributes: that is policy
  * (`requireService`, the gateway's authorizer). Throws `invalid_options` for an unusable configuration.
  *
  * @see https://www.rfc-editor.org/rfc/rfc9068#section-4
@@ -97,6 +106,18 @@ export function createVerifier(options: VerifierOptions): Verifier {
   // leave when they settle: the map holds at most one entry per request in flight.
   const inFlight = new Map<string, Promise<VerifiedToken>>();
   let closed = false;
+  const guard =
+    options.revocation === undefined
+      ? undefined
+      : new RevocationGuard(options.revocation, {
+          feedUrl: revocationFeedUrl(options),
+          getKey: keys.getKey,
+          algorithms,
+          issuerMatches: (iss) => iss === options.issuer || (keys.discoveredIssuer !== undefined && iss === keys.discoveredIssuer),
+        });
+  // Cached tokens a revocation covers leave the cache at once; the check on every hit below is what guarantees it.
+  guard?.onRevoked(() => cache.deleteWhere((token) => guard.covers(token)));
+  guard?.start();
 
   const joseOptions: JWTVerifyOptions = {
     algorithms: [...algorithms],
@@ -146,7 +167,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (cached === undefined) return undefined;
     if (cached === "expired") reject(new GatehouseError("invalid_token", "the token has expired"));
     counters.hits += 1;
-    return checkAudience(cached, audience);
+    return checkRevoked(checkAudience(cached, audience));
+  }
+
+  /** Every token, cached or not, is checked against the revocations (O(1)). */
+  function checkRevoked(token: VerifiedToken): VerifiedToken {
+    const problem = guard?.check(token);
+    if (problem !== undefined) reject(problem);
+    return token;
   }
 
   async function verifySignatureAndClaims(jwt: string): Promise<VerifiedToken> {
@@ -155,9 +183,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
       throw new GatehouseError("invalid_token", "the token is empty or too long");
     }
     try {
-      const { payload } = await jwtVerify(jwt, keys.getKey, joseOptions);
+      const { payload, protectedHeader } = await jwtVerify(jwt, keys.getKey, joseOptions);
       checkIssuer(payload.iss);
-      const token = toVerifiedToken(payload);
+      const token = toVerifiedToken(payload, protectedHeader.kid);
       // jose checks iat only with maxTokenAge; a token issued in the future is refused in every configuration.
       if (token.issuedAt > Date.now() / 1000 + toleranceSec) {
         throw new GatehouseError("invalid_token", "the token was issued in the future (iat)");
@@ -197,7 +225,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
       } catch (error) {
         reject(toTokenError(error));
       }
-      return checkAudience(token, audience);
+      return checkRevoked(checkAudience(token, audience));
     },
 
     ready() {
@@ -221,8 +249,17 @@ export function createVerifier(options: VerifierOptions): Verifier {
       };
     },
 
+    revocationStatus() {
+      return guard?.status();
+    },
+
+    revocationReady(timeoutMs = 5_000) {
+      return guard === undefined ? Promise.resolve(true) : guard.ready(timeoutMs);
+    },
+
     close() {
       closed = true;
+      guard?.close();
       cache.clear();
       keys.close();
     },

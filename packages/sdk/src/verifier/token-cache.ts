@@ -44,6 +44,18 @@ export class VerifiedTokenCache {
     this.lru?.set(jwt, { token, notAfterMs });
   }
 
+  /** Drops every entry whose token `covered` says; returns how many. */
+  deleteWhere(covered: (token: VerifiedToken) => boolean): number {
+    let dropped = 0;
+    this.lru?.forEach((entry, key) => {
+      if (covered(entry.token)) {
+        this.lru?.delete(key);
+        dropped += 1;
+      }
+    });
+    return dropped;
+  }
+
   clear(): void {
     this.lru?.clear();
   }

@@ -4,6 +4,7 @@
  * @module
  */
 import type { JWTPayload } from "jose";
+import type { RevocationOptions, RevocationStatus } from "../revocation/types.js";
 
 /** The claim under which the Gatehouse auth server puts the calling service's attributes (an object of strings). */
 export const ATTRIBUTES_CLAIM = "urn:gatehouse:attributes";
@@ -45,6 +46,11 @@ export interface VerifierOptions {
   readonly cacheSize?: number;
   /** Key set fetching, refresh and stale-if-error bounds. */
   readonly jwks?: JwksOptions;
+  /**
+   * Subscribe to the auth server's revocation feed and refuse revoked tokens (by `jti`, by service, by signing key),
+   * cached ones included. Absent: no revocation check.
+   */
+  readonly revocation?: RevocationOptions;
 }
 
 /** Per-call options of {@link Verifier.verify} and {@link Verifier.verifyCached}. */
@@ -71,6 +77,8 @@ export interface VerifiedToken {
   readonly issuedAt: number;
   /** `exp`, seconds since the epoch. */
   readonly expiresAt: number;
+  /** The `kid` of the key that signed it, when its header names one. */
+  readonly keyId?: string;
   /** Every claim of the token as sent. */
   readonly claims: Readonly<JWTPayload>;
 }
@@ -132,6 +140,10 @@ export interface Verifier {
   health(): VerifierHealth;
   /** Counters for metrics. */
   readonly stats: VerifierStats;
-  /** Drops the cache and the keys; later calls fail. */
+  /** The revocation feed's state; undefined without the `revocation` option. */
+  revocationStatus(): RevocationStatus | undefined;
+  /** Resolves true once the first revocation snapshot is applied (immediately without the option), false after `timeoutMs`. */
+  revocationReady(timeoutMs?: number): Promise<boolean>;
+  /** Drops the cache and the keys, ends the revocation feed; later calls fail. */
   close(): void;
 }

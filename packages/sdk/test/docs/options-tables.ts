@@ -10,6 +10,7 @@ const root = fileURLToPath(new URL("../../", import.meta.url));
 export const TABLES = [
   { name: "createVerifier", interfaceName: "VerifierOptions", file: "src/verifier/types.ts", prefix: "" },
   { name: "jwks", interfaceName: "JwksOptions", file: "src/verifier/types.ts", prefix: "jwks." },
+  { name: "revocation", interfaceName: "RevocationOptions", file: "src/revocation/types.ts", prefix: "revocation." },
   { name: "createTokenSource", interfaceName: "TokenSourceOptions", file: "src/client/types.ts", prefix: "" },
   { name: "retry", interfaceName: "RetryOptions", file: "src/client/types.ts", prefix: "retry." },
   { name: "requireService", interfaceName: "RequireServiceOptions", file: "src/middleware/authenticate.ts", prefix: "" },

@@ -8,7 +8,9 @@ import type { RegistryStore, ServiceRecord } from "../../registry/store.js";
 import { readJsonBody } from "../json-body.js";
 import type { Middleware } from "koa";
 import type { AdminActor } from "./admin-auth.js";
+import type { Revocations } from "../../revocation/revocations.js";
 import { validateServiceWrite } from "./service-writes.js";
+import { revocationRoutes } from "./revocation-routes.js";
 
 /** The admin API's collaborators; `token` is the admin bearer credential. */
 export interface AdminApiOptions {
@@ -19,13 +21,17 @@ export interface AdminApiOptions {
   readonly logger: Logger;
   readonly metrics: AuthMetrics;
   readonly bodyLimitBytes: number;
+  /** Records revocations (`/admin/revocations`) and those a registry change implies. */
+  readonly revocations: Revocations;
 }
 
 /**
  * The admin API under `/admin` (JSON in and out, bearer-authenticated by `guard`):
  * `GET /admin/services`, `GET /admin/services/:id`, `POST /admin/services` (body: `{ id, ...definition }`),
  * `PUT /admin/services/:id` (body: the definition), `POST /admin/services/:id/disable` and `/enable`.
- * Every change is validated like the config file and written to the audit log. Definitions never
+ * Every change is validated like the config file and written to the audit log; a change of a
+ * service's attributes, allow list or disabled flag also revokes its outstanding tokens. Revocations:
+ * `POST /admin/revocations`, `GET /admin/revocations` (see `revocationRoutes`). Definitions never
  * hold secrets (only the names of the variables or files that do), so reads are safe to return whole.
  */
 export function adminRouter(options: AdminApiOptions): Router {
@@ -68,10 +74,11 @@ export function adminRouter(options: AdminApiOptions): Router {
 
   router.put("/services/:id", async (ctx) => {
     const id = ctx.params["id"] ?? "";
-    await existing(id);
+    const previous = await existing(id);
     const record = await validateServiceWrite(id, await readJsonBody(ctx, options.bodyLimitBytes), registry, options.credentials);
     if (!(await registry.replace(record))) throw new AuthServerError("service_not_found", `no service "${id}"`);
     audit("admin.service_updated", record, ctx);
+    await options.revocations.accessChanged(previous, record, actorOf(ctx));
     ctx.body = record;
   });
 
@@ -81,10 +88,16 @@ export function adminRouter(options: AdminApiOptions): Router {
       const record = disabled ? { ...current, disabled } : await validateServiceWrite(current.id, { ...withoutId(current), disabled }, registry, options.credentials);
       if (!(await registry.replace(record))) throw new AuthServerError("service_not_found", `no service "${current.id}"`);
       audit(disabled ? "admin.service_disabled" : "admin.service_enabled", record, ctx);
+      await options.revocations.accessChanged(current, record, actorOf(ctx));
       ctx.body = record;
     });
   }
+  revocationRoutes(router, options.revocations, options.bodyLimitBytes);
   return router;
+}
+
+function actorOf(ctx: { state: unknown }): string {
+  return (ctx.state as { admin?: AdminActor }).admin?.actor ?? "unknown";
 }
 
 function withoutId(record: ServiceRecord): Omit<ServiceRecord, "id"> {

@@ -1,0 +1,207 @@
+// Propagation latency of a revocation: from the admin API's 201 to the first 401 at two gateway processes and one
+// SDK-verified backend, over N trials. Usage: pnpm bench:revocation [-- --trials 100 --results FILE]
+import { randomUUID } from "node:crypto";
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { ProcessGroup } from "../lib/processes.js";
+import { authServerMain, gatewayMain, rawDir, resultsFile, serversDir } from "./paths.js";
+
+const { values } = parseArgs({ args: process.argv.slice(2).filter((arg) => arg !== "--"), options: { trials: { type: "string", default: "100" }, preload: { type: "string", default: "0" }, results: { type: "string", default: resultsFile } } });
+const trials = Number(values.trials);
+if (!Number.isInteger(trials) || trials < 1) throw new Error("--trials must be a positive integer");
+const preload = Number(values.preload);
+if (!Number.isInteger(preload) || preload < 0) throw new Error("--preload must be a non-negative integer");
+
+const ADMIN_TOKEN = `bench-admin-${randomUUID()}`;
+const SECRETS = { GATEWAY_SECRET: `gw-${randomUUID()}`, INVENTORY_SECRET: `inv-${randomUUID()}`, ORDERS_SECRET: `ord-${randomUUID()}` };
+const FEED = "https://gatehouse.internal/revocations";
+const INVENTORY = "https://inventory.internal";
+const redisUrl = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import("node:net");
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** The status of one GET (global fetch: keep-alive connections). */
+async function status(url: string, token?: string): Promise<number> {
+  const response = await fetch(url, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`${what} not ready within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+}
+
+const loadAtStart = loadavg()[0] ?? 0;
+const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+const dir = join(rawDir, stamp);
+mkdirSync(dir, { recursive: true });
+const group = new ProcessGroup(dir);
+process.on("SIGINT", () => void group.stopAll().then(() => process.exit(130)));
+
+try {
+  const authPort = await freePort();
+  const issuer = `http://127.0.0.1:${String(authPort)}`;
+  const secret = (name: string) => ({ method: "client_secret_basic", secretEnv: name });
+  const authConfig = join(dir, "auth-server.json");
+  writeFileSync(
+    authConfig,
+    JSON.stringify({
+      issuer,
+      keys: { generate: "persist", dir: join(dir, "keys") },
+      admin: { enabled: true },
+      revocation: { audience: FEED },
+      redis: { keyPrefix: `bench:revocation:${randomUUID()}:` },
+      services: {
+        gatehouse: { resource: FEED, scopes: ["gatehouse:revocations"], auth: secret("GATEWAY_SECRET") },
+        gateway: { auth: secret("GATEWAY_SECRET"), allow: { gatehouse: ["gatehouse:revocations"] } },
+        inventory: { resource: INVENTORY, scopes: ["inventory:read"], auth: secret("INVENTORY_SECRET"), allow: { gatehouse: ["gatehouse:revocations"] } },
+        orders: { auth: secret("ORDERS_SECRET"), allow: { inventory: ["inventory:read"] } },
+      },
+    }),
+  );
+  const env = { ...process.env, ...SECRETS, GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN, REDIS_URL: redisUrl, LOG_LEVEL: "warn" };
+  group.spawn({ name: "auth-server", command: process.execPath, args: [authServerMain, "--config", authConfig, "--port", String(authPort)], env });
+  await waitFor("auth server", async () => (await status(`${issuer}/readyz`)) === 200);
+
+  // Revocations in force before any subscriber starts: their first snapshot carries them all.
+  for (let done = 0; done < preload; ) {
+    const batch = Math.min(50, preload - done);
+    await Promise.all(
+      Array.from({ length: batch }, async () => {
+        const response = await fetch(`${issuer}/admin/revocations`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+          body: JSON.stringify({ jti: randomUUID() }),
+        });
+        await response.arrayBuffer();
+        if (response.status !== 201) throw new Error(`preloading answered ${String(response.status)}`);
+      }),
+    );
+    done += batch;
+  }
+
+  const backendPort = await freePort();
+  const backend = `http://127.0.0.1:${String(backendPort)}`;
+  group.spawn({ name: "sdk-backend", command: process.execPath, args: [join(serversDir, "sdk-backend.js"), String(backendPort), issuer, INVENTORY, FEED], env });
+  const gatewayConfig = join(dir, "gateway.json");
+  writeFileSync(
+    gatewayConfig,
+    JSON.stringify({
+      issuer,
+      revocation: { feed: true, secretEnv: "GATEWAY_SECRET", resource: FEED },
+      accessLog: false,
+      routes: [{ name: "inventory", pathPrefix: "/api", upstreams: [backend], audience: INVENTORY, policy: { scopes: ["inventory:read"] } }],
+    }),
+  );
+  const gateways: string[] = [];
+  const adminUrls: string[] = [];
+  for (const name of ["gateway-1", "gateway-2"]) {
+    const [port, adminPort] = [await freePort(), await freePort()];
+    group.spawn({ name, command: process.execPath, args: [gatewayMain, "--config", gatewayConfig, "--port", String(port), "--admin-port", String(adminPort)], env });
+    await waitFor(name, async () => (await status(`http://127.0.0.1:${String(adminPort)}/readyz`)) === 200);
+    gateways.push(`http://127.0.0.1:${String(port)}/api/items`);
+    adminUrls.push(`http://127.0.0.1:${String(adminPort)}`);
+  }
+  // What each gateway holds after its first snapshot (from its own metrics).
+  const held = await Promise.all(
+    adminUrls.map(async (url) => {
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      return Number(/^gatehouse_gateway_revocation_entries (\d+)/m.exec(metrics)?.[1] ?? "NaN");
+    }),
+  );
+  const targets = [...gateways, `${backend}/items`];
+  const names = ["gateway-1", "gateway-2", "sdk-backend"];
+
+  const mint = async (): Promise<{ token: string; jti: string }> => {
+    const response = await fetch(`${issuer}/token`, {
+      method: "POST",
+      headers: { authorization: `Basic ${Buffer.from(`orders:${SECRETS.ORDERS_SECRET}`).toString("base64")}`, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ grant_type: "client_credentials", resource: INVENTORY, scope: "inventory:read" }).toString(),
+    });
+    const token = ((await response.json()) as { access_token: string }).access_token;
+    return { token, jti: (JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString()) as { jti: string }).jti };
+  };
+  await waitFor("every target", async () => {
+    const { token } = await mint();
+    return (await Promise.all(targets.map((t) => status(t, token)))).every((s) => s === 200);
+  });
+
+  const latencies: number[][] = names.map(() => []);
+  const slowest: number[] = [];
+  for (let trial = 0; trial < trials; trial++) {
+    const { token, jti } = await mint();
+    // Warm: the token is verified and cached everywhere before it is revoked.
+    const warm = await Promise.all(targets.map((t) => status(t, token)));
+    if (!warm.every((s) => s === 200)) throw new Error(`trial ${String(trial)}: warm-up answered ${warm.join(",")}`);
+    const answer = await fetch(`${issuer}/admin/revocations`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ jti }),
+    });
+    await answer.arrayBuffer();
+    const answered = performance.now();
+    if (answer.status !== 201) throw new Error(`revocation answered ${String(answer.status)}`);
+    const times = await Promise.all(
+      targets.map(async (target) => {
+        const deadline = answered + 5_000;
+        for (;;) {
+          if ((await status(target, token)) === 401) return performance.now() - answered;
+          if (performance.now() > deadline) throw new Error(`${target} still accepts a token revoked 5 s ago`);
+        }
+      }),
+    );
+    times.forEach((ms, i) => latencies[i]?.push(ms));
+    slowest.push(Math.max(...times));
+  }
+
+  const row = (name: string, values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return `| ${name} | ${percentile(sorted, 50).toFixed(1)} | ${percentile(sorted, 99).toFixed(1)} | ${(sorted.at(-1) ?? Number.NaN).toFixed(1)} |`;
+  };
+  const report = [
+    `Command: \`pnpm bench:revocation -- --trials ${String(trials)} --preload ${String(preload)}\` (${String(preload)} revocations in force before the subscribers start; one auth server process on Redis, two gateway processes and one SDK-verified backend, all on 127.0.0.1).`,
+    "",
+    loadAtStart > cpus().length
+      ? `**Busy-machine run** (load average ${loadAtStart.toFixed(1)} at the start on ${String(cpus().length)} cores): re-run on a quiet machine before comparing with a target.`
+      : `Quiet machine (load average ${loadAtStart.toFixed(1)} at the start on ${String(cpus().length)} cores).`,
+    "",
+    `Run ${new Date().toISOString()}: ${String(trials)} trials, Node ${process.version}, ${String(cpus().length)} cores, load average at the end ${loadavg().map((l) => l.toFixed(2)).join(" ")}.`,
+    "",
+    `Revocations held by the gateways after their first snapshot: ${held.join(", ")}.`,
+    "",
+    "Milliseconds from the admin API's 201 to the first 401 (polled back to back over keep-alive connections):",
+    "",
+    "| where | p50 | p99 | max |",
+    "| --- | --- | --- | --- |",
+    ...names.map((name, i) => row(name, latencies[i] ?? [])),
+    row("all three refused", slowest),
+  ].join("\n");
+  console.log(report);
+  // Every run is kept: a new one is appended as its own section.
+  if (existsSync(values.results)) appendFileSync(values.results, `\n## Run of ${new Date().toISOString()}\n\n${report}\n`);
+  else writeFileSync(values.results, `# Revocation propagation: results\n\n## Run of ${new Date().toISOString()}\n\n${report}\n`);
+} finally {
+  await group.stopAll();
+}
