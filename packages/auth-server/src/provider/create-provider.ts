@@ -8,6 +8,7 @@ import type { ClientCredentials } from "../registry/client-metadata.js";
 import type { RegistryStore } from "../registry/store.js";
 import type { ReplayCache } from "../replay/replay-cache.js";
 import { createAdapterFactory } from "./adapter.js";
+import { pinAssertionAudiences } from "./assertion-audience.js";
 import { createAssertionReplayCheck } from "./assertion-replay.js";
 import { advertiseSupportedOnly } from "./discovery.js";
 import { createResourcePolicy, requireResource } from "./resource-server.js";
@@ -34,7 +35,8 @@ export interface ProviderParts {
 /**
  * Builds the oidc-provider instance: client_credentials only, RFC 8707 resource indicators with
  * the registry policy, RFC 9068 JWT access tokens signed ES256 with the current key, the three
- * client authentication methods, no CORS (service-to-service), JSON errors only.
+ * client authentication methods (assertion `aud` pinned to the configured issuer and token endpoint),
+ * no CORS (service-to-service), JSON errors only.
  */
 export function createProvider(parts: ProviderParts): Provider {
   const { config } = parts;
@@ -103,6 +105,7 @@ export function createProvider(parts: ProviderParts): Provider {
   };
   const provider = new Provider(parts.issuer, configuration);
   provider.proxy = config.http.proxy;
+  pinAssertionAudiences(provider, parts.issuer);
   for (const middleware of parts.middleware) provider.use(middleware);
   provider.use(advertiseSupportedOnly);
   return provider;
