@@ -220,11 +220,17 @@ describe("docker/config", () => {
     "http://127.0.0.1:7002": "http://inventory:7002",
   };
 
+  // An upstream keeps its path (`http://127.0.0.1:4000/token` → `http://auth-server:4000/token`).
+  const composeUpstream = (url: string) => {
+    const { origin } = new URL(url);
+    return `${hosts[origin] ?? origin}${url.slice(origin.length)}`;
+  };
+
   it("gateway.yaml has the routes `pnpm start` serves, with compose service names as upstreams", () => {
     const dev = parse(renderGatewayConfig({ issuer: "http://127.0.0.1:4000", ports })) as { issuer: string; routes: { upstreams: string[] }[] };
     const expected = {
       issuer: hosts[dev.issuer],
-      routes: dev.routes.map((route) => ({ ...route, upstreams: route.upstreams.map((url) => hosts[url] ?? url) })),
+      routes: dev.routes.map((route) => ({ ...route, upstreams: route.upstreams.map(composeUpstream) })),
     };
     expect(parse(read("docker/config/gateway.yaml"))).toEqual(expected);
   });
