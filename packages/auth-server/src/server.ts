@@ -4,12 +4,13 @@ import type Router from "@koa/router";
 import type Koa from "koa";
 import { Provider } from "oidc-provider";
 import { B64TOKEN } from "@gatehouse/sdk";
-import { closeServer, connectionErrorLogger, createHttpServer, createLogger, createRedisClient, describeRedisTarget, listen, parseRedisUrl, type Logger } from "@gatehouse/service-kit";
+import { ClientAddressResolver, closeServer, connectionErrorLogger, createHttpServer, createLogger, createRedisClient, describeRedisTarget, listen, parseRedisUrl, type Logger } from "@gatehouse/service-kit";
 import type { AuthServerConfig } from "./config/schema.js";
 import { AuthServerError } from "./errors.js";
 import { MIN_ADMIN_TOKEN_LENGTH, requireAdmin } from "./http/admin/admin-auth.js";
 import { adminRouter } from "./http/admin/admin-router.js";
 import { createAdminTokenVerifier } from "./http/admin/admin-token.js";
+import { clientAddressOf, resolveClientAddress } from "./http/client-address.js";
 import { healthRouter } from "./http/health.js";
 import { metricsRouter } from "./http/metrics-router.js";
 import { createOwnApp } from "./http/own-app.js";
@@ -25,7 +26,7 @@ import { MemoryRegistryStore } from "./registry/memory-store.js";
 import { RedisRegistryStore } from "./registry/redis-store.js";
 import type { RegistryStore, ServiceRecord } from "./registry/store.js";
 import { MemoryReplayCache, RedisReplayCache, type ReplayCache } from "./replay/replay-cache.js";
-import { AuthThrottle, ThrottledError } from "./throttle/auth-throttle.js";
+import { AuthThrottle, ThrottledError, type ThrottleState } from "./throttle/auth-throttle.js";
 import { MemoryFailureCounter, RedisFailureCounter } from "./throttle/failure-counter.js";
 
 /** What `createAuthServer` may be given besides its config. */
@@ -90,10 +91,11 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
     replay,
     logger,
     issuer: () => issuer ?? "",
-    source: (ctx) => ctx.ip,
+    source: (ctx) => clientAddressOf(ctx),
     clockToleranceSeconds: config.tokens.clockToleranceSeconds,
   });
   const serviceAccountStep = serviceAccounts.middleware();
+  const addresses = new ClientAddressResolver(config.http.trustedProxies);
   if (redis === undefined) logger.warn("no REDIS_URL: registry, replay cache and throttle are in memory (one process, development only)");
 
   let issuer = config.issuer;
@@ -111,26 +113,31 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
   const adminGuard =
     adminToken === undefined && verifyToken === undefined
       ? undefined
-      : requireAdmin({ credential: adminToken, verifyToken, scope: config.admin.scope, logger });
+      : requireAdmin({ credential: adminToken, verifyToken, scope: config.admin.scope, logger, throttle });
   const admin: Router[] =
     config.admin.enabled && adminGuard !== undefined
       ? [adminRouter({ guard: adminGuard, registry, credentials, logger, metrics, bodyLimitBytes: config.http.bodyLimitBytes })]
       : [];
   const separateAdmin = config.admin.port !== undefined;
   const publicMetrics = !separateAdmin && adminGuard !== undefined ? [metricsRouter(metrics, adminGuard)] : [];
-  const publicApp = createOwnApp(logger, [health, ...(separateAdmin ? [] : admin), ...publicMetrics], config.http.proxy).callback();
-  const adminApp = separateAdmin ? createOwnApp(logger, [health, ...admin, metricsRouter(metrics)], config.http.proxy).callback() : undefined;
+  const publicApp = createOwnApp(logger, [health, ...(separateAdmin ? [] : admin), ...publicMetrics], config.http.proxy, addresses).callback();
+  const adminApp = separateAdmin ? createOwnApp(logger, [health, ...admin, metricsRouter(metrics)], config.http.proxy, addresses).callback() : undefined;
   const ownPath = (path: string) =>
     path === "/healthz" ||
     path === "/readyz" ||
     (publicMetrics.length > 0 && path === "/metrics") ||
     (!separateAdmin && admin.length > 0 && (path === "/admin" || path.startsWith("/admin/")));
 
-  const beforeClientLookup = async (clientId: string) => {
+  // One throttle admission per token request, taken when oidc-provider looks its client up.
+  const admitClient = async (clientId: string, known: boolean) => {
+    const ctx = Provider.ctx;
+    if (ctx === undefined) return;
+    const state = ctx.state as ThrottleState;
+    if (state.admission !== undefined) return;
     try {
-      await throttle.checkClient(clientId);
+      state.admission = await throttle.admit(known ? clientId : undefined, clientAddressOf(ctx));
     } catch (error) {
-      if (error instanceof ThrottledError) Object.assign(Provider.ctx?.state ?? {}, { throttledFor: error.retryAfterSeconds });
+      if (error instanceof ThrottledError) state.throttledFor = error.retryAfterSeconds;
       throw error;
     }
   };
@@ -144,8 +151,8 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
       credentials,
       keys,
       replay,
-      middleware: [onlyProviderPaths(config.http.bodyLimitBytes), serviceAccountStep, observeTokenEndpoint(metrics, throttle, logger)],
-      beforeClientLookup,
+      middleware: [resolveClientAddress(addresses), onlyProviderPaths(config.http.bodyLimitBytes), serviceAccountStep, observeTokenEndpoint(metrics, throttle)],
+      admitClient,
       logger,
     });
     auditTokenEvents(provider, logger);

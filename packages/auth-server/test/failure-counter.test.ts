@@ -15,34 +15,42 @@ const implementations: [string, () => FailureCounter][] = [
 ];
 
 describe.each(implementations)("failure counter conformance: %s", (_name, make) => {
-  it("counts hits within a window and reports when it resets", async () => {
+  it("grants reservations up to the limit within a window and reports when it resets", async () => {
     const counter = make();
-    expect(await counter.peek("ip:1")).toEqual({ count: 0, resetSeconds: 0 });
-    expect(await counter.hit("ip:1", 60)).toEqual({ count: 1, resetSeconds: 60 });
-    expect((await counter.hit("ip:1", 60)).count).toBe(2);
-    const state = await counter.peek("ip:1");
-    expect(state.count).toBe(2);
-    expect(state.resetSeconds).toBeGreaterThan(58);
-    expect(state.resetSeconds).toBeLessThanOrEqual(60);
+    expect(await counter.reserve("ip:1", 2, 60)).toEqual({ granted: true, resetSeconds: 60 });
+    expect((await counter.reserve("ip:1", 2, 60)).granted).toBe(true);
+    const refused = await counter.reserve("ip:1", 2, 60);
+    expect(refused.granted).toBe(false);
+    expect(refused.resetSeconds).toBeGreaterThan(58);
+    expect(refused.resetSeconds).toBeLessThanOrEqual(60);
+  });
+
+  it("takes a released reservation back", async () => {
+    const counter = make();
+    expect((await counter.reserve("ip:r", 1, 60)).granted).toBe(true);
+    await counter.release("ip:r");
+    expect((await counter.reserve("ip:r", 1, 60)).granted).toBe(true);
+    expect((await counter.reserve("ip:r", 1, 60)).granted).toBe(false);
+    await counter.release("never-reserved");
   });
 
   it("keeps keys apart", async () => {
     const counter = make();
-    await counter.hit("client:a", 60);
-    expect((await counter.peek("client:b")).count).toBe(0);
+    expect((await counter.reserve("client:a", 1, 60)).granted).toBe(true);
+    expect((await counter.reserve("client:b", 1, 60)).granted).toBe(true);
   });
 
   it("starts a new window after the old one ends", async () => {
     const counter = make();
-    await counter.hit("ip:2", 1);
+    await counter.reserve("ip:2", 1, 1);
+    expect((await counter.reserve("ip:2", 1, 1)).granted).toBe(false);
     await new Promise((r) => setTimeout(r, 1100));
-    expect((await counter.peek("ip:2")).count).toBe(0);
-    expect((await counter.hit("ip:2", 1)).count).toBe(1);
+    expect((await counter.reserve("ip:2", 1, 1)).granted).toBe(true);
   });
 
-  it("counts concurrent hits exactly", async () => {
+  it("grants exactly the limit to concurrent reservations", async () => {
     const counter = make();
-    await Promise.all(Array.from({ length: 25 }, () => counter.hit("ip:3", 60)));
-    expect((await counter.peek("ip:3")).count).toBe(25);
+    const answers = await Promise.all(Array.from({ length: 200 }, () => counter.reserve("ip:3", 7, 60)));
+    expect(answers.filter((a) => a.granted)).toHaveLength(7);
   });
 });

@@ -17,6 +17,8 @@ beforeAll(async () => {
   const config = parseAuthServerConfig({
     issuer: ISSUER,
     keys: { generate: "memory" },
+    // Replays are failed authentications: room for all of them, so the replay cache decides, not the throttle.
+    throttle: { maxFailures: 100, windowSeconds: 60 },
     services: {
       orders: { auth: { method: "private_key_jwt", jwks: { keys: [key.publicJwk] } }, allow: { inventory: ["inventory:read"] } },
       inventory: { resource: "https://inventory.internal", scopes: ["inventory:read"], auth: { method: "private_key_jwt", jwks: { keys: [key.publicJwk] } } },

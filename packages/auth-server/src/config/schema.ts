@@ -1,6 +1,7 @@
 import { ATTRIBUTE_NAME, SCOPE_TOKEN, SERVICE_ID } from "@gatehouse/sdk";
 import { listenerSchema } from "@gatehouse/service-kit";
 import { z } from "zod";
+import { trustedProxySchema } from "@gatehouse/service-kit";
 
 /** A service id: a DNS label (RFC 1123 §2.1), lower case. It becomes `client_id` and `sub`. */
 export const serviceIdSchema = z.string().regex(SERVICE_ID.pattern, SERVICE_ID.message);
@@ -219,7 +220,13 @@ const httpSchema = z
     proxy: z
       .boolean()
       .default(false)
-      .describe("Trust `X-Forwarded-For`/`-Proto`/`-Host` (set behind a TLS-terminating proxy; never when exposed directly)."),
+      .describe("Trust `X-Forwarded-Proto`/`-Host` for the URLs the server builds (set behind a TLS-terminating proxy; never when exposed directly)."),
+    trustedProxies: z
+      .array(trustedProxySchema)
+      .default([])
+      .describe(
+        "Peers (IPs or CIDR blocks, e.g. the gateway) whose `X-Forwarded-For` is believed: the client address is its right-most untrusted hop. From anyone else the socket address counts.",
+      ),
     bodyLimitBytes: z.int().min(256).max(56 * 1024).default(8192).describe("Largest accepted request body."),
     jwksUriPrivateAddresses: z
       .boolean()
@@ -233,7 +240,12 @@ const httpSchema = z
 
 const throttleSchema = z
   .strictObject({
-    maxFailures: z.int().min(1).max(100_000).default(10).describe("Failed client authentications allowed per window, per client and per IP."),
+    maxFailures: z
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(10)
+      .describe("Failed client authentications allowed per window, per (client, source address) and per source address for unknown clients."),
     windowSeconds: z.int().min(1).max(86_400).default(60).describe("Window of `maxFailures`; a throttled caller retries after it."),
   })
   .prefault({})

@@ -27,8 +27,8 @@ export interface ProviderParts {
   readonly replay: ReplayCache;
   /** Runs before the provider's routes for every request it serves, outermost first. */
   readonly middleware: readonly Middleware[];
-  /** Called with a client id before it is looked up (throttling of locked-out clients). */
-  readonly beforeClientLookup: (clientId: string) => Promise<void>;
+  /** Called with a client id and whether it names a usable client, before its credential is checked (throttling). */
+  readonly admitClient: (clientId: string, known: boolean) => Promise<void>;
   readonly logger: Logger;
 }
 
@@ -41,7 +41,7 @@ export interface ProviderParts {
 export function createProvider(parts: ProviderParts): Provider {
   const { config } = parts;
   const configuration: Configuration = {
-    adapter: createAdapterFactory(parts.registry, parts.credentials, parts.beforeClientLookup, parts.logger),
+    adapter: createAdapterFactory(parts.registry, parts.credentials, parts.admitClient, parts.logger),
     clients: [],
     clientDefaults: {
       grant_types: ["client_credentials"],

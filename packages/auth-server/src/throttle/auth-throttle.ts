@@ -2,8 +2,6 @@ import { errors } from "oidc-provider";
 import type { Logger } from "@gatehouse/service-kit";
 import type { FailureCounter } from "./failure-counter.js";
 
-const MAX_SUSPECTS = 50_000;
-
 /** The 429 a throttled caller gets: `temporarily_unavailable` with the seconds to wait. */
 export class ThrottledError extends errors.OIDCProviderError {
   /** This package's stable code for it (the README's Errors table). */
@@ -18,25 +16,37 @@ export class ThrottledError extends errors.OIDCProviderError {
   }
 }
 
+/** A granted attempt, to be settled once its outcome is known. */
+export interface Admission {
+  readonly key: string;
+}
+
+/** What a token request carries in `ctx.state` about its throttling. */
+export interface ThrottleState {
+  admission?: Admission | undefined;
+  throttledFor?: number;
+}
+
 /**
- * Throttling of failed client authentications, which oidc-provider does not do. After
- * `maxFailures` failures within `windowSeconds` from one IP, or for one client id, further
- * attempts answer 429 (with `Retry-After`) until the window ends, even with a correct credential,
- * so guessing a secret or a key costs time. When the counter store fails the request proceeds
- * (availability beats throttling) and the failure is logged.
+ * Throttling of failed client authentications (oidc-provider has none), after OWASP's guidance
+ * that a throttle slows guessing but never locks out a caller who proves its identity:
  *
- * The shared counter is consulted only for IPs and clients this process saw fail within the window,
- * so the token path of well-behaved callers costs no round trip. Behind several workers or replicas
- * an attacker therefore gets at most one attempt per process beyond the limit before that process
- * consults the shared count too.
+ * - attempts for a registered client are counted per (client id, source address), attempts naming
+ *   an unknown client per source address; nobody else's failures use up a caller's budget;
+ * - each attempt reserves a slot before its credential is evaluated (atomic check-and-count), so
+ *   however many arrive at once, at most `maxFailures` per window are evaluated; an attempt that
+ *   succeeds hands its slot back, a failed one keeps it until the window ends;
+ * - the source is the real client address (`http.trustedProxies`, right-most untrusted
+ *   `X-Forwarded-For` hop), so callers behind the gateway do not share one budget.
+ *
+ * When the counter store fails the attempt proceeds (availability beats throttling) and the
+ * failure is logged.
  */
 export class AuthThrottle {
   readonly #counter: FailureCounter;
   readonly #max: number;
   readonly #window: number;
   readonly #logger: Logger;
-  /** Keys that failed here recently → when that window ends (bounded). */
-  readonly #suspects = new Map<string, number>();
 
   constructor(counter: FailureCounter, maxFailures: number, windowSeconds: number, logger: Logger) {
     this.#counter = counter;
@@ -45,55 +55,46 @@ export class AuthThrottle {
     this.#logger = logger;
   }
 
-  /** Throws {@link ThrottledError} when the IP is over its budget. */
-  async checkIp(ip: string): Promise<void> {
-    await this.#check(`ip:${ip}`, "too many failed client authentications from this address");
+  /**
+   * Reserves an attempt for `clientId` (a registered client) or for an unknown client from
+   * `source`; throws {@link ThrottledError} when that budget is spent. Undefined when the counter
+   * is unavailable (the attempt proceeds unthrottled).
+   */
+  async admit(clientId: string | undefined, source: string): Promise<Admission | undefined> {
+    return clientId === undefined
+      ? this.#admit(`ip:${source}`, "too many failed client authentications from this address")
+      : this.#admit(`client:${clientId}|${source}`, "too many failed authentications of this client from this address");
   }
 
-  /** Throws {@link ThrottledError} when the client id is over its budget. */
-  async checkClient(clientId: string): Promise<void> {
-    await this.#check(`client:${clientId}`, "too many failed client authentications for this client");
+  /** Reserves an admin API authentication from `source`, under the same rules. */
+  async admitAdmin(source: string): Promise<Admission | undefined> {
+    return this.#admit(`admin:${source}`, "too many failed admin authentications from this address");
   }
 
-  /** Records one failed authentication for the IP and, when it names a registered client, for it. */
-  async recordFailure(ip: string, clientId: string | undefined): Promise<void> {
-    this.#suspect(`ip:${ip}`);
-    if (clientId !== undefined) this.#suspect(`client:${clientId}`);
+  async #admit(key: string, detail: string): Promise<Admission | undefined> {
+    let reservation;
     try {
-      await Promise.all([
-        this.#counter.hit(`ip:${ip}`, this.#window),
-        clientId === undefined ? undefined : this.#counter.hit(`client:${clientId}`, this.#window),
-      ]);
+      reservation = await this.#counter.reserve(key, this.#max, this.#window);
+    } catch (error) {
+      this.#logger.error({ err: error }, "failed-authentication counter unavailable; not throttling");
+      return undefined;
+    }
+    if (!reservation.granted) throw new ThrottledError(reservation.resetSeconds, detail);
+    return { key };
+  }
+
+  /** Settles an admitted attempt: a success gives its slot back, a failure keeps it. */
+  async settle(admission: Admission, failed: boolean): Promise<void> {
+    if (failed) return;
+    try {
+      await this.#counter.release(admission.key);
     } catch (error) {
       this.#logger.error({ err: error }, "failed-authentication counter unavailable");
     }
   }
 
-  #suspect(key: string): void {
-    if (this.#suspects.size >= MAX_SUSPECTS) {
-      const now = Date.now();
-      for (const [k, until] of this.#suspects) if (until <= now) this.#suspects.delete(k);
-      const oldest = this.#suspects.keys().next().value;
-      if (this.#suspects.size >= MAX_SUSPECTS && oldest !== undefined) this.#suspects.delete(oldest);
-    }
-    this.#suspects.delete(key);
-    this.#suspects.set(key, Date.now() + this.#window * 1000);
-  }
-
-  async #check(key: string, detail: string): Promise<void> {
-    const until = this.#suspects.get(key);
-    if (until === undefined) return;
-    if (until <= Date.now()) {
-      this.#suspects.delete(key);
-      return;
-    }
-    let state;
-    try {
-      state = await this.#counter.peek(key);
-    } catch (error) {
-      this.#logger.error({ err: error }, "failed-authentication counter unavailable; not throttling");
-      return;
-    }
-    if (state.count >= this.#max) throw new ThrottledError(Math.max(1, state.resetSeconds), detail);
+  /** Counts a failed attempt that was never admitted (no client id at all) against its source. */
+  async recordUnadmitted(source: string): Promise<void> {
+    await this.admit(undefined, source).catch(() => undefined);
   }
 }

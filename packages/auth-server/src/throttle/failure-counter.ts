@@ -1,35 +1,42 @@
 import type { Redis } from "ioredis";
 
-/** A failure count within the current window and the seconds until the window ends. */
-export interface FailureCount {
-  readonly count: number;
+/** The answer to one reservation: whether it was granted, and the seconds until the window ends. */
+export interface Reservation {
+  readonly granted: boolean;
   readonly resetSeconds: number;
 }
 
 /**
- * Counts failed client authentications per key (a client id or an IP) in fixed windows. Memory
- * and Redis implementations pass one conformance suite (`test/failure-counter.test.ts`).
+ * Counts authentication attempts per key in fixed windows, check-and-count in one step: a
+ * reservation is granted only while fewer than `max` are counted, and counts at once, so N
+ * concurrent attempts get exactly `max` grants. An attempt that turns out to succeed hands its
+ * reservation back with `release`; a failure keeps it. Memory and Redis implementations pass one
+ * conformance suite (`test/failure-counter.test.ts`).
  */
 export interface FailureCounter {
   readonly kind: "memory" | "redis";
-  /** Adds one failure; the window starts with the first failure. */
-  hit(key: string, windowSeconds: number): Promise<FailureCount>;
-  /** The current count (0 when no window is open). */
-  peek(key: string): Promise<FailureCount>;
+  /** Counts one attempt if fewer than `max` are counted in the key's window (which starts with the first). */
+  reserve(key: string, max: number, windowSeconds: number): Promise<Reservation>;
+  /** Gives back one granted reservation (the attempt succeeded). */
+  release(key: string): Promise<void>;
 }
 
-const HIT = `
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-local ttl = redis.call('TTL', KEYS[1])
-if ttl < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
-return {count, ttl}
+const RESERVE = `
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+local ttl = redis.call('PTTL', KEYS[1])
+if count >= tonumber(ARGV[1]) and ttl > 0 then return {0, ttl} end
+count = redis.call('INCR', KEYS[1])
+if ttl <= 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  ttl = tonumber(ARGV[2])
+end
+return {1, ttl}
 `;
 
-const PEEK = `
-local count = redis.call('GET', KEYS[1])
-if not count then return {0, 0} end
-return {tonumber(count), redis.call('TTL', KEYS[1])}
+const RELEASE = `
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count > 0 then redis.call('DECR', KEYS[1]) end
+return 0
 `;
 
 /** Fixed windows in Redis: one atomic script per call, shared by every worker and replica. */
@@ -41,18 +48,17 @@ export class RedisFailureCounter implements FailureCounter {
   constructor(redis: Redis, prefix: string) {
     this.#redis = redis;
     this.#prefix = `${prefix}fail:`;
-    redis.defineCommand("gatehouseFailHit", { numberOfKeys: 1, lua: HIT });
-    redis.defineCommand("gatehouseFailPeek", { numberOfKeys: 1, lua: PEEK });
+    redis.defineCommand("gatehouseFailReserve", { numberOfKeys: 1, lua: RESERVE });
+    redis.defineCommand("gatehouseFailRelease", { numberOfKeys: 1, lua: RELEASE });
   }
 
-  async hit(key: string, windowSeconds: number): Promise<FailureCount> {
-    const [count, ttl] = await this.#script("gatehouseFailHit")(this.#prefix + key, windowSeconds);
-    return { count, resetSeconds: Math.max(1, ttl) };
+  async reserve(key: string, max: number, windowSeconds: number): Promise<Reservation> {
+    const [granted, ttlMs] = await this.#script("gatehouseFailReserve")(this.#prefix + key, max, windowSeconds * 1000);
+    return { granted: granted === 1, resetSeconds: Math.max(1, Math.ceil(ttlMs / 1000)) };
   }
 
-  async peek(key: string): Promise<FailureCount> {
-    const [count, ttl] = await this.#script("gatehouseFailPeek")(this.#prefix + key);
-    return { count, resetSeconds: Math.max(0, ttl) };
+  async release(key: string): Promise<void> {
+    await this.#script("gatehouseFailRelease")(this.#prefix + key);
   }
 
   /** A script registered with `defineCommand` (sent once, then run by its SHA1). */
@@ -63,7 +69,7 @@ export class RedisFailureCounter implements FailureCounter {
   }
 }
 
-/** Fixed windows in this process, bounded to `maxKeys` open windows (the oldest are dropped). */
+/** Fixed windows in this process (synchronous check-and-count), bounded to `maxKeys` open windows (the oldest are dropped). */
 export class MemoryFailureCounter implements FailureCounter {
   readonly kind = "memory";
   readonly #windows = new Map<string, { count: number; resetAt: number }>();
@@ -73,7 +79,7 @@ export class MemoryFailureCounter implements FailureCounter {
     this.#maxKeys = maxKeys;
   }
 
-  hit(key: string, windowSeconds: number): Promise<FailureCount> {
+  reserve(key: string, max: number, windowSeconds: number): Promise<Reservation> {
     const now = Date.now();
     let window = this.#windows.get(key);
     if (window === undefined || window.resetAt <= now) {
@@ -81,15 +87,16 @@ export class MemoryFailureCounter implements FailureCounter {
       window = { count: 0, resetAt: now + windowSeconds * 1000 };
       this.#windows.set(key, window);
     }
+    const resetSeconds = Math.max(1, Math.ceil((window.resetAt - now) / 1000));
+    if (window.count >= max) return Promise.resolve({ granted: false, resetSeconds });
     window.count += 1;
-    return Promise.resolve({ count: window.count, resetSeconds: Math.max(1, Math.ceil((window.resetAt - now) / 1000)) });
+    return Promise.resolve({ granted: true, resetSeconds });
   }
 
-  peek(key: string): Promise<FailureCount> {
-    const now = Date.now();
+  release(key: string): Promise<void> {
     const window = this.#windows.get(key);
-    if (window === undefined || window.resetAt <= now) return Promise.resolve({ count: 0, resetSeconds: 0 });
-    return Promise.resolve({ count: window.count, resetSeconds: Math.ceil((window.resetAt - now) / 1000) });
+    if (window !== undefined && window.count > 0) window.count -= 1;
+    return Promise.resolve();
   }
 
   #evict(now: number): void {

@@ -37,16 +37,18 @@ export interface Started {
   readonly server: AuthServer;
   readonly issuer: string;
   readonly port: number;
+  /** The admin listener's port when `admin.port` is configured. */
+  readonly adminPort: number | undefined;
   readonly as: oauth.AuthorizationServer;
 }
 
 /** Starts a real server on port 0 from a config value and discovers it with oauth4webapi. */
 export async function startServer(config: unknown, deps: AuthServerDeps = {}): Promise<Started> {
   const server = createAuthServer(parseAuthServerConfig(config, "test.yaml"), { logger: memoryLogger().logger, ...deps });
-  const { port, issuer } = await server.listen(0);
+  const { port, issuer, adminPort } = await server.listen(0);
   const response = await oauth.discoveryRequest(new URL(issuer), { algorithm: "oauth2", ...PLAIN_HTTP });
   const as = await oauth.processDiscoveryResponse(new URL(issuer), response);
-  return { server, issuer, port, as };
+  return { server, issuer, port, adminPort, as };
 }
 
 /** Asks for a token with oauth4webapi; returns the token response or the thrown OAuth error. */
