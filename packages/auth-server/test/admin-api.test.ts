@@ -10,7 +10,7 @@ const env = { GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN, ORDERS_SECRET: SECRET, LEDGER_
 
 const registry = {
   keys: { generate: "memory" },
-  admin: { enabled: true },
+  admin: { enabled: true, onPublicPort: true },
   services: {
     orders: { auth: { method: "client_secret_basic", secretEnv: "ORDERS_SECRET" }, allow: { inventory: ["inventory:read"] } },
     inventory: { resource: "https://inventory.internal", scopes: ["inventory:read", "inventory:write"], auth: { method: "client_secret_basic", secretEnv: "ORDERS_SECRET" } },
@@ -178,8 +178,14 @@ describe("admin API placement", () => {
     }
   });
 
+  it("is never on the public port unless asked for: enabled without a port is a config error", () => {
+    expect(() => parseAuthServerConfig({ keys: { generate: "memory" }, admin: { enabled: true } }, "auth.yaml")).toThrow(
+      "admin.port: the admin API needs a port of its own (or onPublicPort: true to share the public one)",
+    );
+  });
+
   it("refuses to start with the admin API on and no credential", () => {
-    expect(() => createAuthServer(parseAuthServerConfig({ keys: { generate: "memory" }, admin: { enabled: true } }), { env: {}, logger: memoryLogger().logger })).toThrow(
+    expect(() => createAuthServer(parseAuthServerConfig({ keys: { generate: "memory" }, admin: { enabled: true, onPublicPort: true } }), { env: {}, logger: memoryLogger().logger })).toThrow(
       "admin.tokenEnv: environment variable GATEHOUSE_ADMIN_TOKEN must hold the admin credential (at least 32 characters), or set admin.audience",
     );
   });

@@ -25,7 +25,7 @@ describe("loadAuthServerConfig", () => {
       tokens: { ttlSeconds: 300, clockToleranceSeconds: 5, clientAssertionMaxLifetimeSeconds: 300 },
       http: { proxy: false, trustedProxies: [], bodyLimitBytes: 8192, jwksUriPrivateAddresses: false },
       throttle: { maxFailures: 10, windowSeconds: 60 },
-      admin: { enabled: false, host: "127.0.0.1", tokenEnv: "GATEHOUSE_ADMIN_TOKEN", scope: "gatehouse:admin" },
+      admin: { enabled: false, onPublicPort: false, host: "127.0.0.1", tokenEnv: "GATEHOUSE_ADMIN_TOKEN", scope: "gatehouse:admin" },
       redis: { keyPrefix: "gatehouse:auth:" },
       services: {
         orders: {

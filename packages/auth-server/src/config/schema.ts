@@ -259,7 +259,11 @@ const adminSchema = z
       .min(0)
       .max(65_535)
       .optional()
-      .describe("Serve the admin API (and `/metrics`) on this port; on the public port when absent."),
+      .describe("Serve the admin API (and `/metrics`) on this port; required with `enabled` unless `onPublicPort`."),
+    onPublicPort: z
+      .boolean()
+      .default(false)
+      .describe("Serve the admin API on the public port, next to the token endpoint (only when nothing untrusted reaches that port)."),
     host: z.string().min(1).default("127.0.0.1").describe("Interface of the admin port."),
     tokenEnv: z
       .string()
@@ -272,6 +276,14 @@ const adminSchema = z
         "Also accept Gatehouse access tokens from this server whose `aud` is this URI and whose `scope` holds `admin.scope` (register a service with this resource).",
       ),
     scope: scopeSchema.default("gatehouse:admin").describe("The scope an admin API token must carry."),
+  })
+  .superRefine((admin, ctx) => {
+    if (admin.enabled && admin.port === undefined && !admin.onPublicPort) {
+      ctx.addIssue({ code: "custom", path: ["port"], message: "the admin API needs a port of its own (or onPublicPort: true to share the public one)" });
+    }
+    if (admin.port !== undefined && admin.onPublicPort) {
+      ctx.addIssue({ code: "custom", path: ["onPublicPort"], message: "set either port or onPublicPort, not both" });
+    }
   })
   .prefault({})
   .describe("The admin API (off by default).");
