@@ -28,6 +28,7 @@ import type { RegistryStore, ServiceRecord } from "./registry/store.js";
 import { MemoryReplayCache, RedisReplayCache, type ReplayCache } from "./replay/replay-cache.js";
 import { AuthThrottle, ThrottledError, type ThrottleState } from "./throttle/auth-throttle.js";
 import { MemoryFailureCounter, RedisFailureCounter } from "./throttle/failure-counter.js";
+import { IssuanceLimit, MemoryIssuanceStore, RedisIssuanceStore } from "./throttle/issuance-limit.js";
 
 /** What `createAuthServer` may be given besides its config. */
 export interface AuthServerDeps {
@@ -85,6 +86,12 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
   const replay: ReplayCache = redis === undefined ? new MemoryReplayCache() : new RedisReplayCache(redis, prefix);
   const counter = redis === undefined ? new MemoryFailureCounter() : new RedisFailureCounter(redis, prefix);
   const throttle = new AuthThrottle(counter, config.throttle.maxFailures, config.throttle.windowSeconds, logger);
+  const issuance = new IssuanceLimit(
+    redis === undefined ? new MemoryIssuanceStore() : new RedisIssuanceStore(redis, prefix),
+    config.issuance.perSecond,
+    config.issuance.burst,
+    logger,
+  );
   const metrics = new AuthMetrics();
   const serviceAccounts = new ServiceAccountAssertions({
     registry,
@@ -151,6 +158,7 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
       credentials,
       keys,
       replay,
+      issuance,
       middleware: [resolveClientAddress(addresses), onlyProviderPaths(config.http.bodyLimitBytes), serviceAccountStep, observeTokenEndpoint(metrics, throttle)],
       admitClient,
       logger,

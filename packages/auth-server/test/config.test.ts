@@ -25,6 +25,7 @@ describe("loadAuthServerConfig", () => {
       tokens: { ttlSeconds: 300, clockToleranceSeconds: 5, clientAssertionMaxLifetimeSeconds: 300 },
       http: { proxy: false, trustedProxies: [], bodyLimitBytes: 8192, jwksUriPrivateAddresses: false },
       throttle: { maxFailures: 10, windowSeconds: 60 },
+      issuance: { perSecond: 5, burst: 10 },
       admin: { enabled: false, onPublicPort: false, host: "127.0.0.1", tokenEnv: "GATEHOUSE_ADMIN_TOKEN", scope: "gatehouse:admin" },
       redis: { keyPrefix: "gatehouse:auth:" },
       services: {

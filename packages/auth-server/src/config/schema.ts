@@ -251,6 +251,19 @@ const throttleSchema = z
   .prefault({})
   .describe("Throttling of failed client authentications (oidc-provider has none).");
 
+const issuanceSchema = z
+  .strictObject({
+    perSecond: z
+      .number()
+      .positive()
+      .max(1_000_000)
+      .default(5)
+      .describe("Tokens issued per second per (client, resource), sustained; a service needs one per audience every few minutes."),
+    burst: z.int().min(1).max(1_000_000).default(10).describe("Tokens a (client, resource) may get at once before `perSecond` applies."),
+  })
+  .default({ perSecond: 5, burst: 10 })
+  .describe("Token issuance ceiling per (client, resource), shared through Redis; over it a token request answers 429 with `Retry-After`.");
+
 const adminSchema = z
   .strictObject({
     enabled: z.boolean().default(false).describe("Serve the admin API under `/admin`."),
@@ -312,6 +325,7 @@ export const authServerConfigSchema = z.strictObject({
   http: httpSchema,
   listener: listenerSchema,
   throttle: throttleSchema,
+  issuance: issuanceSchema,
   admin: adminSchema,
   redis: redisSchema,
   services: servicesSchema,

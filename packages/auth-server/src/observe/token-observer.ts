@@ -19,13 +19,19 @@ export function observeTokenEndpoint(metrics: AuthMetrics, throttle: AuthThrottl
     const ctx = rawCtx as unknown as KoaContextWithOIDC;
     const state = ctx.state as ThrottleState;
     const started = process.hrtime.bigint();
-    await next();
+    let error: string | undefined;
+    try {
+      await next();
+      const body = ctx.body as { error?: unknown } | undefined;
+      error = typeof body?.error === "string" ? body.error : undefined;
+    } finally {
+      // Always settled, so an attempt never keeps its slot beyond its request.
+      if (state.admission !== undefined) await throttle.settle(state.admission, error === "invalid_client");
+      else if (error === "invalid_client") await throttle.recordUnadmitted(clientAddressOf(ctx));
+    }
     const oidc = (rawCtx as { oidc?: KoaContextWithOIDC["oidc"] }).oidc;
-    const body = ctx.body as { error?: unknown } | undefined;
-    const error = typeof body?.error === "string" ? body.error : undefined;
     if (ctx.status === 429 && state.throttledFor !== undefined) ctx.set("Retry-After", String(state.throttledFor));
-    if (state.admission !== undefined) await throttle.settle(state.admission, error === "invalid_client");
-    else if (error === "invalid_client") await throttle.recordUnadmitted(clientAddressOf(ctx));
+    if (state.issuanceLimited === true) metrics.issuanceLimited.inc({ client: oidc?.client?.clientId ?? "" });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (ctx.status === 200 && oidc !== undefined) {
       const token = oidc.entities.ClientCredentials;

@@ -7,6 +7,7 @@ import type { SigningKeys } from "../keys/signing-keys.js";
 import type { ClientCredentials } from "../registry/client-metadata.js";
 import type { RegistryStore } from "../registry/store.js";
 import type { ReplayCache } from "../replay/replay-cache.js";
+import type { IssuanceLimit } from "../throttle/issuance-limit.js";
 import { createAdapterFactory } from "./adapter.js";
 import { pinAssertionAudiences } from "./assertion-audience.js";
 import { createAssertionReplayCheck } from "./assertion-replay.js";
@@ -25,6 +26,7 @@ export interface ProviderParts {
   readonly credentials: ClientCredentials;
   readonly keys: SigningKeys;
   readonly replay: ReplayCache;
+  readonly issuance: IssuanceLimit;
   /** Runs before the provider's routes for every request it serves, outermost first. */
   readonly middleware: readonly Middleware[];
   /** Called with a client id and whether it names a usable client, before its credential is checked (throttling). */
@@ -86,7 +88,7 @@ export function createProvider(parts: ProviderParts): Provider {
     ttl: {
       ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.tokens.ttlSeconds,
     },
-    extraTokenClaims: createTokenClaims(parts.registry),
+    extraTokenClaims: createTokenClaims(parts.registry, parts.issuance),
     assertJwtClientAuthClaimsAndHeader: createAssertionReplayCheck(parts.replay, config.tokens),
     clientBasedCORS: () => false,
     // Services' `jwksUri` fetches: oidc-provider passes an SSRF-guarded undici dispatcher that refuses

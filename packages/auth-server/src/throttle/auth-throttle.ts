@@ -24,8 +24,14 @@ export interface Admission {
 /** What a token request carries in `ctx.state` about its throttling. */
 export interface ThrottleState {
   admission?: Admission | undefined;
+  /** Seconds a 429 tells the caller to wait (`Retry-After`). */
   throttledFor?: number;
+  /** The 429 came from the issuance ceiling, not from failed authentications. */
+  issuanceLimited?: boolean;
 }
+
+/** How long an attempt waits for a slot while others with the same key are being evaluated. */
+const MAX_WAIT_MS = 5000;
 
 /**
  * Throttling of failed client authentications (oidc-provider has none), after OWASP's guidance
@@ -33,9 +39,10 @@ export interface ThrottleState {
  *
  * - attempts for a registered client are counted per (client id, source address), attempts naming
  *   an unknown client per source address; nobody else's failures use up a caller's budget;
- * - each attempt reserves a slot before its credential is evaluated (atomic check-and-count), so
- *   however many arrive at once, at most `maxFailures` per window are evaluated; an attempt that
- *   succeeds hands its slot back, a failed one keeps it until the window ends;
+ * - check-and-count is atomic: an attempt is evaluated only while failures plus attempts in flight
+ *   stay below `maxFailures`, so however many arrive at once, at most `maxFailures` failures per
+ *   window are ever evaluated; an attempt that finds the budget busy (not spent) waits for a slot
+ *   instead of being refused, so a valid client's concurrent requests all succeed;
  * - the source is the real client address (`http.trustedProxies`, right-most untrusted
  *   `X-Forwarded-For` hop), so callers behind the gateway do not share one budget.
  *
@@ -56,7 +63,7 @@ export class AuthThrottle {
   }
 
   /**
-   * Reserves an attempt for `clientId` (a registered client) or for an unknown client from
+   * Admits an attempt for `clientId` (a registered client) or for an unknown client from
    * `source`; throws {@link ThrottledError} when that budget is spent. Undefined when the counter
    * is unavailable (the attempt proceeds unthrottled).
    */
@@ -66,35 +73,43 @@ export class AuthThrottle {
       : this.#admit(`client:${clientId}|${source}`, "too many failed authentications of this client from this address");
   }
 
-  /** Reserves an admin API authentication from `source`, under the same rules. */
+  /** Admits an admin API authentication from `source`, under the same rules. */
   async admitAdmin(source: string): Promise<Admission | undefined> {
     return this.#admit(`admin:${source}`, "too many failed admin authentications from this address");
   }
 
-  async #admit(key: string, detail: string): Promise<Admission | undefined> {
-    let reservation;
-    try {
-      reservation = await this.#counter.reserve(key, this.#max, this.#window);
-    } catch (error) {
-      this.#logger.error({ err: error }, "failed-authentication counter unavailable; not throttling");
-      return undefined;
-    }
-    if (!reservation.granted) throw new ThrottledError(reservation.resetSeconds, detail);
-    return { key };
-  }
-
-  /** Settles an admitted attempt: a success gives its slot back, a failure keeps it. */
+  /** Ends an admitted attempt: a failure counts, a success only frees its slot. */
   async settle(admission: Admission, failed: boolean): Promise<void> {
-    if (failed) return;
     try {
-      await this.#counter.release(admission.key);
+      await this.#counter.settle(admission.key, failed, this.#window, true);
     } catch (error) {
       this.#logger.error({ err: error }, "failed-authentication counter unavailable");
     }
   }
 
-  /** Counts a failed attempt that was never admitted (no client id at all) against its source. */
+  /** Counts a failed attempt that was never admitted (it named no client at all) against its source. */
   async recordUnadmitted(source: string): Promise<void> {
-    await this.admit(undefined, source).catch(() => undefined);
+    try {
+      await this.#counter.settle(`ip:${source}`, true, this.#window, false);
+    } catch (error) {
+      this.#logger.error({ err: error }, "failed-authentication counter unavailable");
+    }
+  }
+
+  async #admit(key: string, detail: string): Promise<Admission | undefined> {
+    const deadline = Date.now() + MAX_WAIT_MS;
+    for (;;) {
+      let reservation;
+      try {
+        reservation = await this.#counter.reserve(key, this.#max);
+      } catch (error) {
+        this.#logger.error({ err: error }, "failed-authentication counter unavailable; not throttling");
+        return undefined;
+      }
+      if (reservation.state === "granted") return { key };
+      if (reservation.state === "throttled") throw new ThrottledError(reservation.resetSeconds, detail);
+      if (Date.now() >= deadline) throw new ThrottledError(1, detail);
+      await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
+    }
   }
 }
