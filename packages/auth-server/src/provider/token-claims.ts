@@ -17,7 +17,10 @@ export function createTokenClaims(registry: RegistryStore, issuance: IssuanceLim
     try {
       await issuance.take(token.clientId ?? "", token.resourceServer?.audience ?? "");
     } catch (error) {
-      if (error instanceof IssuanceLimitedError) Object.assign(ctx.state as ThrottleState, { throttledFor: error.retryAfterSeconds, issuanceLimited: true });
+      if (error instanceof IssuanceLimitedError) {
+        const limited: ThrottleState = { throttledFor: error.retryAfterSeconds, issuanceLimited: true };
+        Object.assign(ctx.state, limited);
+      }
       throw error;
     }
     const caller = await registry.get(token.clientId ?? "");
