@@ -25,6 +25,8 @@ keys:
   dir: ${json(options.stateDir)}
 tokens:
   ttlSeconds: 300
+http:
+  trustedProxies: [127.0.0.1]  # the gateway, on loopback: throttling and audit see the caller's address
 services:
   orders:
     resource: https://orders.internal

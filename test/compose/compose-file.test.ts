@@ -10,6 +10,7 @@ import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { renderAuthConfig, renderGatewayConfig } from "../../scripts/dev-stack/configs.ts";
+import { renderRedisAcl } from "../../scripts/redis-acl.ts";
 
 const root = new URL("../../", import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), "utf8");
@@ -150,8 +151,15 @@ describe("docker-compose.yml", () => {
       const before = files.map((file) => readFileSync(join(dir, file), "utf8"));
       expect(run()).toBe("");
       expect(files.map((file) => readFileSync(join(dir, file), "utf8"))).toEqual(before);
-      const password = readFileSync(join(dir, "redis_password"), "utf8");
-      expect(readFileSync(join(dir, "redis.conf"), "utf8")).toBe(`requirepass ${password}\nuser healthcheck on nopass -@all +ping\n`);
+      // The ACL file is the shipped template with the two components' password hashes, `default` off.
+      const passwords = new Map([
+        ["gatehouse-auth", readFileSync(join(dir, "redis-auth-server.password"), "utf8")],
+        ["gatehouse-gateway", readFileSync(join(dir, "redis-gateway.password"), "utf8")],
+      ]);
+      const acl = readFileSync(join(dir, "redis-users.acl"), "utf8");
+      expect(acl).toBe(renderRedisAcl(passwords));
+      expect(acl.split("\n")[0]).toBe("user default off resetkeys resetchannels -@all");
+      for (const password of passwords.values()) expect(acl).not.toContain(password);
     } finally {
       rmSync(dirname(dir), { recursive: true, force: true });
     }
@@ -241,7 +249,7 @@ describe("docker/config", () => {
     const dev = parse(renderAuthConfig({ issuer: "http://127.0.0.1:4000", stateDir: ".gatehouse", orders: jwk, inventory: jwk })) as { services: Registry };
     const docker = parse(read("docker/config/auth-server.yaml")) as { issuer: string; keys: unknown; services: Registry };
     expect(docker.issuer).toBe("http://auth-server:4000");
-    expect(docker.keys).toEqual({ file: "/run/secrets/signing_keys" });
+    expect(docker.keys).toEqual({ file: "/run/secrets/signing_keys", registryMacKeyFile: "/run/secrets/registry_mac_key" });
     const shape = (services: Registry) =>
       Object.fromEntries(
         Object.entries(services).map(([id, service]) => [

@@ -23,6 +23,7 @@ import { createProvider } from "./provider/create-provider.js";
 import { ServiceAccountAssertions } from "./provider/service-account-assertion.js";
 import { ClientCredentials } from "./registry/client-metadata.js";
 import { MemoryRegistryStore } from "./registry/memory-store.js";
+import { RegistryMac } from "./registry/registry-mac.js";
 import { RedisRegistryStore } from "./registry/redis-store.js";
 import type { RegistryStore, ServiceRecord } from "./registry/store.js";
 import { MemoryReplayCache, RedisReplayCache, type ReplayCache } from "./replay/replay-cache.js";
@@ -82,7 +83,7 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
   const redisTarget = deps.redisUrl === undefined ? undefined : parseRedisUrl(deps.redisUrl);
   // Connected in listen(), so that an unreachable Redis stops the start with a message.
   const redis = redisTarget === undefined ? undefined : createRedisClient(redisTarget, { name: "auth-server", logger, lazyConnect: true });
-  const registry: RegistryStore = redis === undefined ? new MemoryRegistryStore() : new RedisRegistryStore(redis, prefix, logger);
+  const registry: RegistryStore = redis === undefined ? new MemoryRegistryStore() : new RedisRegistryStore(redis, prefix, logger, RegistryMac.fromConfig(config.keys, logger));
   const replay: ReplayCache = redis === undefined ? new MemoryReplayCache() : new RedisReplayCache(redis, prefix);
   const counter = redis === undefined ? new MemoryFailureCounter() : new RedisFailureCounter(redis, prefix);
   const throttle = new AuthThrottle(counter, config.throttle.maxFailures, config.throttle.windowSeconds, logger);

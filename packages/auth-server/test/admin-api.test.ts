@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import * as oauth from "oauth4webapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuthServer, parseAuthServerConfig, type AuthServer } from "../src/index.js";
-import { memoryLogger, PLAIN_HTTP, requestToken, startServer, type Started } from "./helpers/server.js";
+import { memoryLogger, PLAIN_HTTP, requestToken, sharedRegistryMacKeyFile, startServer, type Started } from "./helpers/server.js";
 
 const ADMIN_TOKEN = "admin-credential-0123456789abcdefghijklmnop";
 const SECRET = "orders-secret-0123456789abcdef";
@@ -212,7 +212,7 @@ describe("admin API with the registry in Redis", () => {
   it("fails a service closed with invalid_client on a server that cannot resolve its secret variable", async () => {
     const prefix = `test:auth:${randomUUID()}:`;
     const redisUrl = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
-    const config = parseAuthServerConfig({ ...registry, issuer: "https://split.example" });
+    const config = parseAuthServerConfig({ ...registry, keys: { generate: "memory", registryMacKeyFile: sharedRegistryMacKeyFile() }, issuer: "https://split.example" });
     const withVar = createAuthServer(config, { env: { ...env, EXTRA_SECRET: "extra-secret-0123456789" }, logger: memoryLogger().logger, redisUrl, redisKeyPrefix: prefix });
     const withoutLog = memoryLogger();
     const without = createAuthServer(config, { env, logger: withoutLog.logger, redisUrl, redisKeyPrefix: prefix });
@@ -243,7 +243,7 @@ describe("admin API with the registry in Redis", () => {
 
   it("disables a service on every server sharing the Redis", async () => {
     const prefix = `test:auth:${randomUUID()}:`;
-    const config = parseAuthServerConfig({ ...registry, issuer: "https://shared.example" });
+    const config = parseAuthServerConfig({ ...registry, keys: { generate: "memory", registryMacKeyFile: sharedRegistryMacKeyFile() }, issuer: "https://shared.example" });
     const servers: AuthServer[] = [];
     try {
       const ports: number[] = [];

@@ -184,6 +184,13 @@ const keysSchema = z
       .default("persist")
       .describe("Without `file`: `persist` generates dev keys once and keeps them in `dir`; `memory` generates them per start (tests)."),
     dir: z.string().min(1).default(".gatehouse").describe("Where `persist` keeps dev keys (relative to the working directory)."),
+    registryMacKeyFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "File holding the secret (at least 32 characters) that MACs every registry entry written to Redis; Redis never sees it. Without it: generated like the dev signing keys.",
+      ),
     reloadIntervalSeconds: z
       .int()
       .min(0)

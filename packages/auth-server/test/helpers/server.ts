@@ -1,3 +1,7 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { generateKeyPair, exportJWK, type CryptoKey, type JWK } from "jose";
 import * as oauth from "oauth4webapi";
 import { pino } from "pino";
@@ -19,6 +23,16 @@ export function memoryLogger(): { logger: pino.Logger; lines: Record<string, unk
     },
   );
   return { logger, lines };
+}
+
+/**
+ * A registry MAC key file (`keys.registryMacKeyFile`) for servers that share one Redis, as every
+ * replica of a deployment shares it; servers with per-process keys refuse each other's entries.
+ */
+export function sharedRegistryMacKeyFile(): string {
+  const file = join(mkdtempSync(join(tmpdir(), "gatehouse-registry-mac-")), "registry-mac.key");
+  writeFileSync(file, randomBytes(32).toString("base64url"), { mode: 0o600 });
+  return file;
 }
 
 export interface ServiceKey {

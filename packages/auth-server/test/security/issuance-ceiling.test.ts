@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import * as oauth from "oauth4webapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuthServer, parseAuthServerConfig, type AuthServer } from "../../src/index.js";
-import { memoryLogger, PLAIN_HTTP } from "../helpers/server.js";
+import { memoryLogger, PLAIN_HTTP, sharedRegistryMacKeyFile } from "../helpers/server.js";
 
 // A client with valid credentials cannot mint tokens without bound: a ceiling per (client,
 // resource), shared by every replica through Redis, answered with 429 and Retry-After.
@@ -18,7 +18,7 @@ const adminPorts: number[] = [];
 beforeAll(async () => {
   const config = parseAuthServerConfig({
     issuer: ISSUER,
-    keys: { generate: "memory" },
+    keys: { generate: "memory", registryMacKeyFile: sharedRegistryMacKeyFile() },
     issuance: { perSecond: 0.1, burst: 3 },
     admin: { port: 0 },
     services: {
