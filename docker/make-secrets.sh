@@ -4,8 +4,10 @@
 #
 #   signing-keys.json            auth server: private JWKS of token signing keys (ES256), in the
 #                                format of `gatehouse-auth keys generate` (rotate it with `keys rotate`)
-#   redis-auth-server.password   auth server: its Redis password (Redis user gatehouse-auth)
-#   redis-gateway.password       gateway: its Redis password (Redis user gatehouse-gateway)
+#   redis-auth-server.password   auth server: its Redis password (Redis user auth-server)
+#   redis-gateway.password       gateway: its Redis password (Redis user gateway)
+#   redis-replication.password   Redis replicas and Sentinel (user replication; the Kubernetes
+#                                overlay only: compose runs one Redis)
 #   redis-users.acl              redis: the ACL file (docker/redis/users.acl with the passwords'
 #                                SHA-256 hashes; `default` off, one user per component, a
 #                                `healthcheck` user that may run PING and nothing else)
@@ -72,7 +74,7 @@ if (missing("signing-keys.json")) {
 }
 
 // One Redis user per component; the ACL file holds only the SHA-256 hashes of their passwords.
-const redisUsers = [["gatehouse-auth", "redis-auth-server.password"], ["gatehouse-gateway", "redis-gateway.password"]];
+const redisUsers = [["auth-server", "redis-auth-server.password"], ["gateway", "redis-gateway.password"], ["replication", "redis-replication.password"]];
 if (missing("redis-users.acl", ...redisUsers.map(([, file]) => file))) {
   for (const [, file] of redisUsers) write(file, randomBytes(32).toString("hex"));
   const { renderRedisAcl } = await import(`${process.env.GATEHOUSE_REPO}/scripts/redis-acl.ts`);

@@ -2,7 +2,7 @@
 // password hash filled in. docker/make-secrets.sh and the tests that start a Redis with the
 // project's ACL rules both run it, so both load exactly the shipped rules:
 //
-//   node scripts/redis-acl.ts OUT_FILE gatehouse-auth=PASSWORD_FILE gatehouse-gateway=PASSWORD_FILE
+//   node scripts/redis-acl.ts OUT_FILE auth-server=PASSWORD_FILE gateway=PASSWORD_FILE replication=PASSWORD_FILE
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 

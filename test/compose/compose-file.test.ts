@@ -145,7 +145,8 @@ describe("docker-compose.yml", () => {
     try {
       const run = () => execFileSync("bash", [fileURLToPath(new URL("docker/make-secrets.sh", root))], { env: { ...process.env, GATEHOUSE_SECRETS_DIR: dir }, encoding: "utf8" });
       run();
-      expect(readdirSync(dir).sort()).toEqual(files.sort());
+      // The replication user's password serves the Kubernetes overlay's replicas and Sentinel only.
+      expect(readdirSync(dir).sort()).toEqual([...files, "redis-replication.password"].sort());
       expect(statSync(dir).mode & 0o777).toBe(0o700);
       for (const file of files) expect(statSync(join(dir, file)).mode & 0o777, file).toBe(0o644);
       const before = files.map((file) => readFileSync(join(dir, file), "utf8"));
@@ -153,8 +154,9 @@ describe("docker-compose.yml", () => {
       expect(files.map((file) => readFileSync(join(dir, file), "utf8"))).toEqual(before);
       // The ACL file is the shipped template with the two components' password hashes, `default` off.
       const passwords = new Map([
-        ["gatehouse-auth", readFileSync(join(dir, "redis-auth-server.password"), "utf8")],
-        ["gatehouse-gateway", readFileSync(join(dir, "redis-gateway.password"), "utf8")],
+        ["auth-server", readFileSync(join(dir, "redis-auth-server.password"), "utf8")],
+        ["gateway", readFileSync(join(dir, "redis-gateway.password"), "utf8")],
+        ["replication", readFileSync(join(dir, "redis-replication.password"), "utf8")],
       ]);
       const acl = readFileSync(join(dir, "redis-users.acl"), "utf8");
       expect(acl).toBe(renderRedisAcl(passwords));

@@ -15,7 +15,13 @@ import { memoryLogger, PLAIN_HTTP, serviceKey, startServer, type ServiceKey, typ
 
 const root = resolve(import.meta.dirname, "../../../..");
 const dir = mkdtempSync(join(tmpdir(), "gatehouse-redis-acl-"));
-const passwords = { "gatehouse-auth": randomBytes(16).toString("hex"), "gatehouse-gateway": randomBytes(16).toString("hex"), admin: randomBytes(16).toString("hex") };
+const USERS = ["auth-server", "gateway", "replication"] as const;
+const passwords: Record<(typeof USERS)[number] | "admin", string> = {
+  "auth-server": randomBytes(16).toString("hex"),
+  gateway: randomBytes(16).toString("hex"),
+  replication: randomBytes(16).toString("hex"),
+  admin: randomBytes(16).toString("hex"),
+};
 let redisServer: ChildProcess;
 let port: number;
 const connections: Redis[] = [];
@@ -41,7 +47,7 @@ function connect(user: string, password: string): Redis {
 beforeAll(async () => {
   for (const [user, password] of Object.entries(passwords)) writeFileSync(join(dir, `${user}.password`), password);
   const acl = join(dir, "users.acl");
-  execFileSync(process.execPath, [join(root, "scripts/redis-acl.ts"), acl, ...["gatehouse-auth", "gatehouse-gateway"].map((u) => `${u}=${join(dir, `${u}.password`)}`)]);
+  execFileSync(process.execPath, [join(root, "scripts/redis-acl.ts"), acl, ...USERS.map((u) => `${u}=${join(dir, `${u}.password`)}`)]);
   // The operator's own account, which the project does not ship: the raw writer of these tests.
   appendFileSync(acl, `user admin on >${passwords.admin} ~* &* +@all\n`);
   port = await freePort();
@@ -83,21 +89,21 @@ describe("Redis ACL users (docker/redis/users.acl)", () => {
   });
 
   it("refuses the gateway's user every write to the auth server's keys, directly or from a script", async () => {
-    const gateway = connect("gatehouse-gateway", passwords["gatehouse-gateway"]);
+    const gateway = connect("gateway", passwords.gateway);
     await gateway.connect();
     await expect(gateway.hset("gatehouse:auth:registry:services", "orders", "{}")).rejects.toThrow(/NOPERM/);
     await expect(gateway.set("gatehouse:auth:registry:services", "x")).rejects.toThrow(/NOPERM/);
     await expect(gateway.eval("return redis.call('HSET', KEYS[1], 'orders', '{}')", 1, "gatehouse:auth:registry:services")).rejects.toThrow(/NOPERM|can't access/);
     await expect(gateway.publish("gatehouse:auth:registry:changed", "orders")).rejects.toThrow(/NOPERM/);
     await expect(gateway.flushall()).rejects.toThrow(/NOPERM/);
-    await expect(gateway.call("ACL", "SETUSER", "gatehouse-gateway", "~*")).rejects.toThrow(/NOPERM/);
+    await expect(gateway.call("ACL", "SETUSER", "gateway", "~*")).rejects.toThrow(/NOPERM/);
     await expect(gateway.config("SET", "dir", "/tmp")).rejects.toThrow(/NOPERM/);
     // Its own rate-limit keys and script are fine.
     expect(await gateway.eval("return redis.call('SET', KEYS[1], '1', 'PX', 1000)", 1, "gatehouse:rl:route:ip:1")).toBe("OK");
   });
 
   it("limits the auth server's user to its own prefix", async () => {
-    const auth = connect("gatehouse-auth", passwords["gatehouse-auth"]);
+    const auth = connect("auth-server", passwords["auth-server"]);
     await auth.connect();
     await expect(auth.set("gatehouse:rl:route:ip:1", "0")).rejects.toThrow(/NOPERM/);
     await expect(auth.keys("*")).rejects.toThrow(/NOPERM/);
@@ -125,7 +131,7 @@ describe("registry tamper evidence", () => {
         },
       },
       // The auth server logs in as its own ACL user, with the default key prefix the ACL allows.
-      { logger: log.logger, redisUrl: `redis://gatehouse-auth:${passwords["gatehouse-auth"]}@127.0.0.1:${port}`, redisKeyPrefix: "gatehouse:auth:" },
+      { logger: log.logger, redisUrl: `redis://auth-server:${passwords["auth-server"]}@127.0.0.1:${port}`, redisKeyPrefix: "gatehouse:auth:" },
     );
   });
 
