@@ -4,9 +4,15 @@
 #
 #   signing-keys.json            auth server: private JWKS of token signing keys (ES256), in the
 #                                format of `gatehouse-auth keys generate` (rotate it with `keys rotate`)
-#   redis_password               auth server, gateway: the Redis password
-#   redis.conf                   redis: `requirepass` with the same password, and a `healthcheck`
-#                                user that may run PING and nothing else
+#   redis-auth-server.password   auth server: its Redis password (Redis user auth-server)
+#   redis-gateway.password       gateway: its Redis password (Redis user gateway)
+#   redis-replication.password   Redis replicas and Sentinel (user replication; the Kubernetes
+#                                overlay only: compose runs one Redis)
+#   redis-users.acl              redis: the ACL file (docker/redis/users.acl with the passwords'
+#                                SHA-256 hashes; `default` off, one user per component, a
+#                                `healthcheck` user that may run PING and nothing else)
+#   registry-mac.key             auth server: the key that MACs registry entries in Redis (Redis
+#                                never sees it)
 #   demo-cli.secret              auth server: client secret of the walkthrough client `demo-cli`
 #   orders.credentials.json      orders: its client id, issuer, resource and private JWK
 #   orders.jwks.json             auth server: orders' public JWKS (private_key_jwt)
@@ -32,9 +38,9 @@ command -v node >/dev/null || export PATH="$("$repo/scripts/bootstrap.sh" --prin
 
 mkdir -p "$dir"
 chmod 0700 "$dir"
-GATEHOUSE_SECRETS_DIR="$dir" GATEHOUSE_ISSUER="$issuer" FORCE="$force" node --input-type=module -e '
+GATEHOUSE_REPO="$repo" GATEHOUSE_SECRETS_DIR="$dir" GATEHOUSE_ISSUER="$issuer" FORCE="$force" node --input-type=module -e '
 import { createHash, generateKeyPairSync, randomBytes } from "node:crypto";
-import { chmodSync, existsSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const dir = process.env.GATEHOUSE_SECRETS_DIR;
@@ -67,11 +73,15 @@ if (missing("signing-keys.json")) {
   write("signing-keys.json", json({ keys: [key] }));
 }
 
-if (missing("redis_password", "redis.conf")) {
-  const password = randomBytes(32).toString("hex");
-  write("redis_password", password);
-  write("redis.conf", `requirepass ${password}\nuser healthcheck on nopass -@all +ping\n`);
+// One Redis user per component; the ACL file holds only the SHA-256 hashes of their passwords.
+const redisUsers = [["auth-server", "redis-auth-server.password"], ["gateway", "redis-gateway.password"], ["replication", "redis-replication.password"]];
+if (missing("redis-users.acl", ...redisUsers.map(([, file]) => file))) {
+  for (const [, file] of redisUsers) write(file, randomBytes(32).toString("hex"));
+  const { renderRedisAcl } = await import(`${process.env.GATEHOUSE_REPO}/scripts/redis-acl.ts`);
+  write("redis-users.acl", renderRedisAcl(new Map(redisUsers.map(([user, file]) => [user, readFileSync(join(dir, file), "utf8")]))));
 }
+
+if (missing("registry-mac.key")) write("registry-mac.key", randomBytes(32).toString("base64url"));
 
 if (missing("demo-cli.secret")) write("demo-cli.secret", randomBytes(24).toString("base64url"));
 

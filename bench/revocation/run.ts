@@ -70,7 +70,7 @@ try {
     JSON.stringify({
       issuer,
       keys: { generate: "persist", dir: join(dir, "keys") },
-      admin: { enabled: true },
+      admin: { enabled: true, onPublicPort: true },
       revocation: { audience: FEED },
       redis: { keyPrefix: `bench:revocation:${randomUUID()}:` },
       services: {

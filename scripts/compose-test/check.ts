@@ -85,14 +85,13 @@ async function check(name: string, body: () => unknown): Promise<void> {
   }
 }
 
-/** The non-empty secret values of the secrets folder (the password inside redis.conf, the JWK `d`s). */
+/** The non-empty secret values of the secrets folder (the JWK `d`s, whole files otherwise; the ACL file holds only hashes). */
 function secretValues(): string[] {
   const values: string[] = [];
   for (const file of readdirSync(secretsDir)) {
     const text = readFileSync(join(secretsDir, file), "utf8").trim();
-    if (file === "redis.conf") {
-      const line = text.split("\n").find((l) => l.startsWith("requirepass "));
-      if (line !== undefined) values.push(line.slice("requirepass ".length));
+    if (file.endsWith(".acl")) {
+      continue;
     } else if (file.endsWith(".json")) {
       for (const match of text.matchAll(/"d":\s*"([^"]+)"/g)) if (match[1] !== undefined) values.push(match[1]);
     } else {

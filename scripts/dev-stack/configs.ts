@@ -25,6 +25,8 @@ keys:
   dir: ${json(options.stateDir)}
 tokens:
   ttlSeconds: 300
+http:
+  trustedProxies: [127.0.0.1]  # the gateway, on loopback: throttling and audit see the caller's address
 services:
   orders:
     resource: https://orders.internal
@@ -45,19 +47,42 @@ services:
 `;
 }
 
-/** `.gatehouse/dev/gateway.yaml`: the public token route and the two demo services' routes. */
+/** `.gatehouse/dev/gateway.yaml`: the auth server's public routes (token, JWKS, discovery) and the two demo services' routes. */
 export function renderGatewayConfig(options: { readonly issuer: string; readonly ports: StackPorts }): string {
   const { ports } = options;
   return `# Written by \`pnpm start\` (scripts/dev-stack.ts); regenerated at every start.
 issuer: ${options.issuer}
 routes:
-  - name: token                 # the auth server's token endpoint, published: POST /oauth/token
-    pathPrefix: /oauth
+  # The auth server publishes exactly its token endpoint, JWKS and discovery documents; nothing
+  # else of it (other provider paths, the admin API) is reachable through the gateway.
+  - name: token                 # POST /oauth/token → the auth server's /token
+    pathPrefix: /oauth/token
     methods: [POST]
     public: true
     stripPrefix: true
-    upstreams: [http://127.0.0.1:${ports.auth}]
+    upstreams: [http://127.0.0.1:${ports.auth}/token]
     rateLimit: { limit: 60, windowSeconds: 60 }     # per client IP
+  - name: jwks                  # GET /oauth/jwks → the auth server's /jwks
+    pathPrefix: /oauth/jwks
+    methods: [GET, HEAD]
+    public: true
+    stripPrefix: true
+    upstreams: [http://127.0.0.1:${ports.auth}/jwks]
+    rateLimit: { limit: 120, windowSeconds: 60 }
+  - name: discovery             # RFC 8414 metadata
+    pathPrefix: /oauth/.well-known/oauth-authorization-server
+    methods: [GET, HEAD]
+    public: true
+    stripPrefix: true
+    upstreams: [http://127.0.0.1:${ports.auth}/.well-known/oauth-authorization-server]
+    rateLimit: { limit: 120, windowSeconds: 60 }
+  - name: discovery-openid      # the same metadata at its OpenID Connect name
+    pathPrefix: /oauth/.well-known/openid-configuration
+    methods: [GET, HEAD]
+    public: true
+    stripPrefix: true
+    upstreams: [http://127.0.0.1:${ports.auth}/.well-known/openid-configuration]
+    rateLimit: { limit: 120, windowSeconds: 60 }
   - name: orders-read
     pathPrefix: /api/orders
     methods: [GET, HEAD]

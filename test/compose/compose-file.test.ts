@@ -10,6 +10,7 @@ import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { renderAuthConfig, renderGatewayConfig } from "../../scripts/dev-stack/configs.ts";
+import { renderRedisAcl } from "../../scripts/redis-acl.ts";
 
 const root = new URL("../../", import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), "utf8");
@@ -144,14 +145,23 @@ describe("docker-compose.yml", () => {
     try {
       const run = () => execFileSync("bash", [fileURLToPath(new URL("docker/make-secrets.sh", root))], { env: { ...process.env, GATEHOUSE_SECRETS_DIR: dir }, encoding: "utf8" });
       run();
-      expect(readdirSync(dir).sort()).toEqual(files.sort());
+      // The replication user's password serves the Kubernetes overlay's replicas and Sentinel only.
+      expect(readdirSync(dir).sort()).toEqual([...files, "redis-replication.password"].sort());
       expect(statSync(dir).mode & 0o777).toBe(0o700);
       for (const file of files) expect(statSync(join(dir, file)).mode & 0o777, file).toBe(0o644);
       const before = files.map((file) => readFileSync(join(dir, file), "utf8"));
       expect(run()).toBe("");
       expect(files.map((file) => readFileSync(join(dir, file), "utf8"))).toEqual(before);
-      const password = readFileSync(join(dir, "redis_password"), "utf8");
-      expect(readFileSync(join(dir, "redis.conf"), "utf8")).toBe(`requirepass ${password}\nuser healthcheck on nopass -@all +ping\n`);
+      // The ACL file is the shipped template with the two components' password hashes, `default` off.
+      const passwords = new Map([
+        ["auth-server", readFileSync(join(dir, "redis-auth-server.password"), "utf8")],
+        ["gateway", readFileSync(join(dir, "redis-gateway.password"), "utf8")],
+        ["replication", readFileSync(join(dir, "redis-replication.password"), "utf8")],
+      ]);
+      const acl = readFileSync(join(dir, "redis-users.acl"), "utf8");
+      expect(acl).toBe(renderRedisAcl(passwords));
+      expect(acl.split("\n")[0]).toBe("user default off resetkeys resetchannels -@all");
+      for (const password of passwords.values()) expect(acl).not.toContain(password);
     } finally {
       rmSync(dirname(dir), { recursive: true, force: true });
     }
@@ -220,11 +230,17 @@ describe("docker/config", () => {
     "http://127.0.0.1:7002": "http://inventory:7002",
   };
 
+  // An upstream keeps its path (`http://127.0.0.1:4000/token` → `http://auth-server:4000/token`).
+  const composeUpstream = (url: string) => {
+    const { origin } = new URL(url);
+    return `${hosts[origin] ?? origin}${url.slice(origin.length)}`;
+  };
+
   it("gateway.yaml has the routes `pnpm start` serves, with compose service names as upstreams", () => {
     const dev = parse(renderGatewayConfig({ issuer: "http://127.0.0.1:4000", ports })) as { issuer: string; routes: { upstreams: string[] }[] };
     const expected = {
       issuer: hosts[dev.issuer],
-      routes: dev.routes.map((route) => ({ ...route, upstreams: route.upstreams.map((url) => hosts[url] ?? url) })),
+      routes: dev.routes.map((route) => ({ ...route, upstreams: route.upstreams.map(composeUpstream) })),
     };
     expect(parse(read("docker/config/gateway.yaml"))).toEqual(expected);
   });
@@ -235,7 +251,7 @@ describe("docker/config", () => {
     const dev = parse(renderAuthConfig({ issuer: "http://127.0.0.1:4000", stateDir: ".gatehouse", orders: jwk, inventory: jwk })) as { services: Registry };
     const docker = parse(read("docker/config/auth-server.yaml")) as { issuer: string; keys: unknown; services: Registry };
     expect(docker.issuer).toBe("http://auth-server:4000");
-    expect(docker.keys).toEqual({ file: "/run/secrets/signing_keys" });
+    expect(docker.keys).toEqual({ file: "/run/secrets/signing_keys", registryMacKeyFile: "/run/secrets/registry_mac_key" });
     const shape = (services: Registry) =>
       Object.fromEntries(
         Object.entries(services).map(([id, service]) => [

@@ -106,6 +106,44 @@ describe("pnpm start", () => {
   });
 });
 
+describe("the auth server through the gateway", () => {
+  const gateway = () => `http://127.0.0.1:${ports["GATEWAY_PORT"]!}`;
+
+  it("publishes its discovery documents and JWKS", async () => {
+    for (const path of ["/oauth/.well-known/oauth-authorization-server", "/oauth/.well-known/openid-configuration", "/oauth/jwks"]) {
+      const response = await fetch(`${gateway()}${path}`);
+      expect(response.status, path).toBe(200);
+      expect(await response.json(), path).toBeTypeOf("object");
+    }
+  });
+
+  it("publishes nothing else of it: other provider paths and admin paths are the gateway's own 404", async () => {
+    const paths = [
+      "/oauth/reg",
+      "/oauth/auth",
+      "/oauth/session/end",
+      "/oauth/introspection",
+      "/oauth/admin/services",
+      "/oauth/metrics",
+      "/oauth/healthz",
+      "/oauth",
+      "/admin/services",
+    ];
+    for (const path of paths) {
+      for (const method of ["GET", "POST"]) {
+        const response = await fetch(`${gateway()}${path}`, { method, body: method === "POST" ? "grant_type=client_credentials" : null });
+        const body = (await response.json()) as Record<string, unknown>;
+        expect({ path, method, status: response.status }).toEqual({ path, method, status: 404 });
+        expect(body, `${method} ${path}`).toMatchObject({ error: "not_found", error_description: "no route matches this path" });
+      }
+    }
+    // Below the token route's prefix the gateway forwards to the auth server's /token/…, which serves nothing there.
+    const below = await fetch(`${gateway()}/oauth/token/introspection`, { method: "POST", body: "token=x" });
+    expect(below.status).toBe(404);
+    expect(await below.json()).toMatchObject({ error: "not_found" });
+  });
+});
+
 describe("defence in depth", () => {
   it("a backend called directly, past the gateway, still verifies the audience of the token", async () => {
     const credentials = JSON.parse(readFileSync(join(stateDir, "dev", "credentials", "demo-cli.json"), "utf8")) as { clientSecret: string };

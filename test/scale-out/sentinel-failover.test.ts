@@ -45,6 +45,8 @@ beforeAll(async () => {
       issuer,
       keys: { generate: "persist", dir: join(dir, "keys") },
       redis: { keyPrefix: `test:failover:${run}:auth:` },
+      // The load asks for a token every 50 ms, above the default issuance ceiling: this test measures failover.
+      issuance: { perSecond: 1000, burst: 1000 },
       services: {
         caller: { auth: { method: "private_key_jwt", jwks: { keys: [callerJwk] } }, allow: { backend: ["backend:read"] } },
         backend: { resource: "https://backend.internal", scopes: ["backend:read"], auth: { method: "private_key_jwt", jwks: { keys: [callerJwk] } } },

@@ -64,8 +64,15 @@ export const ERROR_CODES = {
     when: "http",
     status: 429,
     error: "temporarily_unavailable",
-    meaning: "too many failed client authentications from this address or for this client; `Retry-After` says when to retry",
+    meaning: "too many failed authentications of this client from this address (or of unknown clients, or of the admin API, from this address); `Retry-After` says when to retry",
     fix: "fix the client's credentials and wait for the `Retry-After` seconds",
+  },
+  issuance_limited: {
+    when: "http",
+    status: 429,
+    error: "temporarily_unavailable",
+    meaning: "the client got more tokens for this resource than `issuance.perSecond` / `issuance.burst` allow; `Retry-After` says when to retry",
+    fix: "cache tokens until shortly before they expire (the SDK does) instead of asking for one per call",
   },
   admin_unauthorized: {
     when: "http",

@@ -4,12 +4,13 @@ import type Router from "@koa/router";
 import type Koa from "koa";
 import { Provider } from "oidc-provider";
 import { B64TOKEN } from "@gatehouse/sdk";
-import { closeServer, connectionErrorLogger, createHttpServer, createLogger, createRedisClient, describeRedisTarget, listen, parseRedisUrl, type Logger } from "@gatehouse/service-kit";
+import { ClientAddressResolver, closeServer, connectionErrorLogger, createHttpServer, createLogger, createRedisClient, describeRedisTarget, listen, parseRedisUrl, type Logger } from "@gatehouse/service-kit";
 import type { AuthServerConfig } from "./config/schema.js";
 import { AuthServerError } from "./errors.js";
 import { MIN_ADMIN_TOKEN_LENGTH, requireAdmin } from "./http/admin/admin-auth.js";
 import { adminRouter } from "./http/admin/admin-router.js";
 import { createAdminTokenVerifier } from "./http/admin/admin-token.js";
+import { clientAddressOf, resolveClientAddress } from "./http/client-address.js";
 import { healthRouter } from "./http/health.js";
 import { metricsRouter } from "./http/metrics-router.js";
 import { createOwnApp } from "./http/own-app.js";
@@ -23,6 +24,7 @@ import { createProvider } from "./provider/create-provider.js";
 import { ServiceAccountAssertions } from "./provider/service-account-assertion.js";
 import { ClientCredentials } from "./registry/client-metadata.js";
 import { MemoryRegistryStore } from "./registry/memory-store.js";
+import { RegistryMac } from "./registry/registry-mac.js";
 import { RedisRegistryStore } from "./registry/redis-store.js";
 import type { RegistryStore, ServiceRecord } from "./registry/store.js";
 import { MemoryRevocationStore } from "./revocation/memory-store.js";
@@ -31,8 +33,9 @@ import { Revocations } from "./revocation/revocations.js";
 import { SecurityEventSigner } from "./revocation/security-event.js";
 import type { RevocationStore } from "./revocation/store.js";
 import { MemoryReplayCache, RedisReplayCache, type ReplayCache } from "./replay/replay-cache.js";
-import { AuthThrottle, ThrottledError } from "./throttle/auth-throttle.js";
+import { AuthThrottle, ThrottledError, type ThrottleState } from "./throttle/auth-throttle.js";
 import { MemoryFailureCounter, RedisFailureCounter } from "./throttle/failure-counter.js";
+import { IssuanceLimit, MemoryIssuanceStore, RedisIssuanceStore } from "./throttle/issuance-limit.js";
 
 /** What `createAuthServer` may be given besides its config. */
 export interface AuthServerDeps {
@@ -86,22 +89,29 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
   const redisTarget = deps.redisUrl === undefined ? undefined : parseRedisUrl(deps.redisUrl);
   // Connected in listen(), so that an unreachable Redis stops the start with a message.
   const redis = redisTarget === undefined ? undefined : createRedisClient(redisTarget, { name: "auth-server", logger, lazyConnect: true });
-  const registry: RegistryStore = redis === undefined ? new MemoryRegistryStore() : new RedisRegistryStore(redis, prefix, logger);
+  const registry: RegistryStore = redis === undefined ? new MemoryRegistryStore() : new RedisRegistryStore(redis, prefix, logger, RegistryMac.fromConfig(config.keys, logger));
   const replay: ReplayCache = redis === undefined ? new MemoryReplayCache() : new RedisReplayCache(redis, prefix);
   const counter = redis === undefined ? new MemoryFailureCounter() : new RedisFailureCounter(redis, prefix);
   const throttle = new AuthThrottle(counter, config.throttle.maxFailures, config.throttle.windowSeconds, logger);
+  const issuance = new IssuanceLimit(
+    redis === undefined ? new MemoryIssuanceStore() : new RedisIssuanceStore(redis, prefix),
+    config.issuance.perSecond,
+    config.issuance.burst,
+    logger,
+  );
   const metrics = new AuthMetrics();
   const serviceAccounts = new ServiceAccountAssertions({
     registry,
     replay,
     logger,
     issuer: () => issuer ?? "",
-    source: (ctx) => ctx.ip,
+    source: (ctx) => clientAddressOf(ctx),
     clockToleranceSeconds: config.tokens.clockToleranceSeconds,
   });
   const serviceAccountStep = serviceAccounts.middleware();
   const revocationStore: RevocationStore = redis === undefined ? new MemoryRevocationStore() : new RedisRevocationStore(redis, prefix, logger);
   const revocations = new Revocations({ store: revocationStore, registry, keys, tokens: config.tokens, logger, metrics: metrics.registry });
+  const addresses = new ClientAddressResolver(config.http.trustedProxies);
   if (redis === undefined) logger.warn("no REDIS_URL: registry, replay cache and throttle are in memory (one process, development only)");
 
   let issuer = config.issuer;
@@ -119,7 +129,7 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
   const adminGuard =
     adminToken === undefined && verifyToken === undefined
       ? undefined
-      : requireAdmin({ credential: adminToken, verifyToken, scope: config.admin.scope, logger });
+      : requireAdmin({ credential: adminToken, verifyToken, scope: config.admin.scope, logger, throttle });
   const admin: Router[] =
     config.admin.enabled && adminGuard !== undefined
       ? [adminRouter({ guard: adminGuard, registry, credentials, logger, metrics, bodyLimitBytes: config.http.bodyLimitBytes, revocations })]
@@ -130,7 +140,7 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
     adminToken === undefined && feedTokens === undefined
       ? undefined
       : revocationFeed({
-          guard: requireAdmin({ credential: adminToken, verifyToken: feedTokens, scope: config.revocation.scope, logger }),
+          guard: requireAdmin({ credential: adminToken, verifyToken: feedTokens, scope: config.revocation.scope, logger, throttle }),
           store: revocationStore,
           revocations,
           signer: new SecurityEventSigner(keys, () => issuer ?? ""),
@@ -141,8 +151,8 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
   const separateAdmin = config.admin.port !== undefined;
   const publicMetrics = !separateAdmin && adminGuard !== undefined ? [metricsRouter(metrics, adminGuard)] : [];
   const feedRouters = feed === undefined ? [] : [feed.router];
-  const publicApp = createOwnApp(logger, [health, ...feedRouters, ...(separateAdmin ? [] : admin), ...publicMetrics], config.http.proxy).callback();
-  const adminApp = separateAdmin ? createOwnApp(logger, [health, ...admin, metricsRouter(metrics)], config.http.proxy).callback() : undefined;
+  const publicApp = createOwnApp(logger, [health, ...feedRouters, ...(separateAdmin ? [] : admin), ...publicMetrics], config.http.proxy, addresses).callback();
+  const adminApp = separateAdmin ? createOwnApp(logger, [health, ...admin, metricsRouter(metrics)], config.http.proxy, addresses).callback() : undefined;
   const ownPath = (path: string) =>
     path === "/healthz" ||
     path === "/readyz" ||
@@ -150,12 +160,17 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
     (feed !== undefined && path === FEED_PATH) ||
     (!separateAdmin && admin.length > 0 && (path === "/admin" || path.startsWith("/admin/")));
 
-  const beforeClientLookup = async (clientId: string) => {
+  // One throttle admission per token request, taken when oidc-provider looks its client up.
+  const admitClient = async (clientId: string, known: boolean) => {
+    const ctx = Provider.ctx;
+    if (ctx === undefined) return;
+    const state = ctx.state as ThrottleState;
+    if (state.admission !== undefined) return;
     try {
-      await throttle.checkClient(clientId);
-      await revocations.holdIssuance(clientId);
+      state.admission = await throttle.admit(known ? clientId : undefined, clientAddressOf(ctx));
+      if (known) await revocations.holdIssuance(clientId);
     } catch (error) {
-      if (error instanceof ThrottledError) Object.assign(Provider.ctx?.state ?? {}, { throttledFor: error.retryAfterSeconds });
+      if (error instanceof ThrottledError) state.throttledFor = error.retryAfterSeconds;
       throw error;
     }
   };
@@ -169,8 +184,9 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
       credentials,
       keys,
       replay,
-      middleware: [onlyProviderPaths(config.http.bodyLimitBytes), serviceAccountStep, observeTokenEndpoint(metrics, throttle, logger)],
-      beforeClientLookup,
+      issuance,
+      middleware: [resolveClientAddress(addresses), onlyProviderPaths(config.http.bodyLimitBytes), serviceAccountStep, observeTokenEndpoint(metrics, throttle)],
+      admitClient,
       logger,
     });
     auditTokenEvents(provider, logger);

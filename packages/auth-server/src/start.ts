@@ -2,6 +2,7 @@ import { createLogger, packageVersion, runService, runWorkers, StartFlagError, t
 import { loadAuthServerConfig, parseAuthServerConfig } from "./config/load.js";
 import type { AuthServerConfig } from "./config/schema.js";
 import { SigningKeys } from "./keys/signing-keys.js";
+import { RegistryMac } from "./registry/registry-mac.js";
 import { createAuthServer } from "./server.js";
 
 /** Default port of the auth server (docs/architecture.md, "Interfaces operators script against"). */
@@ -79,6 +80,7 @@ export function runAuthServer(argv: readonly string[], env: NodeJS.ProcessEnv, l
 export async function serve(plan: StartPlan, logger: Logger = createLogger("auth-server")): Promise<void> {
   // Dev keys are created once, before any worker exists, so every worker signs with the same key.
   SigningKeys.fromConfig(plan.config.keys, logger);
+  if (plan.redisUrl !== undefined) RegistryMac.fromConfig(plan.config.keys, logger);
   await runWorkers({
     workers: plan.workers,
     logger,

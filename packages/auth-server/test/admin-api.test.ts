@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import * as oauth from "oauth4webapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuthServer, parseAuthServerConfig, type AuthServer } from "../src/index.js";
-import { memoryLogger, PLAIN_HTTP, requestToken, startServer, type Started } from "./helpers/server.js";
+import { memoryLogger, PLAIN_HTTP, requestToken, sharedRegistryMacKeyFile, startServer, type Started } from "./helpers/server.js";
 
 const ADMIN_TOKEN = "admin-credential-0123456789abcdefghijklmnop";
 const SECRET = "orders-secret-0123456789abcdef";
@@ -10,7 +10,7 @@ const env = { GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN, ORDERS_SECRET: SECRET, LEDGER_
 
 const registry = {
   keys: { generate: "memory" },
-  admin: { enabled: true },
+  admin: { enabled: true, onPublicPort: true },
   services: {
     orders: { auth: { method: "client_secret_basic", secretEnv: "ORDERS_SECRET" }, allow: { inventory: ["inventory:read"] } },
     inventory: { resource: "https://inventory.internal", scopes: ["inventory:read", "inventory:write"], auth: { method: "client_secret_basic", secretEnv: "ORDERS_SECRET" } },
@@ -178,8 +178,14 @@ describe("admin API placement", () => {
     }
   });
 
+  it("is never on the public port unless asked for: enabled without a port is a config error", () => {
+    expect(() => parseAuthServerConfig({ keys: { generate: "memory" }, admin: { enabled: true } }, "auth.yaml")).toThrow(
+      "admin.port: the admin API needs a port of its own (or onPublicPort: true to share the public one)",
+    );
+  });
+
   it("refuses to start with the admin API on and no credential", () => {
-    expect(() => createAuthServer(parseAuthServerConfig({ keys: { generate: "memory" }, admin: { enabled: true } }), { env: {}, logger: memoryLogger().logger })).toThrow(
+    expect(() => createAuthServer(parseAuthServerConfig({ keys: { generate: "memory" }, admin: { enabled: true, onPublicPort: true } }), { env: {}, logger: memoryLogger().logger })).toThrow(
       "admin.tokenEnv: environment variable GATEHOUSE_ADMIN_TOKEN must hold the admin credential (at least 32 characters), or set admin.audience",
     );
   });
@@ -206,7 +212,7 @@ describe("admin API with the registry in Redis", () => {
   it("fails a service closed with invalid_client on a server that cannot resolve its secret variable", async () => {
     const prefix = `test:auth:${randomUUID()}:`;
     const redisUrl = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
-    const config = parseAuthServerConfig({ ...registry, issuer: "https://split.example" });
+    const config = parseAuthServerConfig({ ...registry, keys: { generate: "memory", registryMacKeyFile: sharedRegistryMacKeyFile() }, issuer: "https://split.example" });
     const withVar = createAuthServer(config, { env: { ...env, EXTRA_SECRET: "extra-secret-0123456789" }, logger: memoryLogger().logger, redisUrl, redisKeyPrefix: prefix });
     const withoutLog = memoryLogger();
     const without = createAuthServer(config, { env, logger: withoutLog.logger, redisUrl, redisKeyPrefix: prefix });
@@ -237,7 +243,7 @@ describe("admin API with the registry in Redis", () => {
 
   it("disables a service on every server sharing the Redis", async () => {
     const prefix = `test:auth:${randomUUID()}:`;
-    const config = parseAuthServerConfig({ ...registry, issuer: "https://shared.example" });
+    const config = parseAuthServerConfig({ ...registry, keys: { generate: "memory", registryMacKeyFile: sharedRegistryMacKeyFile() }, issuer: "https://shared.example" });
     const servers: AuthServer[] = [];
     try {
       const ports: number[] = [];

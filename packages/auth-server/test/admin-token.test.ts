@@ -11,7 +11,7 @@ beforeAll(async () => {
   started = await startServer(
     {
       keys: { generate: "memory" },
-      admin: { enabled: true, audience: ADMIN },
+      admin: { enabled: true, onPublicPort: true, audience: ADMIN },
       services: {
         "gatehouse-admin": { resource: ADMIN, scopes: ["gatehouse:admin", "gatehouse:audit"], auth: { method: "client_secret_basic", secretEnv: "OPS_SECRET" }, disabled: false },
         operator: { auth: { method: "client_secret_basic", secretEnv: "OPS_SECRET" }, allow: { "gatehouse-admin": ["gatehouse:admin"], ledger: ["ledger:read"] } },

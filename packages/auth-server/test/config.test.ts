@@ -23,9 +23,10 @@ describe("loadAuthServerConfig", () => {
       keys: { generate: "memory", dir: ".gatehouse", reloadIntervalSeconds: 5 },
       listener: { headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 5_000 },
       tokens: { ttlSeconds: 300, clockToleranceSeconds: 5, clientAssertionMaxLifetimeSeconds: 300 },
-      http: { proxy: false, bodyLimitBytes: 8192, jwksUriPrivateAddresses: false },
+      http: { proxy: false, trustedProxies: [], bodyLimitBytes: 8192, jwksUriPrivateAddresses: false },
       throttle: { maxFailures: 10, windowSeconds: 60 },
-      admin: { enabled: false, host: "127.0.0.1", tokenEnv: "GATEHOUSE_ADMIN_TOKEN", scope: "gatehouse:admin" },
+      issuance: { perSecond: 5, burst: 10 },
+      admin: { enabled: false, onPublicPort: false, host: "127.0.0.1", tokenEnv: "GATEHOUSE_ADMIN_TOKEN", scope: "gatehouse:admin" },
       revocation: { scope: "gatehouse:revocations", heartbeatSeconds: 5 },
       redis: { keyPrefix: "gatehouse:auth:" },
       services: {

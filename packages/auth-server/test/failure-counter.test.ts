@@ -15,34 +15,51 @@ const implementations: [string, () => FailureCounter][] = [
 ];
 
 describe.each(implementations)("failure counter conformance: %s", (_name, make) => {
-  it("counts hits within a window and reports when it resets", async () => {
+  it("grants attempts while failures plus attempts in flight stay below the limit", async () => {
     const counter = make();
-    expect(await counter.peek("ip:1")).toEqual({ count: 0, resetSeconds: 0 });
-    expect(await counter.hit("ip:1", 60)).toEqual({ count: 1, resetSeconds: 60 });
-    expect((await counter.hit("ip:1", 60)).count).toBe(2);
-    const state = await counter.peek("ip:1");
-    expect(state.count).toBe(2);
-    expect(state.resetSeconds).toBeGreaterThan(58);
-    expect(state.resetSeconds).toBeLessThanOrEqual(60);
+    expect(await counter.reserve("ip:1", 2)).toEqual({ state: "granted", resetSeconds: 0 });
+    expect((await counter.reserve("ip:1", 2)).state).toBe("granted");
+    expect((await counter.reserve("ip:1", 2)).state).toBe("busy");
+    await counter.settle("ip:1", false, 60, true);
+    expect((await counter.reserve("ip:1", 2)).state).toBe("granted");
+  });
+
+  it("counts failures in a window and reports when it resets", async () => {
+    const counter = make();
+    for (let i = 0; i < 2; i++) {
+      expect((await counter.reserve("ip:f", 2)).state).toBe("granted");
+      await counter.settle("ip:f", true, 60, true);
+    }
+    const throttled = await counter.reserve("ip:f", 2);
+    expect(throttled.state).toBe("throttled");
+    expect(throttled.resetSeconds).toBeGreaterThan(58);
+    expect(throttled.resetSeconds).toBeLessThanOrEqual(60);
+  });
+
+  it("counts a failure that was never reserved", async () => {
+    const counter = make();
+    await counter.settle("ip:u", true, 60, false);
+    expect((await counter.reserve("ip:u", 1)).state).toBe("throttled");
   });
 
   it("keeps keys apart", async () => {
     const counter = make();
-    await counter.hit("client:a", 60);
-    expect((await counter.peek("client:b")).count).toBe(0);
+    await counter.settle("client:a", true, 60, false);
+    expect((await counter.reserve("client:b", 1)).state).toBe("granted");
   });
 
   it("starts a new window after the old one ends", async () => {
     const counter = make();
-    await counter.hit("ip:2", 1);
+    await counter.settle("ip:2", true, 1, false);
+    expect((await counter.reserve("ip:2", 1)).state).toBe("throttled");
     await new Promise((r) => setTimeout(r, 1100));
-    expect((await counter.peek("ip:2")).count).toBe(0);
-    expect((await counter.hit("ip:2", 1)).count).toBe(1);
+    expect((await counter.reserve("ip:2", 1)).state).toBe("granted");
   });
 
-  it("counts concurrent hits exactly", async () => {
+  it("grants exactly the limit to concurrent reservations", async () => {
     const counter = make();
-    await Promise.all(Array.from({ length: 25 }, () => counter.hit("ip:3", 60)));
-    expect((await counter.peek("ip:3")).count).toBe(25);
+    const answers = await Promise.all(Array.from({ length: 200 }, () => counter.reserve("ip:3", 7)));
+    expect(answers.filter((a) => a.state === "granted")).toHaveLength(7);
+    expect(answers.filter((a) => a.state === "busy")).toHaveLength(193);
   });
 });

@@ -19,7 +19,7 @@ beforeAll(async () => {
   const config = parseAuthServerConfig({
     keys: { generate: "memory" },
     admin: { port: 0 },
-    http: { proxy: true },
+    http: { proxy: true, trustedProxies: ["127.0.0.1"] },
     services: {
       billing: { auth: { method: "client_secret_post", secretEnv: "BILLING_SECRET" }, allow: { ledger: ["ledger:read"] }, attributes: { team: "finance" } },
       orders: { auth: { method: "private_key_jwt", jwks: { keys: [assertionKey.publicJwk] } }, allow: { ledger: ["ledger:read"] } },

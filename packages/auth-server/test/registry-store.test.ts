@@ -3,12 +3,15 @@ import { Redis } from "ioredis";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { MemoryRegistryStore } from "../src/registry/memory-store.js";
 import { RedisRegistryStore } from "../src/registry/redis-store.js";
+import { RegistryMac } from "../src/registry/registry-mac.js";
 import type { RegistryStore, ServiceRecord } from "../src/registry/store.js";
 import { memoryLogger } from "./helpers/server.js";
 
 const REDIS_URL = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
 const connections: Redis[] = [];
 const stores: RegistryStore[] = [];
+// Every store of one test shares one MAC key, as every replica of a deployment does.
+const mac = RegistryMac.fromConfig({ generate: "memory", dir: ".gatehouse", reloadIntervalSeconds: 0 }, memoryLogger().logger);
 
 afterAll(async () => {
   await Promise.all(stores.map((s) => s.close()));
@@ -18,7 +21,7 @@ afterAll(async () => {
 function redisStore(prefix: string): RegistryStore {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
   connections.push(redis);
-  const store = new RedisRegistryStore(redis, prefix, memoryLogger().logger, 1000);
+  const store = new RedisRegistryStore(redis, prefix, memoryLogger().logger, mac, 1000);
   stores.push(store);
   return store;
 }

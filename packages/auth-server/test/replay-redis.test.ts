@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import * as oauth from "oauth4webapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuthServer, parseAuthServerConfig, type AuthServer } from "../src/index.js";
-import { memoryLogger, PLAIN_HTTP, serviceKey, type ServiceKey } from "./helpers/server.js";
+import { memoryLogger, PLAIN_HTTP, serviceKey, sharedRegistryMacKeyFile, type ServiceKey } from "./helpers/server.js";
 
 const REDIS_URL = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
 const ISSUER = "https://auth.replay.test";
@@ -16,7 +16,9 @@ beforeAll(async () => {
   const prefix = `test:auth:${randomUUID()}:`;
   const config = parseAuthServerConfig({
     issuer: ISSUER,
-    keys: { generate: "memory" },
+    keys: { generate: "memory", registryMacKeyFile: sharedRegistryMacKeyFile() },
+    // Replays are failed authentications: room for all of them, so the replay cache decides, not the throttle.
+    throttle: { maxFailures: 100, windowSeconds: 60 },
     services: {
       orders: { auth: { method: "private_key_jwt", jwks: { keys: [key.publicJwk] } }, allow: { inventory: ["inventory:read"] } },
       inventory: { resource: "https://inventory.internal", scopes: ["inventory:read"], auth: { method: "private_key_jwt", jwks: { keys: [key.publicJwk] } } },

@@ -8,7 +8,7 @@ const env = { GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN, ORDERS_SECRET: "orders-secret-
 
 const config = {
   keys: { generate: "memory" },
-  admin: { enabled: true },
+  admin: { enabled: true, onPublicPort: true },
   revocation: { heartbeatSeconds: 1 },
   tokens: { ttlSeconds: 300 },
   services: {

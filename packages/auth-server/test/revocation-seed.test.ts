@@ -1,14 +1,16 @@
 import { randomUUID } from "node:crypto";
 import { expect, it } from "vitest";
-import { memoryLogger, startServer } from "./helpers/server.js";
+import { memoryLogger, sharedRegistryMacKeyFile, startServer } from "./helpers/server.js";
 
 const REDIS_URL = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
 const ADMIN_TOKEN = "admin-credential-0123456789abcdefghijklmnop";
 const env = { GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN, SECRET: "orders-secret-0123456789abcdef" };
 
+const registryMacKeyFile = sharedRegistryMacKeyFile();
 const config = (attributes: Record<string, string>) => ({
-  keys: { generate: "memory" },
-  admin: { enabled: true },
+  // One registry key across the restarts, as in production: the entries written by the last start verify.
+  keys: { generate: "memory", registryMacKeyFile },
+  admin: { enabled: true, onPublicPort: true },
   services: {
     orders: { auth: { method: "client_secret_basic", secretEnv: "SECRET" }, allow: { inventory: ["inventory:read"] }, attributes },
     inventory: { resource: "https://inventory.internal", scopes: ["inventory:read"], auth: { method: "client_secret_basic", secretEnv: "SECRET" } },

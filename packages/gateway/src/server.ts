@@ -1,12 +1,11 @@
 import { once } from "node:events";
 import { compilePolicy, createVerifier, type VerifierOptions } from "@gatehouse/sdk";
-import { connectionErrorLogger, createHttpServer, createLogger, createRedisClient, listen, type Logger } from "@gatehouse/service-kit";
+import { ClientAddressResolver, connectionErrorLogger, createHttpServer, createLogger, createRedisClient, listen, type Logger } from "@gatehouse/service-kit";
 import Koa from "koa";
 import type { Registry } from "prom-client";
 import { authenticateStep } from "./auth/authenticate.js";
 import { gatewayRevocation, registerRevocationMetrics } from "./auth/revocation.js";
 import type { GatewayConfig } from "./config/schema.js";
-import { ClientAddressResolver } from "./http/client-address.js";
 import { createErrorResponder } from "./http/error-responder.js";
 import type { Exchange, RouteTarget } from "./http/exchange.js";
 import { compilePipeline } from "./http/pipeline.js";

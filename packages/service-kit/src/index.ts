@@ -41,3 +41,4 @@ export {
   type RedisClientOptions,
 } from "./redis/create-redis-client.js";
 export { parseRedisUrl, redisTargetFromEnv, describeRedisTarget, formatRedisUrl, type RedisTarget } from "./redis/redis-url.js";
+export { ClientAddressResolver, trustedProxySchema } from "./http/client-address.js";

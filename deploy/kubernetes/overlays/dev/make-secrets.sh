@@ -14,13 +14,14 @@ secret() {
 }
 secret gatehouse-auth-server \
   --from-file=signing_keys="$dir/signing-keys.json" \
-  --from-file=redis_password="$dir/redis_password" \
+  --from-file=registry_mac_key="$dir/registry-mac.key" \
+  --from-file=redis_password="$dir/redis-auth-server.password" \
   --from-file=demo_cli_secret="$dir/demo-cli.secret" \
   --from-file=orders_jwks="$dir/orders.jwks.json" \
   --from-file=inventory_jwks="$dir/inventory.jwks.json"
-secret gatehouse-gateway --from-file=redis_password="$dir/redis_password"
+secret gatehouse-gateway --from-file=redis_password="$dir/redis-gateway.password"
 secret gatehouse-orders --from-file=orders_credentials="$dir/orders.credentials.json"
 secret gatehouse-inventory --from-file=inventory_credentials="$dir/inventory.credentials.json"
 secret gatehouse-redis \
-  --from-file=users.acl="$dir/users.acl" \
-  --from-file=replication_password="$dir/replication_password"
+  --from-file=users.acl="$dir/redis-users.acl" \
+  --from-file=replication_password="$dir/redis-replication.password"

@@ -1,6 +1,7 @@
 import { ATTRIBUTE_NAME, SCOPE_TOKEN, SERVICE_ID } from "@gatehouse/sdk";
 import { listenerSchema } from "@gatehouse/service-kit";
 import { z } from "zod";
+import { trustedProxySchema } from "@gatehouse/service-kit";
 
 /** A service id: a DNS label (RFC 1123 §2.1), lower case. It becomes `client_id` and `sub`. */
 export const serviceIdSchema = z.string().regex(SERVICE_ID.pattern, SERVICE_ID.message);
@@ -183,6 +184,13 @@ const keysSchema = z
       .default("persist")
       .describe("Without `file`: `persist` generates dev keys once and keeps them in `dir`; `memory` generates them per start (tests)."),
     dir: z.string().min(1).default(".gatehouse").describe("Where `persist` keeps dev keys (relative to the working directory)."),
+    registryMacKeyFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "File holding the secret (at least 32 characters) that MACs every registry entry written to Redis; Redis never sees it. Without it: generated like the dev signing keys.",
+      ),
     reloadIntervalSeconds: z
       .int()
       .min(0)
@@ -219,7 +227,13 @@ const httpSchema = z
     proxy: z
       .boolean()
       .default(false)
-      .describe("Trust `X-Forwarded-For`/`-Proto`/`-Host` (set behind a TLS-terminating proxy; never when exposed directly)."),
+      .describe("Trust `X-Forwarded-Proto`/`-Host` for the URLs the server builds (set behind a TLS-terminating proxy; never when exposed directly)."),
+    trustedProxies: z
+      .array(trustedProxySchema)
+      .default([])
+      .describe(
+        "Peers (IPs or CIDR blocks, e.g. the gateway) whose `X-Forwarded-For` is believed: the client address is its right-most untrusted hop. From anyone else the socket address counts.",
+      ),
     bodyLimitBytes: z.int().min(256).max(56 * 1024).default(8192).describe("Largest accepted request body."),
     jwksUriPrivateAddresses: z
       .boolean()
@@ -233,11 +247,29 @@ const httpSchema = z
 
 const throttleSchema = z
   .strictObject({
-    maxFailures: z.int().min(1).max(100_000).default(10).describe("Failed client authentications allowed per window, per client and per IP."),
+    maxFailures: z
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(10)
+      .describe("Failed client authentications allowed per window, per (client, source address) and per source address for unknown clients."),
     windowSeconds: z.int().min(1).max(86_400).default(60).describe("Window of `maxFailures`; a throttled caller retries after it."),
   })
   .prefault({})
   .describe("Throttling of failed client authentications (oidc-provider has none).");
+
+const issuanceSchema = z
+  .strictObject({
+    perSecond: z
+      .number()
+      .positive()
+      .max(1_000_000)
+      .default(5)
+      .describe("Tokens issued per second per (client, resource), sustained; a service needs one per audience every few minutes."),
+    burst: z.int().min(1).max(1_000_000).default(10).describe("Tokens a (client, resource) may get at once before `perSecond` applies."),
+  })
+  .default({ perSecond: 5, burst: 10 })
+  .describe("Token issuance ceiling per (client, resource), shared through Redis; over it a token request answers 429 with `Retry-After`.");
 
 const adminSchema = z
   .strictObject({
@@ -247,7 +279,11 @@ const adminSchema = z
       .min(0)
       .max(65_535)
       .optional()
-      .describe("Serve the admin API (and `/metrics`) on this port; on the public port when absent."),
+      .describe("Serve the admin API (and `/metrics`) on this port; required with `enabled` unless `onPublicPort`."),
+    onPublicPort: z
+      .boolean()
+      .default(false)
+      .describe("Serve the admin API on the public port, next to the token endpoint (only when nothing untrusted reaches that port)."),
     host: z.string().min(1).default("127.0.0.1").describe("Interface of the admin port."),
     tokenEnv: z
       .string()
@@ -260,6 +296,14 @@ const adminSchema = z
         "Also accept Gatehouse access tokens from this server whose `aud` is this URI and whose `scope` holds `admin.scope` (register a service with this resource).",
       ),
     scope: scopeSchema.default("gatehouse:admin").describe("The scope an admin API token must carry."),
+  })
+  .superRefine((admin, ctx) => {
+    if (admin.enabled && admin.port === undefined && !admin.onPublicPort) {
+      ctx.addIssue({ code: "custom", path: ["port"], message: "the admin API needs a port of its own (or onPublicPort: true to share the public one)" });
+    }
+    if (admin.port !== undefined && admin.onPublicPort) {
+      ctx.addIssue({ code: "custom", path: ["onPublicPort"], message: "set either port or onPublicPort, not both" });
+    }
   })
   .prefault({})
   .describe("The admin API (off by default).");
@@ -306,6 +350,7 @@ export const authServerConfigSchema = z.strictObject({
   http: httpSchema,
   listener: listenerSchema,
   throttle: throttleSchema,
+  issuance: issuanceSchema,
   admin: adminSchema,
   revocation: revocationSchema,
   redis: redisSchema,

@@ -1,7 +1,8 @@
 import Koa from "koa";
 import type Router from "@koa/router";
-import type { Logger } from "@gatehouse/service-kit";
+import type { ClientAddressResolver, Logger } from "@gatehouse/service-kit";
 import { AuthServerError, isAuthServerError } from "../errors.js";
+import { resolveClientAddress } from "./client-address.js";
 import { sendError } from "./send-error.js";
 
 /**
@@ -10,7 +11,7 @@ import { sendError } from "./send-error.js";
  * `server_error` otherwise (logged with its stack, never sent). Unknown paths answer 404 `not_found`,
  * a known path with another method 405 `method_not_allowed` (with the router's `Allow`).
  */
-export function createOwnApp(logger: Logger, routers: readonly Router[], proxy: boolean): Koa {
+export function createOwnApp(logger: Logger, routers: readonly Router[], proxy: boolean, addresses: ClientAddressResolver): Koa {
   const app = new Koa({ proxy });
   app.silent = true;
   app.use(async (ctx, next) => {
@@ -30,6 +31,7 @@ export function createOwnApp(logger: Logger, routers: readonly Router[], proxy: 
       sendError(ctx, new AuthServerError("server_error", "unexpected error"));
     }
   });
+  app.use(resolveClientAddress(addresses));
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
   return app;
 }

@@ -1,5 +1,6 @@
 import type { Logger } from "@gatehouse/service-kit";
 import type { errors, KoaContextWithOIDC, Provider } from "oidc-provider";
+import { clientAddressOf } from "../http/client-address.js";
 import { claimedAssertionId, claimedClientId } from "./claimed-client.js";
 
 /** The audit events this server writes (pino, `audit: true`, field `event`). */
@@ -30,7 +31,7 @@ export function auditTokenEvents(provider: Provider, logger: Logger): void {
         scopes: token?.scope?.split(" ") ?? [],
         jti: token?.jti,
         expiresIn: token?.expiration,
-        remote: ctx.ip,
+        remote: clientAddressOf(ctx),
       },
       "token issued",
     );
@@ -48,7 +49,7 @@ export function auditTokenEvents(provider: Provider, logger: Logger): void {
         error: error.error,
         reason: error.error_detail,
         status: error.statusCode,
-        remote: ctx.ip,
+        remote: clientAddressOf(ctx),
       },
       failedAuth ? "client authentication failed" : "token request refused",
     );

@@ -26,6 +26,12 @@ export class AuthMetrics {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     registers: [this.registry],
   });
+  readonly issuanceLimited = new Counter({
+    name: "gatehouse_auth_issuance_limited_total",
+    help: "Token requests refused by the issuance ceiling (`issuance`), by client (service id).",
+    labelNames: ["client"] as const,
+    registers: [this.registry],
+  });
   readonly adminChanges = new Counter({
     name: "gatehouse_auth_admin_changes_total",
     help: "Registry changes made through the admin API, by action.",

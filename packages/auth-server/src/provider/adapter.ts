@@ -5,8 +5,8 @@ import type { RegistryStore } from "../registry/store.js";
 
 /**
  * oidc-provider's storage. Clients come from the service registry (a disabled or unknown service
- * is "client not found" → 401 `invalid_client`); `beforeClientLookup` lets the throttle refuse a
- * locked-out client before its credential is checked. Client-assertion replay is decided
+ * is "client not found" → 401 `invalid_client`); `admitClient` lets the throttle refuse an attempt
+ * before its credential is checked, told whether the id names a usable client. Client-assertion replay is decided
  * atomically in `assertJwtClientAuthClaimsAndHeader`, so the provider's own non-atomic
  * find-then-save replay store is a no-op here; JWT access tokens are never stored. A service whose
  * credential this process cannot resolve (a `secretEnv` set on another replica only) is logged and
@@ -15,7 +15,7 @@ import type { RegistryStore } from "../registry/store.js";
 export function createAdapterFactory(
   registry: RegistryStore,
   credentials: ClientCredentials,
-  beforeClientLookup: (clientId: string) => Promise<void>,
+  admitClient: (clientId: string, known: boolean) => Promise<void>,
   logger: Logger,
 ): AdapterFactory {
   return (name: string): Adapter => {
@@ -23,9 +23,12 @@ export function createAdapterFactory(
       return {
         ...nothingStored,
         async find(id: string): Promise<AdapterPayload | undefined> {
-          await beforeClientLookup(id);
           const record = await registry.get(id);
-          if (record === undefined || record.disabled) return undefined;
+          if (record === undefined || record.disabled) {
+            await admitClient(id, false);
+            return undefined;
+          }
+          await admitClient(id, true);
           try {
             return credentials.metadata(record);
           } catch (error) {

@@ -7,7 +7,9 @@ import type { SigningKeys } from "../keys/signing-keys.js";
 import type { ClientCredentials } from "../registry/client-metadata.js";
 import type { RegistryStore } from "../registry/store.js";
 import type { ReplayCache } from "../replay/replay-cache.js";
+import type { IssuanceLimit } from "../throttle/issuance-limit.js";
 import { createAdapterFactory } from "./adapter.js";
+import { pinAssertionAudiences } from "./assertion-audience.js";
 import { createAssertionReplayCheck } from "./assertion-replay.js";
 import { advertiseSupportedOnly } from "./discovery.js";
 import { createResourcePolicy, requireResource } from "./resource-server.js";
@@ -24,22 +26,24 @@ export interface ProviderParts {
   readonly credentials: ClientCredentials;
   readonly keys: SigningKeys;
   readonly replay: ReplayCache;
+  readonly issuance: IssuanceLimit;
   /** Runs before the provider's routes for every request it serves, outermost first. */
   readonly middleware: readonly Middleware[];
-  /** Called with a client id before it is looked up (throttling of locked-out clients). */
-  readonly beforeClientLookup: (clientId: string) => Promise<void>;
+  /** Called with a client id and whether it names a usable client, before its credential is checked (throttling). */
+  readonly admitClient: (clientId: string, known: boolean) => Promise<void>;
   readonly logger: Logger;
 }
 
 /**
  * Builds the oidc-provider instance: client_credentials only, RFC 8707 resource indicators with
  * the registry policy, RFC 9068 JWT access tokens signed ES256 with the current key, the three
- * client authentication methods, no CORS (service-to-service), JSON errors only.
+ * client authentication methods (assertion `aud` pinned to the configured issuer and token endpoint),
+ * no CORS (service-to-service), JSON errors only.
  */
 export function createProvider(parts: ProviderParts): Provider {
   const { config } = parts;
   const configuration: Configuration = {
-    adapter: createAdapterFactory(parts.registry, parts.credentials, parts.beforeClientLookup, parts.logger),
+    adapter: createAdapterFactory(parts.registry, parts.credentials, parts.admitClient, parts.logger),
     clients: [],
     clientDefaults: {
       grant_types: ["client_credentials"],
@@ -84,7 +88,7 @@ export function createProvider(parts: ProviderParts): Provider {
     ttl: {
       ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.tokens.ttlSeconds,
     },
-    extraTokenClaims: createTokenClaims(parts.registry),
+    extraTokenClaims: createTokenClaims(parts.registry, parts.issuance),
     assertJwtClientAuthClaimsAndHeader: createAssertionReplayCheck(parts.replay, config.tokens),
     clientBasedCORS: () => false,
     // Services' `jwksUri` fetches: oidc-provider passes an SSRF-guarded undici dispatcher that refuses
@@ -103,6 +107,7 @@ export function createProvider(parts: ProviderParts): Provider {
   };
   const provider = new Provider(parts.issuer, configuration);
   provider.proxy = config.http.proxy;
+  pinAssertionAudiences(provider, parts.issuer);
   for (const middleware of parts.middleware) provider.use(middleware);
   provider.use(advertiseSupportedOnly);
   return provider;

@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "@gatehouse/service-kit";
 import { serviceIdSchema, serviceSchema } from "../config/schema.js";
+import type { RegistryMac } from "./registry-mac.js";
 import type { RegistryStore, ServiceRecord } from "./store.js";
 
 const REPLACE = `
@@ -25,8 +26,10 @@ return 1
 `;
 
 /**
- * The registry in Redis: one hash of service id → JSON definition, shared by every worker and
- * replica and surviving restarts. Every write is one atomic script that also publishes the change;
+ * The registry in Redis: one hash of service id → JSON definition sealed with a MAC
+ * ({@link RegistryMac}), shared by every worker and replica and surviving restarts. An entry
+ * without a valid MAC (written by anyone but an auth server holding the key) is refused and logged
+ * as the security event `registry.entry_refused`. Every write is one atomic script that also publishes the change;
  * each store keeps an in-memory snapshot that it reloads on a change message and at least every
  * `refreshMs`, so the token path never waits for Redis to look a service up.
  */
@@ -37,6 +40,9 @@ export class RedisRegistryStore implements RegistryStore {
   readonly #logger: Logger;
   readonly #keys: [services: string, seeds: string, channel: string];
   readonly #refreshMs: number;
+  readonly #mac: RegistryMac;
+  /** Refused stored values already logged (the snapshot reloads every second: one line per value). */
+  readonly #reported = new Set<string>();
   #services = new Map<string, ServiceRecord>();
   #byResource = new Map<string, ServiceRecord>();
   #loadedAt = 0;
@@ -44,7 +50,8 @@ export class RedisRegistryStore implements RegistryStore {
   #started = false;
   #refreshFailing = false;
 
-  constructor(redis: Redis, prefix: string, logger: Logger, refreshMs = 1000) {
+  constructor(redis: Redis, prefix: string, logger: Logger, mac: RegistryMac, refreshMs = 1000) {
+    this.#mac = mac;
     this.#redis = redis;
     this.#subscriber = redis.duplicate({ lazyConnect: true });
     this.#subscriber.on("error", () => {
@@ -71,13 +78,13 @@ export class RedisRegistryStore implements RegistryStore {
   }
 
   async create(record: ServiceRecord): Promise<boolean> {
-    const created = (await this.#redis.eval(CREATE, 3, ...this.#keys, record.id, JSON.stringify(record))) === 1;
+    const created = (await this.#redis.eval(CREATE, 3, ...this.#keys, record.id, this.#mac.seal(record.id, JSON.stringify(record)))) === 1;
     if (created) await this.#reload();
     return created;
   }
 
   async replace(record: ServiceRecord): Promise<boolean> {
-    const replaced = (await this.#redis.eval(REPLACE, 3, ...this.#keys, record.id, JSON.stringify(record))) === 1;
+    const replaced = (await this.#redis.eval(REPLACE, 3, ...this.#keys, record.id, this.#mac.seal(record.id, JSON.stringify(record)))) === 1;
     if (replaced) await this.#reload();
     return replaced;
   }
@@ -86,7 +93,8 @@ export class RedisRegistryStore implements RegistryStore {
     await this.#start();
     for (const record of records) {
       const json = JSON.stringify(record);
-      await this.#redis.eval(SEED, 3, ...this.#keys, record.id, json, json);
+      // The fingerprint names the MAC key too: a new key re-seals the config's entries.
+      await this.#redis.eval(SEED, 3, ...this.#keys, record.id, this.#mac.seal(record.id, json), `${this.#mac.keyId}:${json}`);
     }
     await this.#reload();
   }
@@ -148,7 +156,12 @@ export class RedisRegistryStore implements RegistryStore {
     const raw = await this.#redis.hgetall(this.#keys[0]);
     const services = new Map<string, ServiceRecord>();
     const byResource = new Map<string, ServiceRecord>();
-    for (const [id, json] of Object.entries(raw)) {
+    for (const [id, stored] of Object.entries(raw)) {
+      const json = this.#mac.open(id, stored);
+      if (json === undefined) {
+        this.#refuse(id, stored);
+        continue;
+      }
       const record = parseRecord(id, json);
       if (record === undefined) {
         this.#logger.error({ service: id }, "ignoring an invalid registry entry in Redis");
@@ -160,6 +173,16 @@ export class RedisRegistryStore implements RegistryStore {
     this.#services = services;
     this.#byResource = byResource;
     this.#loadedAt = Date.now();
+  }
+
+  #refuse(id: string, stored: string): void {
+    if (this.#reported.has(`${id}\0${stored}`)) return;
+    if (this.#reported.size >= 1000) this.#reported.clear();
+    this.#reported.add(`${id}\0${stored}`);
+    this.#logger.error(
+      { security: true, event: "registry.entry_refused", service: id.slice(0, 128), reason: "no valid MAC: not written by this auth server" },
+      "refusing a registry entry in Redis that this auth server did not write",
+    );
   }
 }
 

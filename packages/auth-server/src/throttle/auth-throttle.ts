@@ -2,8 +2,6 @@ import { errors } from "oidc-provider";
 import type { Logger } from "@gatehouse/service-kit";
 import type { FailureCounter } from "./failure-counter.js";
 
-const MAX_SUSPECTS = 50_000;
-
 /** The 429 a throttled caller gets: `temporarily_unavailable` with the seconds to wait. */
 export class ThrottledError extends errors.OIDCProviderError {
   /** This package's stable code for it (the README's Errors table). */
@@ -18,25 +16,44 @@ export class ThrottledError extends errors.OIDCProviderError {
   }
 }
 
+/** A granted attempt, to be settled once its outcome is known. */
+export interface Admission {
+  readonly key: string;
+}
+
+/** What a token request carries in `ctx.state` about its throttling. */
+export interface ThrottleState {
+  admission?: Admission | undefined;
+  /** Seconds a 429 tells the caller to wait (`Retry-After`). */
+  throttledFor?: number;
+  /** The 429 came from the issuance ceiling, not from failed authentications. */
+  issuanceLimited?: boolean;
+}
+
+/** How long an attempt waits for a slot while others with the same key are being evaluated. */
+const MAX_WAIT_MS = 5000;
+
 /**
- * Throttling of failed client authentications, which oidc-provider does not do. After
- * `maxFailures` failures within `windowSeconds` from one IP, or for one client id, further
- * attempts answer 429 (with `Retry-After`) until the window ends, even with a correct credential,
- * so guessing a secret or a key costs time. When the counter store fails the request proceeds
- * (availability beats throttling) and the failure is logged.
+ * Throttling of failed client authentications (oidc-provider has none), after OWASP's guidance
+ * that a throttle slows guessing but never locks out a caller who proves its identity:
  *
- * The shared counter is consulted only for IPs and clients this process saw fail within the window,
- * so the token path of well-behaved callers costs no round trip. Behind several workers or replicas
- * an attacker therefore gets at most one attempt per process beyond the limit before that process
- * consults the shared count too.
+ * - attempts for a registered client are counted per (client id, source address), attempts naming
+ *   an unknown client per source address; nobody else's failures use up a caller's budget;
+ * - check-and-count is atomic: an attempt is evaluated only while failures plus attempts in flight
+ *   stay below `maxFailures`, so however many arrive at once, at most `maxFailures` failures per
+ *   window are ever evaluated; an attempt that finds the budget busy (not spent) waits for a slot
+ *   instead of being refused, so a valid client's concurrent requests all succeed;
+ * - the source is the real client address (`http.trustedProxies`, right-most untrusted
+ *   `X-Forwarded-For` hop), so callers behind the gateway do not share one budget.
+ *
+ * When the counter store fails the attempt proceeds (availability beats throttling) and the
+ * failure is logged.
  */
 export class AuthThrottle {
   readonly #counter: FailureCounter;
   readonly #max: number;
   readonly #window: number;
   readonly #logger: Logger;
-  /** Keys that failed here recently → when that window ends (bounded). */
-  readonly #suspects = new Map<string, number>();
 
   constructor(counter: FailureCounter, maxFailures: number, windowSeconds: number, logger: Logger) {
     this.#counter = counter;
@@ -45,55 +62,54 @@ export class AuthThrottle {
     this.#logger = logger;
   }
 
-  /** Throws {@link ThrottledError} when the IP is over its budget. */
-  async checkIp(ip: string): Promise<void> {
-    await this.#check(`ip:${ip}`, "too many failed client authentications from this address");
+  /**
+   * Admits an attempt for `clientId` (a registered client) or for an unknown client from
+   * `source`; throws {@link ThrottledError} when that budget is spent. Undefined when the counter
+   * is unavailable (the attempt proceeds unthrottled).
+   */
+  async admit(clientId: string | undefined, source: string): Promise<Admission | undefined> {
+    return clientId === undefined
+      ? this.#admit(`ip:${source}`, "too many failed client authentications from this address")
+      : this.#admit(`client:${clientId}|${source}`, "too many failed authentications of this client from this address");
   }
 
-  /** Throws {@link ThrottledError} when the client id is over its budget. */
-  async checkClient(clientId: string): Promise<void> {
-    await this.#check(`client:${clientId}`, "too many failed client authentications for this client");
+  /** Admits an admin API authentication from `source`, under the same rules. */
+  async admitAdmin(source: string): Promise<Admission | undefined> {
+    return this.#admit(`admin:${source}`, "too many failed admin authentications from this address");
   }
 
-  /** Records one failed authentication for the IP and, when it names a registered client, for it. */
-  async recordFailure(ip: string, clientId: string | undefined): Promise<void> {
-    this.#suspect(`ip:${ip}`);
-    if (clientId !== undefined) this.#suspect(`client:${clientId}`);
+  /** Ends an admitted attempt: a failure counts, a success only frees its slot. */
+  async settle(admission: Admission, failed: boolean): Promise<void> {
     try {
-      await Promise.all([
-        this.#counter.hit(`ip:${ip}`, this.#window),
-        clientId === undefined ? undefined : this.#counter.hit(`client:${clientId}`, this.#window),
-      ]);
+      await this.#counter.settle(admission.key, failed, this.#window, true);
     } catch (error) {
       this.#logger.error({ err: error }, "failed-authentication counter unavailable");
     }
   }
 
-  #suspect(key: string): void {
-    if (this.#suspects.size >= MAX_SUSPECTS) {
-      const now = Date.now();
-      for (const [k, until] of this.#suspects) if (until <= now) this.#suspects.delete(k);
-      const oldest = this.#suspects.keys().next().value;
-      if (this.#suspects.size >= MAX_SUSPECTS && oldest !== undefined) this.#suspects.delete(oldest);
+  /** Counts a failed attempt that was never admitted (it named no client at all) against its source. */
+  async recordUnadmitted(source: string): Promise<void> {
+    try {
+      await this.#counter.settle(`ip:${source}`, true, this.#window, false);
+    } catch (error) {
+      this.#logger.error({ err: error }, "failed-authentication counter unavailable");
     }
-    this.#suspects.delete(key);
-    this.#suspects.set(key, Date.now() + this.#window * 1000);
   }
 
-  async #check(key: string, detail: string): Promise<void> {
-    const until = this.#suspects.get(key);
-    if (until === undefined) return;
-    if (until <= Date.now()) {
-      this.#suspects.delete(key);
-      return;
+  async #admit(key: string, detail: string): Promise<Admission | undefined> {
+    const deadline = Date.now() + MAX_WAIT_MS;
+    for (;;) {
+      let reservation;
+      try {
+        reservation = await this.#counter.reserve(key, this.#max);
+      } catch (error) {
+        this.#logger.error({ err: error }, "failed-authentication counter unavailable; not throttling");
+        return undefined;
+      }
+      if (reservation.state === "granted") return { key };
+      if (reservation.state === "throttled") throw new ThrottledError(reservation.resetSeconds, detail);
+      if (Date.now() >= deadline) throw new ThrottledError(1, detail);
+      await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
     }
-    let state;
-    try {
-      state = await this.#counter.peek(key);
-    } catch (error) {
-      this.#logger.error({ err: error }, "failed-authentication counter unavailable; not throttling");
-      return;
-    }
-    if (state.count >= this.#max) throw new ThrottledError(Math.max(1, state.resetSeconds), detail);
   }
 }

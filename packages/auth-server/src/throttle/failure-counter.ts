@@ -1,36 +1,55 @@
 import type { Redis } from "ioredis";
 
-/** A failure count within the current window and the seconds until the window ends. */
-export interface FailureCount {
-  readonly count: number;
+/**
+ * The answer to one reservation: `granted` (evaluate the credential), `busy` (failures plus
+ * attempts in flight already reach the limit: ask again once one settles) or `throttled` (the
+ * failures alone reach it; `resetSeconds` until the window ends).
+ */
+export interface Reservation {
+  readonly state: "granted" | "busy" | "throttled";
   readonly resetSeconds: number;
 }
 
 /**
- * Counts failed client authentications per key (a client id or an IP) in fixed windows. Memory
- * and Redis implementations pass one conformance suite (`test/failure-counter.test.ts`).
+ * Counts failed authentication attempts per key in fixed windows (starting with the first
+ * failure), with check-and-count in one step: an attempt is granted only while failures plus
+ * attempts in flight stay below `max`, and is in flight at once, so however many arrive together
+ * at most `max` are being evaluated before their failures are known. `settle` ends an attempt: a
+ * failure is counted, a success only leaves. Memory and Redis implementations pass one conformance
+ * suite (`test/failure-counter.test.ts`).
  */
 export interface FailureCounter {
   readonly kind: "memory" | "redis";
-  /** Adds one failure; the window starts with the first failure. */
-  hit(key: string, windowSeconds: number): Promise<FailureCount>;
-  /** The current count (0 when no window is open). */
-  peek(key: string): Promise<FailureCount>;
+  reserve(key: string, max: number): Promise<Reservation>;
+  /** Ends an attempt (`reserved`: it was granted); a `failed` one counts in the key's window. */
+  settle(key: string, failed: boolean, windowSeconds: number, reserved: boolean): Promise<void>;
 }
 
-const HIT = `
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-local ttl = redis.call('TTL', KEYS[1])
-if ttl < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
-return {count, ttl}
+/** How long an attempt may stay in flight before its slot frees itself (a process that died holding it). */
+export const IN_FLIGHT_TTL_MS = 10_000;
+
+const RESERVE = `
+local failures = tonumber(redis.call('GET', KEYS[1]) or '0')
+if failures >= tonumber(ARGV[1]) then return {2, redis.call('PTTL', KEYS[1])} end
+local flying = tonumber(redis.call('GET', KEYS[2]) or '0')
+if failures + flying >= tonumber(ARGV[1]) then return {1, 0} end
+redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return {0, 0}
 `;
 
-const PEEK = `
-local count = redis.call('GET', KEYS[1])
-if not count then return {0, 0} end
-return {tonumber(count), redis.call('TTL', KEYS[1])}
+const SETTLE = `
+if ARGV[3] == '1' then
+  local flying = tonumber(redis.call('GET', KEYS[2]) or '0')
+  if flying > 0 then redis.call('DECR', KEYS[2]) end
+end
+if ARGV[1] == '1' then
+  if redis.call('INCR', KEYS[1]) == 1 or redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+end
+return 0
 `;
+
+const STATES = ["granted", "busy", "throttled"] as const;
 
 /** Fixed windows in Redis: one atomic script per call, shared by every worker and replica. */
 export class RedisFailureCounter implements FailureCounter {
@@ -41,18 +60,22 @@ export class RedisFailureCounter implements FailureCounter {
   constructor(redis: Redis, prefix: string) {
     this.#redis = redis;
     this.#prefix = `${prefix}fail:`;
-    redis.defineCommand("gatehouseFailHit", { numberOfKeys: 1, lua: HIT });
-    redis.defineCommand("gatehouseFailPeek", { numberOfKeys: 1, lua: PEEK });
+    redis.defineCommand("gatehouseFailReserve", { numberOfKeys: 2, lua: RESERVE });
+    redis.defineCommand("gatehouseFailSettle", { numberOfKeys: 2, lua: SETTLE });
   }
 
-  async hit(key: string, windowSeconds: number): Promise<FailureCount> {
-    const [count, ttl] = await this.#script("gatehouseFailHit")(this.#prefix + key, windowSeconds);
-    return { count, resetSeconds: Math.max(1, ttl) };
+  async reserve(key: string, max: number): Promise<Reservation> {
+    const [state, ttlMs] = await this.#script("gatehouseFailReserve")(...this.#keys(key), max, IN_FLIGHT_TTL_MS);
+    const decided = STATES[state] ?? "throttled";
+    return { state: decided, resetSeconds: decided === "throttled" ? Math.max(1, Math.ceil(ttlMs / 1000)) : 0 };
   }
 
-  async peek(key: string): Promise<FailureCount> {
-    const [count, ttl] = await this.#script("gatehouseFailPeek")(this.#prefix + key);
-    return { count, resetSeconds: Math.max(0, ttl) };
+  async settle(key: string, failed: boolean, windowSeconds: number, reserved: boolean): Promise<void> {
+    await this.#script("gatehouseFailSettle")(...this.#keys(key), failed ? 1 : 0, windowSeconds * 1000, reserved ? 1 : 0);
+  }
+
+  #keys(key: string): [string, string] {
+    return [`${this.#prefix}${key}`, `${this.#prefix}${key}:flying`];
   }
 
   /** A script registered with `defineCommand` (sent once, then run by its SHA1). */
@@ -63,41 +86,55 @@ export class RedisFailureCounter implements FailureCounter {
   }
 }
 
-/** Fixed windows in this process, bounded to `maxKeys` open windows (the oldest are dropped). */
+/** Fixed windows in this process (synchronous check-and-count), bounded to `maxKeys` keys (the oldest are dropped). */
 export class MemoryFailureCounter implements FailureCounter {
   readonly kind = "memory";
-  readonly #windows = new Map<string, { count: number; resetAt: number }>();
+  readonly #entries = new Map<string, { failures: number; resetAt: number; flying: number }>();
   readonly #maxKeys: number;
 
   constructor(maxKeys = 50_000) {
     this.#maxKeys = maxKeys;
   }
 
-  hit(key: string, windowSeconds: number): Promise<FailureCount> {
+  reserve(key: string, max: number): Promise<Reservation> {
     const now = Date.now();
-    let window = this.#windows.get(key);
-    if (window === undefined || window.resetAt <= now) {
-      if (this.#windows.size >= this.#maxKeys) this.#evict(now);
-      window = { count: 0, resetAt: now + windowSeconds * 1000 };
-      this.#windows.set(key, window);
-    }
-    window.count += 1;
-    return Promise.resolve({ count: window.count, resetSeconds: Math.max(1, Math.ceil((window.resetAt - now) / 1000)) });
+    const entry = this.#entry(key, now);
+    if (entry.failures >= max) return Promise.resolve({ state: "throttled", resetSeconds: Math.max(1, Math.ceil((entry.resetAt - now) / 1000)) });
+    if (entry.failures + entry.flying >= max) return Promise.resolve({ state: "busy", resetSeconds: 0 });
+    entry.flying += 1;
+    return Promise.resolve({ state: "granted", resetSeconds: 0 });
   }
 
-  peek(key: string): Promise<FailureCount> {
+  settle(key: string, failed: boolean, windowSeconds: number, reserved: boolean): Promise<void> {
     const now = Date.now();
-    const window = this.#windows.get(key);
-    if (window === undefined || window.resetAt <= now) return Promise.resolve({ count: 0, resetSeconds: 0 });
-    return Promise.resolve({ count: window.count, resetSeconds: Math.ceil((window.resetAt - now) / 1000) });
+    const entry = this.#entry(key, now);
+    if (reserved && entry.flying > 0) entry.flying -= 1;
+    if (failed) {
+      if (entry.failures === 0) entry.resetAt = now + windowSeconds * 1000;
+      entry.failures += 1;
+    }
+    return Promise.resolve();
+  }
+
+  #entry(key: string, now: number) {
+    let entry = this.#entries.get(key);
+    if (entry !== undefined && entry.failures > 0 && entry.resetAt <= now) {
+      entry.failures = 0;
+    }
+    if (entry === undefined) {
+      if (this.#entries.size >= this.#maxKeys) this.#evict(now);
+      entry = { failures: 0, resetAt: 0, flying: 0 };
+      this.#entries.set(key, entry);
+    }
+    return entry;
   }
 
   #evict(now: number): void {
-    for (const [key, window] of this.#windows) if (window.resetAt <= now) this.#windows.delete(key);
-    while (this.#windows.size >= this.#maxKeys) {
-      const oldest = this.#windows.keys().next().value;
+    for (const [key, entry] of this.#entries) if (entry.resetAt <= now && entry.flying === 0) this.#entries.delete(key);
+    while (this.#entries.size >= this.#maxKeys) {
+      const oldest = this.#entries.keys().next().value;
       if (oldest === undefined) break;
-      this.#windows.delete(oldest);
+      this.#entries.delete(oldest);
     }
   }
 }

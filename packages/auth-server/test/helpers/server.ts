@@ -1,3 +1,7 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { generateKeyPair, exportJWK, type CryptoKey, type JWK } from "jose";
 import * as oauth from "oauth4webapi";
 import { pino } from "pino";
@@ -21,6 +25,16 @@ export function memoryLogger(): { logger: pino.Logger; lines: Record<string, unk
   return { logger, lines };
 }
 
+/**
+ * A registry MAC key file (`keys.registryMacKeyFile`) for servers that share one Redis, as every
+ * replica of a deployment shares it; servers with per-process keys refuse each other's entries.
+ */
+export function sharedRegistryMacKeyFile(): string {
+  const file = join(mkdtempSync(join(tmpdir(), "gatehouse-registry-mac-")), "registry-mac.key");
+  writeFileSync(file, randomBytes(32).toString("base64url"), { mode: 0o600 });
+  return file;
+}
+
 export interface ServiceKey {
   readonly privateKey: CryptoKey;
   readonly publicJwk: JWK;
@@ -37,16 +51,18 @@ export interface Started {
   readonly server: AuthServer;
   readonly issuer: string;
   readonly port: number;
+  /** The admin listener's port when `admin.port` is configured. */
+  readonly adminPort: number | undefined;
   readonly as: oauth.AuthorizationServer;
 }
 
 /** Starts a real server on port 0 from a config value and discovers it with oauth4webapi. */
 export async function startServer(config: unknown, deps: AuthServerDeps = {}): Promise<Started> {
   const server = createAuthServer(parseAuthServerConfig(config, "test.yaml"), { logger: memoryLogger().logger, ...deps });
-  const { port, issuer } = await server.listen(0);
+  const { port, issuer, adminPort } = await server.listen(0);
   const response = await oauth.discoveryRequest(new URL(issuer), { algorithm: "oauth2", ...PLAIN_HTTP });
   const as = await oauth.processDiscoveryResponse(new URL(issuer), response);
-  return { server, issuer, port, as };
+  return { server, issuer, port, adminPort, as };
 }
 
 /** Asks for a token with oauth4webapi; returns the token response or the thrown OAuth error. */

@@ -1,6 +1,5 @@
-import { isIP } from "node:net";
 import { ATTRIBUTE_NAME, CHALLENGE_VALUE, SCOPE_TOKEN, SERVICE_ID, VERIFIER_DEFAULTS } from "@gatehouse/sdk";
-import { listenerSchema } from "@gatehouse/service-kit";
+import { listenerSchema, trustedProxySchema } from "@gatehouse/service-kit";
 import { z } from "zod";
 import { DEFAULT_LOCAL_MAX_KEYS } from "../ratelimit/memory-store.js";
 import { canonicalizeTarget, PATH_FORMS, type PathForm } from "../routes/canonical-path.js";
@@ -114,15 +113,6 @@ const revocationSchema = z
   })
   .describe("Revocation enforcement: refuse revoked tokens (by jti, service, signing key) within a second; absent means no revocation check.");
 
-const trustedProxy = z.string().refine((value) => {
-  const [address = "", bits, ...rest] = value.split("/");
-  const family = isIP(address);
-  if (family === 0 || rest.length > 0) return false;
-  if (bits === undefined) return true;
-  const n = Number(bits);
-  return /^\d+$/.test(bits) && n <= (family === 4 ? 32 : 128);
-}, "must be an IP address or CIDR block");
-
 /**
  * The gateway's config file (docs/architecture.md, "Interfaces operators script against"). Strict at every level: a misspelled key is an error
  * naming its dotted path. Cross-route rules (unique names, no route shadowing another) are
@@ -170,7 +160,7 @@ export const gatewayConfigSchema = z
       .describe("Forwarding to upstreams."),
     listener: listenerSchema,
     revocation: revocationSchema.optional(),
-    trustedProxies: z.array(trustedProxy).default([])
+    trustedProxies: z.array(trustedProxySchema).default([])
       .describe("Peers (IPs or CIDR blocks) whose `X-Forwarded-For` is believed; from anyone else it is replaced by the socket address."),
     accessLog: z.boolean().default(true).describe("Write one JSON access-log line per request."),
     shutdownTimeoutMs: z.int().min(0).default(10_000).describe("How long in-flight requests may take to drain on shutdown."),

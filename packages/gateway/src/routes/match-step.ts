@@ -1,5 +1,5 @@
 import { GatewayError } from "../errors.js";
-import type { ClientAddressResolver } from "../http/client-address.js";
+import type { ClientAddressResolver } from "@gatehouse/service-kit";
 import type { RouteTarget } from "../http/exchange.js";
 import type { Step } from "../http/pipeline.js";
 import { canonicalizeTarget, refusedPathForm } from "./canonical-path.js";

@@ -32,7 +32,7 @@ export function authConfig(issuer: string, keysDir: string, redisPrefix?: string
     {
       issuer,
       keys: { generate: "persist", dir: keysDir },
-      admin: { enabled: true },
+      admin: { enabled: true, onPublicPort: true },
       revocation: { audience: FEED_AUDIENCE, heartbeatSeconds: 1 },
       ...(redisPrefix === undefined ? {} : { redis: { keyPrefix: redisPrefix } }),
       services: {

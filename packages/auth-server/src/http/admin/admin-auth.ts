@@ -3,6 +3,8 @@ import type { Middleware } from "koa";
 import { readBearerToken, wwwAuthenticate } from "@gatehouse/sdk";
 import type { Logger } from "@gatehouse/service-kit";
 import { AuthServerError } from "../../errors.js";
+import { ThrottledError, type Admission, type AuthThrottle } from "../../throttle/auth-throttle.js";
+import { clientAddressOf } from "../client-address.js";
 
 /** Shortest accepted admin credential. */
 export const MIN_ADMIN_TOKEN_LENGTH = 32;
@@ -26,6 +28,8 @@ export interface AdminAuthOptions {
   /** The scope a token must carry. */
   readonly scope: string;
   readonly logger: Logger;
+  /** Throttles failed admin authentications per source address. */
+  readonly throttle: AuthThrottle;
 }
 
 /**
@@ -36,41 +40,61 @@ export interface AdminAuthOptions {
  * expired one, is a 401 `invalid_token`; two `Authorization` headers, a malformed value or an
  * `access_token` query parameter a 400 `invalid_request`; a valid token without the admin scope a
  * 403 `insufficient_scope`; each with the SDK's `WWW-Authenticate: Bearer` challenge (RFC 6750 §3)
- * and an audit line. The caller lands in `ctx.state.admin.actor` for the audit log.
+ * and an audit line naming the real source address. Failed attempts are throttled per source like
+ * client authentications (429 `too_many_failures` with `Retry-After`). The caller lands in
+ * `ctx.state.admin.actor` for the audit log.
  */
 export function requireAdmin(options: AdminAuthOptions): Middleware {
   const want = options.credential === undefined ? undefined : createHash("sha256").update(options.credential).digest();
   return async (ctx, next) => {
+    const remote = clientAddressOf(ctx);
+    let admission: Admission | undefined;
+    try {
+      admission = await options.throttle.admitAdmin(remote);
+    } catch (error) {
+      if (!(error instanceof ThrottledError)) throw error;
+      options.logger.warn({ audit: true, event: "admin.unauthorized", method: ctx.method, path: ctx.path, remote, error: "too_many_failures" }, "admin API call refused");
+      throw new AuthServerError("too_many_failures", "too many failed admin authentications from this address; retry later", {
+        headers: { "Retry-After": String(error.retryAfterSeconds) },
+      });
+    }
     const refuse = (
       code: "admin_unauthorized" | "admin_forbidden" | "admin_bad_request",
       description: string,
       challenge: { code: string; description: string } | undefined,
     ) => {
-      options.logger.warn({ audit: true, event: "admin.unauthorized", method: ctx.method, path: ctx.path, remote: ctx.ip, error: code }, "admin API call refused");
+      options.logger.warn({ audit: true, event: "admin.unauthorized", method: ctx.method, path: ctx.path, remote, error: code }, "admin API call refused");
       const scope = code === "admin_forbidden" ? { scope: options.scope } : {};
       return new AuthServerError(code, description, { headers: { "WWW-Authenticate": wwwAuthenticate(challenge, { realm: REALM, ...scope }) } });
     };
-    const given = readBearerToken(ctx.req.rawHeaders, ctx.querystring);
-    if (typeof given !== "string") {
-      if (given.problem === "missing") throw refuse("admin_unauthorized", "the admin API requires a bearer credential", undefined);
-      throw refuse("admin_bad_request", given.description, given);
+    const authenticate = async (): Promise<string> => {
+      const given = readBearerToken(ctx.req.rawHeaders, ctx.querystring);
+      if (typeof given !== "string") {
+        if (given.problem === "missing") throw refuse("admin_unauthorized", "the admin API requires a bearer credential", undefined);
+        throw refuse("admin_bad_request", given.description, given);
+      }
+      const digest = createHash("sha256").update(given).digest();
+      if (want !== undefined && timingSafeEqual(digest, want)) return "admin-credential";
+      const verified = options.verifyToken !== undefined && given.split(".").length === 3 ? await options.verifyToken(given) : undefined;
+      if (verified === undefined) {
+        const description = "the admin credential is not valid";
+        throw refuse("admin_unauthorized", description, { code: "invalid_token", description });
+      }
+      if (!verified.scopes.includes(options.scope)) {
+        const description = `the token lacks the ${options.scope} scope`;
+        throw refuse("admin_forbidden", description, { code: "insufficient_scope", description });
+      }
+      return verified.sub;
+    };
+    let actor: string;
+    try {
+      actor = await authenticate();
+    } catch (error) {
+      if (admission !== undefined) await options.throttle.settle(admission, true);
+      throw error;
     }
-    const digest = createHash("sha256").update(given).digest();
-    if (want !== undefined && timingSafeEqual(digest, want)) {
-      (ctx.state as { admin?: AdminActor }).admin = { actor: "admin-credential" };
-      await next();
-      return;
-    }
-    const verified = options.verifyToken !== undefined && given.split(".").length === 3 ? await options.verifyToken(given) : undefined;
-    if (verified === undefined) {
-      const description = "the admin credential is not valid";
-      throw refuse("admin_unauthorized", description, { code: "invalid_token", description });
-    }
-    if (!verified.scopes.includes(options.scope)) {
-      const description = `the token lacks the ${options.scope} scope`;
-      throw refuse("admin_forbidden", description, { code: "insufficient_scope", description });
-    }
-    (ctx.state as { admin?: AdminActor }).admin = { actor: verified.sub };
+    if (admission !== undefined) await options.throttle.settle(admission, false);
+    (ctx.state as { admin?: AdminActor }).admin = { actor };
     await next();
   };
 }

@@ -5,6 +5,7 @@ import type { AuditEvent } from "../../observe/audit.js";
 import type { AuthMetrics } from "../../observe/metrics.js";
 import type { ClientCredentials } from "../../registry/client-metadata.js";
 import type { RegistryStore, ServiceRecord } from "../../registry/store.js";
+import { clientAddressOf } from "../client-address.js";
 import { readJsonBody } from "../json-body.js";
 import type { Middleware } from "koa";
 import type { AdminActor } from "./admin-auth.js";
@@ -39,10 +40,10 @@ export function adminRouter(options: AdminApiOptions): Router {
   const router = new Router({ prefix: "/admin" });
   router.use(options.guard);
 
-  const audit = (event: AuditEvent, record: ServiceRecord, ctx: { ip: string; state: unknown }) => {
+  const audit = (event: AuditEvent, record: ServiceRecord, ctx: Parameters<typeof clientAddressOf>[0]) => {
     metrics.adminChanges.inc({ action: event.replace("admin.service_", "") });
     const actor = (ctx.state as { admin?: AdminActor }).admin?.actor;
-    logger.info({ audit: true, event, service: record.id, disabled: record.disabled, actor, remote: ctx.ip }, event.replace("admin.", "").replace("_", " "));
+    logger.info({ audit: true, event, service: record.id, disabled: record.disabled, actor, remote: clientAddressOf(ctx) }, event.replace("admin.", "").replace("_", " "));
   };
 
   const existing = async (id: string): Promise<ServiceRecord> => {

@@ -1,9 +1,21 @@
 import { BlockList, isIP } from "node:net";
+import { z } from "zod";
+
+/** One `trustedProxies` entry: an IP address or a CIDR block. */
+export const trustedProxySchema = z.string().refine((value) => {
+  const [address = "", bits, ...rest] = value.split("/");
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  return /^\d+$/.test(bits) && n <= (family === 4 ? 32 : 128);
+}, "must be an IP address or CIDR block");
 
 /**
  * Who the client is, for `X-Forwarded-For` and per-IP limits. The socket peer is the client
  * unless it is a configured trusted proxy: then the `X-Forwarded-For` it sent is believed, and
- * the client is the right-most address in it that is not itself a trusted proxy.
+ * the client is the right-most address in it that is not itself a trusted proxy (never the
+ * left-most, which the client writes itself). The gateway and the auth server both use it.
  */
 export class ClientAddressResolver {
   readonly #trusted: BlockList | undefined;
