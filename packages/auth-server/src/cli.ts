@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
 import { EXIT_CODES, exitCodeFor, packageVersion } from "@gatehouse/service-kit";
+import { caGenerate, caRotate, DEFAULT_CA_ROTATION_DELAY_SECONDS, longestCertificateLifetime } from "./cli/ca.js";
 import { configCheck } from "./cli/config-check.js";
 import { DEFAULT_RETIRE_AFTER_SECONDS, DEFAULT_ROTATION_DELAY_SECONDS, keysGenerate, keysRotate, longestTokenLifetime } from "./cli/keys.js";
 import { loadAuthServerConfig } from "./config/load.js";
@@ -66,6 +67,32 @@ async function run(argv: string[]): Promise<void> {
         return;
       }
       throw new UsageError(`unknown command: keys ${sub ?? ""}`.trim());
+    }
+    case "ca": {
+      if (sub === "generate") {
+        const { values } = options(rest, { file: { type: "string" }, "trust-domain": { type: "string" }, force: { type: "boolean" } }, 0);
+        await caGenerate(required("file", values.file), required("trust-domain", values["trust-domain"]), values.force === true, out);
+        return;
+      }
+      if (sub === "rotate") {
+        const { values } = options(
+          rest,
+          { file: { type: "string" }, config: { type: "string" }, "trust-domain": { type: "string" }, delay: { type: "string" }, "retire-after": { type: "string" } },
+          0,
+        );
+        const config = values.config === undefined ? undefined : loadAuthServerConfig(values.config);
+        const file = values.file ?? config?.ca.file ?? required("file", values.file);
+        const retireAfter = config === undefined ? 3660 : longestCertificateLifetime(config);
+        await caRotate(
+          file,
+          values["trust-domain"] ?? config?.trustDomain ?? required("trust-domain", values["trust-domain"]),
+          seconds("delay", values.delay, DEFAULT_CA_ROTATION_DELAY_SECONDS),
+          seconds("retire-after", values["retire-after"], retireAfter),
+          out,
+        );
+        return;
+      }
+      throw new UsageError(`unknown command: ca ${sub ?? ""}`.trim());
     }
     case "service": {
       if (sub !== "keygen") throw new UsageError(`unknown command: service ${sub ?? ""}`.trim());

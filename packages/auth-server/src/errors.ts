@@ -32,6 +32,13 @@ export const ERROR_CODES = {
     meaning: "the signing key file is not a private JWKS with at least one usable ES256 key",
     fix: "regenerate it with `gatehouse-auth keys generate`",
   },
+  invalid_ca_file: {
+    when: "start",
+    status: 500,
+    error: "server_error",
+    meaning: "the CA file, or `ca.certFile`/`ca.keyFile`, is not a CA certificate with its private key (or no authority signs now)",
+    fix: "regenerate it with `gatehouse-auth ca generate`, or give a CA certificate and its own key",
+  },
   invalid_start_flag: {
     when: "start",
     status: 500,
@@ -59,6 +66,20 @@ export const ERROR_CODES = {
     error: "invalid_request",
     meaning: "the request body is larger than `http.bodyLimitBytes`",
     fix: "send a smaller body",
+  },
+  invalid_certificate_request: {
+    when: "http",
+    status: 400,
+    error: "invalid_request",
+    meaning: "a certificate endpoint body that is neither `application/pkcs10` (base64 DER) nor a form with `csr`, or a form whose `grant_type` is another grant",
+    fix: "POST the CSR as `application/pkcs10` with HTTP Basic or a client certificate, or as form field `csr` beside `client_assertion`",
+  },
+  certificate_unauthenticated: {
+    when: "http",
+    status: 401,
+    error: "invalid_client",
+    meaning: "a certificate request without any client authentication (no HTTP Basic, no `client_assertion`, no client certificate)",
+    fix: "authenticate as for the token endpoint: HTTP Basic, a client assertion, or the service's current certificate over mTLS",
   },
   too_many_failures: {
     when: "http",
@@ -147,7 +168,7 @@ export type AuthServerErrorCode = keyof typeof ERROR_CODES;
  * RFC 8707 §2 for `invalid_target`), documented alongside this package's own codes.
  */
 export const OAUTH_ERRORS = {
-  invalid_request: { status: 400, meaning: "a required parameter is missing, repeated or malformed (e.g. no `resource`)", fix: "send `grant_type=client_credentials`, one `resource` and `scope`" },
+  invalid_request: { status: 400, meaning: "a required parameter is missing, repeated or malformed (e.g. no `resource`); at the certificate endpoint: a malformed or badly signed CSR, a weak key (RSA < 2048 bits, a curve other than P-256/P-384) or SANs naming another service", fix: "send `grant_type=client_credentials`, one `resource` and `scope`" },
   invalid_client: {
     status: 401,
     meaning: "client authentication failed: unknown or disabled client, wrong secret, bad, expired, replayed or wrongly addressed assertion, or an assertion valid for longer than `tokens.clientAssertionMaxLifetimeSeconds` (default 300 s; the audit line's `reason` says which)",

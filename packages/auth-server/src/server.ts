@@ -1,10 +1,19 @@
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type Router from "@koa/router";
 import type Koa from "koa";
 import { Provider } from "oidc-provider";
 import { B64TOKEN } from "@gatehouse/sdk";
-import { ClientAddressResolver, closeServer, connectionErrorLogger, createHttpServer, createLogger, createRedisClient, describeRedisTarget, listen, parseRedisUrl, type Logger } from "@gatehouse/service-kit";
+import { ClientAddressResolver, closeServer, connectionErrorLogger, createHttpServer, createHttpsServer, createLogger, createRedisClient, describeRedisTarget, listen, parseRedisUrl, type Logger } from "@gatehouse/service-kit";
+import { CertificateAuthority } from "./ca/certificate-authority.js";
+import { certificateRequests, TRUST_BUNDLE_PATH } from "./ca/certificate-request.js";
+import { isTrustDomain, trustDomainOf } from "./ca/spiffe.js";
+import type { CertificateRenewal } from "./ca/certificate-request.js";
+import { trustBundleRouter } from "./ca/trust-bundle-router.js";
+import { boundTokenErrors } from "./tls/bound-token-errors.js";
+import { peerCertificate } from "./tls/client-certificate.js";
+import { createListenerTls, type ListenerTls } from "./tls/listener-tls.js";
 import type { AuthServerConfig } from "./config/schema.js";
 import { AuthServerError } from "./errors.js";
 import { MIN_ADMIN_TOKEN_LENGTH, requireAdmin } from "./http/admin/admin-auth.js";
@@ -119,6 +128,10 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
   let serving = false;
   const servers: Server[] = [];
   let keyTimer: NodeJS.Timeout | undefined;
+  let caTimer: NodeJS.Timeout | undefined;
+  let authority: CertificateAuthority | undefined;
+  let listenerTls: ListenerTls | undefined;
+  let trustDomain = "";
   let publishedKids = "";
 
   const health = healthRouter(() => ({ accepting: () => serving, ...(redis === undefined ? {} : { redis: () => registry.ping() }) }));
@@ -151,11 +164,13 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
   const separateAdmin = config.admin.port !== undefined;
   const publicMetrics = !separateAdmin && adminGuard !== undefined ? [metricsRouter(metrics, adminGuard)] : [];
   const feedRouters = feed === undefined ? [] : [feed.router];
-  const publicApp = createOwnApp(logger, [health, ...feedRouters, ...(separateAdmin ? [] : admin), ...publicMetrics], config.http.proxy, addresses).callback();
+  const trustBundle = trustBundleRouter(() => authority);
+  const publicApp = createOwnApp(logger, [health, trustBundle, ...feedRouters, ...(separateAdmin ? [] : admin), ...publicMetrics], config.http.proxy, addresses).callback();
   const adminApp = separateAdmin ? createOwnApp(logger, [health, ...admin, metricsRouter(metrics)], config.http.proxy, addresses).callback() : undefined;
   const ownPath = (path: string) =>
     path === "/healthz" ||
     path === "/readyz" ||
+    path === TRUST_BUNDLE_PATH ||
     (publicMetrics.length > 0 && path === "/metrics") ||
     (feed !== undefined && path === FEED_PATH) ||
     (!separateAdmin && admin.length > 0 && (path === "/admin" || path.startsWith("/admin/")));
@@ -185,8 +200,22 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
       keys,
       replay,
       issuance,
-      middleware: [resolveClientAddress(addresses), onlyProviderPaths(config.http.bodyLimitBytes), serviceAccountStep, observeTokenEndpoint(metrics, throttle)],
+      middleware: [
+        resolveClientAddress(addresses),
+        onlyProviderPaths(config.http.bodyLimitBytes),
+        // Before the ServiceAccount step: a certificate request becomes a token request with its body already read.
+        certificateRequests(config.http.bodyLimitBytes, trustDomain),
+        serviceAccountStep,
+        observeTokenEndpoint(metrics, throttle),
+        boundTokenErrors,
+      ],
       admitClient,
+      transport: () => {
+        const ctx = Provider.ctx;
+        if (ctx === undefined) return undefined;
+        return { trustDomain, clientCertificate: peerCertificate(ctx) !== undefined, renewal: (ctx.state as CertificateRenewal).renewal === true };
+      },
+      certificates: { authority: currentAuthority(), trustDomain, ttlSeconds: config.certificates.ttlSeconds },
       logger,
     });
     auditTokenEvents(provider, logger);
@@ -213,6 +242,31 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
     keyTimer.unref();
   };
 
+  const currentAuthority = (): CertificateAuthority => {
+    if (authority === undefined) throw new Error("the certificate authority is loaded at listen time");
+    return authority;
+  };
+
+  // A rotated CA file reaches the signer and the trust bundle on the next request; the bundle is
+  // computed per request, so retirement by the clock needs no reload.
+  // The HTTPS listener's certificate is renewed at half-life and its trust bundle follows the CA:
+  // both reach the running server through setSecureContext (connections in flight keep theirs).
+  const watchAuthority = (ca: CertificateAuthority, tls: ListenerTls | undefined, server: HttpsServer | undefined) => {
+    const everyMs = config.ca.reloadIntervalSeconds * 1000;
+    if (everyMs === 0) return;
+    caTimer = setInterval(() => {
+      ca.reload(logger);
+      if (tls === undefined || server === undefined) return;
+      tls
+        .refresh()
+        .then((changed) => {
+          if (changed) server.setSecureContext(tls.options());
+        })
+        .catch((error: unknown) => logger.error({ err: error }, "TLS identity could not be refreshed; keeping the current one"));
+    }, everyMs);
+    caTimer.unref();
+  };
+
   const dispatch = (req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? "/";
     const query = url.indexOf("?");
@@ -234,6 +288,7 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
     clearInterval(keyTimer);
     feed?.closeAll();
     revocations.close();
+    clearInterval(caTimer);
     await Promise.all(servers.splice(0).map((server) => closeServer(server, 5000)));
     await registry.close();
     await revocationStore.close();
@@ -262,8 +317,28 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
           const before = beforeSeed.get(record.id);
           if (before !== undefined) await revocations.accessChanged(before, record, "config-file");
         }
-        const address = await listenOn(servers, createHttpServer(config.listener, dispatch), port, host);
-        issuer ??= `http://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
+        trustDomain = trustDomainOf(issuer ?? `http://${host.includes(":") ? `[${host}]` : host}`, config.trustDomain);
+        if (!isTrustDomain(trustDomain)) {
+          throw new AuthServerError("invalid_config", `trustDomain: the issuer's host "${trustDomain}" is not a SPIFFE trust domain; set trustDomain`);
+        }
+        authority = await CertificateAuthority.fromConfig(config.ca, trustDomain, logger);
+        let server: Server;
+        let https: HttpsServer | undefined;
+        if (config.tls === undefined) {
+          server = createHttpServer(config.listener, dispatch);
+        } else {
+          const tlsHost = issuer === undefined ? host : new URL(issuer).hostname;
+          listenerTls = await createListenerTls(config.tls, authority, { trustDomain, host: tlsHost, ttlSeconds: config.certificates.ttlSeconds }, logger);
+          // Client certificates are asked for but optional; oidc-provider decides what a missing or
+          // unverified one means (tls_client_auth, certificate-bound tokens).
+          https = createHttpsServer(config.listener, { ...listenerTls.options(), requestCert: true, rejectUnauthorized: false }, dispatch);
+          https.on("tlsClientError", (error, socket) => logger.warn({ err: error.message, remote: socket.remoteAddress }, "TLS handshake failed"));
+          server = https;
+        }
+        const address = await listenOn(servers, server, port, host);
+        const scheme = config.tls === undefined ? "http" : "https";
+        issuer ??= `${scheme}://${address.family === "IPv6" ? `[${address.address}]` : address.address}:${address.port}`;
+        watchAuthority(authority, listenerTls, https);
         buildProvider(issuer);
         watchKeys(issuer);
         let adminPort: number | undefined;
@@ -272,7 +347,7 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
         }
         serving = true;
         logger.info(
-          { port: address.port, issuer, adminPort, admin: admin.length > 0, registry: registry.kind, replayCache: replay.kind, signing: keys.signingKid() },
+          { port: address.port, issuer, adminPort, admin: admin.length > 0, registry: registry.kind, replayCache: replay.kind, signing: keys.signingKid(), trustDomain, ca: authority.describe().signing },
           "auth server listening",
         );
         return adminPort === undefined ? { port: address.port, issuer } : { port: address.port, issuer, adminPort };

@@ -1,6 +1,8 @@
 import { createLogger, packageVersion, runService, runWorkers, StartFlagError, type Logger, type StartFlags } from "@gatehouse/service-kit";
 import { loadAuthServerConfig, parseAuthServerConfig } from "./config/load.js";
 import type { AuthServerConfig } from "./config/schema.js";
+import { CertificateAuthority } from "./ca/certificate-authority.js";
+import { trustDomainOf } from "./ca/spiffe.js";
 import { SigningKeys } from "./keys/signing-keys.js";
 import { RegistryMac } from "./registry/registry-mac.js";
 import { createAuthServer } from "./server.js";
@@ -81,6 +83,8 @@ export async function serve(plan: StartPlan, logger: Logger = createLogger("auth
   // Dev keys are created once, before any worker exists, so every worker signs with the same key.
   SigningKeys.fromConfig(plan.config.keys, logger);
   if (plan.redisUrl !== undefined) RegistryMac.fromConfig(plan.config.keys, logger);
+  // The same for the dev CA: generated once, before the workers, so they all sign with it.
+  await CertificateAuthority.fromConfig(plan.config.ca, trustDomainOf(plan.config.issuer ?? `http://${plan.host}`, plan.config.trustDomain), logger);
   await runWorkers({
     workers: plan.workers,
     logger,

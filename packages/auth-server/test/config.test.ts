@@ -22,6 +22,8 @@ describe("loadAuthServerConfig", () => {
       issuer: "https://auth.example.internal",
       keys: { generate: "memory", dir: ".gatehouse", reloadIntervalSeconds: 5 },
       listener: { headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 5_000 },
+      ca: { generate: "persist", dir: ".gatehouse", reloadIntervalSeconds: 5 },
+      certificates: { ttlSeconds: 3600 },
       tokens: { ttlSeconds: 300, clockToleranceSeconds: 5, clientAssertionMaxLifetimeSeconds: 300 },
       http: { proxy: false, trustedProxies: [], bodyLimitBytes: 8192, jwksUriPrivateAddresses: false },
       throttle: { maxFailures: 10, windowSeconds: 60 },
@@ -57,7 +59,7 @@ describe("loadAuthServerConfig", () => {
     ["inline-secret.yaml", "a secret written inline", "services.orders.auth.clientSecret: unknown option (check the spelling against the documented options)\n" +
       `${fixture("inline-secret.yaml")}: services.orders.auth: set exactly one of secretEnv, secretFile`],
     ["bad-service-id.yaml", "a service id that is no DNS label", "services.Orders_Service: must be a DNS label: 1-63 of a-z, 0-9 and -, not starting or ending with -"],
-    ["bad-method.yaml", "an unsupported client authentication method", 'services.orders.auth.method: method must be one of "private_key_jwt", "client_secret_basic", "client_secret_post", "kubernetes_service_account"'],
+    ["bad-method.yaml", "an unsupported client authentication method", 'services.orders.auth.method: method must be one of "private_key_jwt", "client_secret_basic", "client_secret_post", "kubernetes_service_account", "tls_client_auth"'],
     ["two-jwks-sources.yaml", "two JWKS sources", "services.orders.auth: set exactly one of jwks, jwksFile, jwksUri"],
     ["allow-unknown-service.yaml", "an allow entry for an unknown service", 'services.orders.allow.payments: unknown service "payments"'],
     ["allow-unexposed-scope.yaml", "an allowed scope the target does not expose", 'services.orders.allow.inventory.1: scope "inventory:delete" is not exposed by service "inventory"'],

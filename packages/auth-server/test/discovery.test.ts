@@ -19,9 +19,11 @@ const expectedMetadata = () => ({
   token_endpoint: `${started.issuer}/token`,
   jwks_uri: `${started.issuer}/jwks`,
   grant_types_supported: ["client_credentials"],
-  token_endpoint_auth_methods_supported: ["private_key_jwt", "client_secret_basic", "client_secret_post"],
+  token_endpoint_auth_methods_supported: ["private_key_jwt", "client_secret_basic", "client_secret_post", "tls_client_auth"],
   token_endpoint_auth_signing_alg_values_supported: ["ES256", "ES384", "PS256", "RS256", "EdDSA"],
   response_types_supported: [],
+  gatehouse_trust_bundle_uri: `${started.issuer}/trust-bundle.pem`,
+  gatehouse_certificate_endpoint: `${started.issuer}/certificates`,
 });
 
 describe("discovery", () => {

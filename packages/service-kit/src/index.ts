@@ -14,6 +14,7 @@ export { runService, packageVersion, type ServiceBinary } from "./start/run-serv
 export { EXIT_CODES, exitCodeFor, type ExitCode } from "./start/exit-codes.js";
 export {
   createHttpServer,
+  createHttpsServer,
   listen,
   closeServer,
   connectionErrorLogger,

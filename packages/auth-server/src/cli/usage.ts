@@ -21,6 +21,12 @@ export const USAGE = `usage: gatehouse-auth <command>
         publish a new key now, sign with it after --delay (default 60), retire older keys
         --retire-after seconds later (default: the config's longest token TTL plus clock
         tolerance with --config, else 305); --config also names the key file (keys.file)
+  ca generate --file FILE --trust-domain DOMAIN [--force]
+        write a CA file with one new certificate authority (ECDSA P-256, one year) that signs at once
+  ca rotate --file FILE | --config FILE [--trust-domain DOMAIN] [--delay SECONDS] [--retire-after SECONDS]
+        publish a new CA in the trust bundle now, sign with it after --delay (default 300), retire
+        older CAs --retire-after seconds later (default: certificates.ttlSeconds + 60 with --config,
+        else 3660); --config also names the CA file (ca.file) and the trust domain
   service keygen ID [--out DIR]
         write ID.private.jwk.json (keep it with the service) and ID.jwks.json (register it);
         print the public JWKS

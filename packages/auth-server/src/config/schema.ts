@@ -3,6 +3,12 @@ import { listenerSchema } from "@gatehouse/service-kit";
 import { z } from "zod";
 import { trustedProxySchema } from "@gatehouse/service-kit";
 
+/** A DNS name for a certificate's SAN (RFC 1123 host name, lower case, no wildcard). */
+const dnsNameSchema = z
+  .string()
+  .max(253)
+  .regex(/^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, "must be a lower-case DNS name without a wildcard");
+
 /** A service id: a DNS label (RFC 1123 §2.1), lower case. It becomes `client_id` and `sub`. */
 export const serviceIdSchema = z.string().regex(SERVICE_ID.pattern, SERVICE_ID.message);
 
@@ -101,9 +107,15 @@ const kubernetesServiceAccountSchema = z
     if (set !== 1) ctx.addIssue({ code: "custom", message: "set exactly one of jwksUri, jwksFile" });
   });
 
+const tlsClientAuthSchema = z.strictObject({
+  method: z
+    .literal("tls_client_auth")
+    .describe("RFC 8705 §2.1: the service's Gatehouse certificate over mTLS; its URI SAN must be the service's SPIFFE ID (no secret, no assertion)."),
+});
+
 /** How a service authenticates at the token endpoint. */
-export const clientAuthSchema = z.discriminatedUnion("method", [privateKeyJwtSchema, secretSchema, kubernetesServiceAccountSchema], {
-  error: () => 'method must be one of "private_key_jwt", "client_secret_basic", "client_secret_post", "kubernetes_service_account"',
+export const clientAuthSchema = z.discriminatedUnion("method", [privateKeyJwtSchema, secretSchema, kubernetesServiceAccountSchema, tlsClientAuthSchema], {
+  error: () => 'method must be one of "private_key_jwt", "client_secret_basic", "client_secret_post", "kubernetes_service_account", "tls_client_auth"',
 });
 
 /** One registry entry: a service as a client (auth, allow, attributes) and as a resource (resource, scopes). */
@@ -126,6 +138,15 @@ export const serviceSchema = z.strictObject({
     .optional()
     .describe("Lifetime of tokens whose audience is this service; `tokens.ttlSeconds` when absent."),
   disabled: z.boolean().default(false).describe("A disabled service gets no tokens and is no valid target."),
+  certificateBoundTokens: z
+    .boolean()
+    .optional()
+    .describe("RFC 8705 §3: every token of this service is bound to its client certificate (`cnf.x5t#S256`); a request without one is refused."),
+  dnsNames: z
+    .array(dnsNameSchema)
+    .max(16)
+    .optional()
+    .describe("DNS names put into this service's certificates beside its SPIFFE ID (for its role as an upstream)."),
 });
 
 const servicesSchema = z
@@ -200,6 +221,65 @@ const keysSchema = z
   })
   .prefault({})
   .describe("Token signing keys (ES256).");
+
+const caSchema = z
+  .strictObject({
+    certFile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("PEM file of an operator CA or intermediate certificate, then the chain above it (root last); needs `keyFile`."),
+    keyFile: z.string().min(1).optional().describe("PEM private key of `certFile`'s CA."),
+    file: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("CA file (as written by `gatehouse-auth ca generate` / `ca rotate`): authorities with their rotation schedule."),
+    generate: z
+      .enum(["persist", "memory"])
+      .default("persist")
+      .describe("Without `certFile` or `file`: `persist` generates a dev CA once and keeps it in `dir`; `memory` generates one per start (tests)."),
+    dir: z.string().min(1).default(".gatehouse").describe("Where `persist` keeps the dev CA (relative to the working directory)."),
+    reloadIntervalSeconds: z
+      .int()
+      .min(0)
+      .max(3600)
+      .default(5)
+      .describe("How often `file` (or the dev CA file) is checked for a rotation (0 = never); also when retired CAs leave the trust bundle."),
+  })
+  .superRefine((ca, ctx) => {
+    if ((ca.certFile === undefined) !== (ca.keyFile === undefined)) ctx.addIssue({ code: "custom", message: "set certFile and keyFile together" });
+    if (ca.certFile !== undefined && ca.file !== undefined) ctx.addIssue({ code: "custom", message: "set either certFile/keyFile or file" });
+  })
+  .prefault({})
+  .describe("The certificate authority that issues service certificates (SPIFFE X.509 identities).");
+
+const certificatesSchema = z
+  .strictObject({
+    ttlSeconds: z
+      .int()
+      .min(5)
+      .max(30 * 86_400)
+      .default(3600)
+      .describe("Lifetime of issued service certificates (services renew at half of it)."),
+  })
+  .prefault({})
+  .describe("Service certificate settings.");
+
+const tlsSchema = z
+  .union([
+    z.strictObject({
+      certFile: z.string().min(1).describe("PEM certificate (chain) of the HTTPS listener."),
+      keyFile: z.string().min(1).describe("PEM private key of `certFile`."),
+    }),
+    z.strictObject({
+      fromCa: z.literal(true).describe("Issue the listener's certificate from the server's own CA (renewed at half-life)."),
+    }),
+  ])
+  .optional()
+  .describe(
+    "Serve HTTPS instead of HTTP: `{ certFile, keyFile }` or `{ fromCa: true }`. Client certificates are requested (optional) and checked against the trust bundle: `tls_client_auth` and certificate-bound tokens need it.",
+  );
 
 const tokensSchema = z
   .strictObject({
@@ -345,7 +425,15 @@ export const authServerConfigSchema = z.strictObject({
     .refine((v) => !v.endsWith("/") && !v.includes("?") && !v.includes("#"), "must have no trailing slash, query or fragment")
     .optional()
     .describe("The issuer identifier (`iss`); `GATEHOUSE_ISSUER` overrides it; `http://<host>:<port>` when absent."),
+  trustDomain: z
+    .string()
+    .regex(/^[a-z0-9._-]{1,255}$/, "must be a SPIFFE trust domain: lower-case letters, digits, '.', '-', '_'")
+    .optional()
+    .describe("SPIFFE trust domain of service certificates (`spiffe://<trustDomain>/<service id>`); the issuer's host when absent."),
   keys: keysSchema,
+  ca: caSchema,
+  certificates: certificatesSchema,
+  tls: tlsSchema,
   tokens: tokensSchema,
   http: httpSchema,
   listener: listenerSchema,

@@ -1,10 +1,12 @@
 import type { Middleware } from "koa";
+import { CERTIFICATE_PATH } from "../ca/certificate-request.js";
 import { AuthServerError } from "../errors.js";
 import { sendError } from "./send-error.js";
 
-/** The only provider paths served, with their methods: the token endpoint, the JWKS and the two discovery documents. */
+/** The only provider paths served, with their methods: the token and certificate endpoints, the JWKS and the two discovery documents. */
 export const PROVIDER_PATHS: ReadonlyMap<string, readonly string[]> = new Map([
   ["/token", ["POST"]],
+  [CERTIFICATE_PATH, ["POST"]],
   ["/jwks", ["GET", "HEAD"]],
   ["/.well-known/openid-configuration", ["GET", "HEAD"]],
   ["/.well-known/oauth-authorization-server", ["GET", "HEAD"]],

@@ -1,11 +1,14 @@
 import type { Logger } from "@gatehouse/service-kit";
 import type { errors, KoaContextWithOIDC, Provider } from "oidc-provider";
 import { clientAddressOf } from "../http/client-address.js";
+import { CERTIFICATE_GRANT_TYPE, type CertificateState } from "../ca/certificate-grant.js";
 import { claimedAssertionId, claimedClientId } from "./claimed-client.js";
 
 /** The audit events this server writes (pino, `audit: true`, field `event`). */
 export type AuditEvent =
   | "token.issued"
+  | "certificate.issued"
+  | "certificate.refused"
   | "token.refused"
   | "client_auth.failed"
   | "admin.service_created"
@@ -15,12 +18,29 @@ export type AuditEvent =
   | "admin.unauthorized";
 
 /**
- * Writes one audit line for every token issued and every refused token request, failed client
+ * Writes one audit line for every token and certificate issued and every refused request, failed client
  * authentications as their own event. A line names the client, the resource, the scopes, the
  * token's `jti` and the remote address; never a secret, an assertion or a token.
  */
 export function auditTokenEvents(provider: Provider, logger: Logger): void {
   provider.on("grant.success", (ctx: KoaContextWithOIDC) => {
+    const certificate = (ctx.state as CertificateState).issuedCertificate;
+    if (certificate !== undefined) {
+      logger.info(
+        {
+          audit: true,
+          event: "certificate.issued" satisfies AuditEvent,
+          client: ctx.oidc.client?.clientId,
+          spiffeId: certificate.spiffeId,
+          serial: certificate.serial,
+          notAfter: certificate.notAfter.toISOString(),
+          ca: certificate.issuer,
+          remote: ctx.ip,
+        },
+        "certificate issued",
+      );
+      return;
+    }
     const token = ctx.oidc.entities.ClientCredentials;
     logger.info(
       {
@@ -38,10 +58,12 @@ export function auditTokenEvents(provider: Provider, logger: Logger): void {
   });
   provider.on("grant.error", (ctx: KoaContextWithOIDC, error: errors.OIDCProviderError) => {
     const failedAuth = error.error === "invalid_client";
+    const forCertificate = stringParam(ctx, "grant_type") === CERTIFICATE_GRANT_TYPE;
+    const event: AuditEvent = failedAuth ? "client_auth.failed" : forCertificate ? "certificate.refused" : "token.refused";
     logger.warn(
       {
         audit: true,
-        event: (failedAuth ? "client_auth.failed" : "token.refused") satisfies AuditEvent,
+        event,
         client: claimedClientId(ctx),
         resource: stringParam(ctx, "resource"),
         scopes: stringParam(ctx, "scope")?.split(" ") ?? [],
@@ -51,7 +73,7 @@ export function auditTokenEvents(provider: Provider, logger: Logger): void {
         status: error.statusCode,
         remote: clientAddressOf(ctx),
       },
-      failedAuth ? "client authentication failed" : "token request refused",
+      failedAuth ? "client authentication failed" : forCertificate ? "certificate request refused" : "token request refused",
     );
   });
 }

@@ -13,6 +13,12 @@ export class AuthMetrics {
     labelNames: ["client", "resource"] as const,
     registers: [this.registry],
   });
+  readonly certificatesIssued = new Counter({
+    name: "gatehouse_auth_certificates_issued_total",
+    help: "Service certificates issued by the certificate endpoint, by client (service id).",
+    labelNames: ["client"] as const,
+    registers: [this.registry],
+  });
   readonly tokenFailures = new Counter({
     name: "gatehouse_auth_token_failures_total",
     help: "Token requests refused, by OAuth error code (invalid_client, invalid_scope, invalid_target, temporarily_unavailable, ...).",

@@ -2,6 +2,7 @@ import type { Middleware } from "koa";
 import type { KoaContextWithOIDC } from "oidc-provider";
 import { clientAddressOf } from "../http/client-address.js";
 import type { AuthThrottle, ThrottleState } from "../throttle/auth-throttle.js";
+import type { CertificateState } from "../ca/certificate-grant.js";
 import type { AuthMetrics } from "./metrics.js";
 
 /**
@@ -33,7 +34,9 @@ export function observeTokenEndpoint(metrics: AuthMetrics, throttle: AuthThrottl
     if (ctx.status === 429 && state.throttledFor !== undefined) ctx.set("Retry-After", String(state.throttledFor));
     if (state.issuanceLimited === true) metrics.issuanceLimited.inc({ client: oidc?.client?.clientId ?? "" });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    if (ctx.status === 200 && oidc !== undefined) {
+    if (ctx.status === 200 && (ctx.state as CertificateState).issuedCertificate !== undefined) {
+      metrics.certificatesIssued.inc({ client: oidc?.client?.clientId ?? "" });
+    } else if (ctx.status === 200 && oidc !== undefined) {
       const token = oidc.entities.ClientCredentials;
       metrics.tokensIssued.inc({ client: oidc.client?.clientId ?? "", resource: typeof token?.aud === "string" ? token.aud : "" });
       metrics.tokenLatency.observe({ outcome: "issued" }, seconds);

@@ -1,6 +1,6 @@
 import type { Adapter, AdapterFactory, AdapterPayload } from "oidc-provider";
 import type { Logger } from "@gatehouse/service-kit";
-import type { ClientCredentials } from "../registry/client-metadata.js";
+import type { ClientCredentials, TransportFacts } from "../registry/client-metadata.js";
 import type { RegistryStore } from "../registry/store.js";
 
 /**
@@ -10,13 +10,15 @@ import type { RegistryStore } from "../registry/store.js";
  * atomically in `assertJwtClientAuthClaimsAndHeader`, so the provider's own non-atomic
  * find-then-save replay store is a no-op here; JWT access tokens are never stored. A service whose
  * credential this process cannot resolve (a `secretEnv` set on another replica only) is logged and
- * treated as unknown, so it fails closed with `invalid_client`, not with a 500.
+ * treated as unknown, so it fails closed with `invalid_client`, not with a 500. The metadata depends
+ * on the request's connection (`transport`): oidc-provider caches one client per distinct metadata.
  */
 export function createAdapterFactory(
   registry: RegistryStore,
   credentials: ClientCredentials,
   admitClient: (clientId: string, known: boolean) => Promise<void>,
   logger: Logger,
+  transport: () => TransportFacts | undefined = () => undefined,
 ): AdapterFactory {
   return (name: string): Adapter => {
     if (name === "Client") {
@@ -30,7 +32,7 @@ export function createAdapterFactory(
           }
           await admitClient(id, true);
           try {
-            return credentials.metadata(record);
+            return credentials.metadata(record, transport());
           } catch (error) {
             logger.error({ service: id, err: error instanceof Error ? error.message : String(error) }, "service credential cannot be resolved here");
             return undefined;

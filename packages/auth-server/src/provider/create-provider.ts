@@ -8,6 +8,10 @@ import type { ClientCredentials } from "../registry/client-metadata.js";
 import type { RegistryStore } from "../registry/store.js";
 import type { ReplayCache } from "../replay/replay-cache.js";
 import type { IssuanceLimit } from "../throttle/issuance-limit.js";
+import { advertiseCertificateEndpoints } from "../ca/discovery.js";
+import { CERTIFICATE_GRANT_TYPE, registerCertificateGrant, type CertificateGrantParts } from "../ca/certificate-grant.js";
+import type { TransportFacts } from "../registry/client-metadata.js";
+import { mtlsFeature } from "../tls/client-certificate.js";
 import { createAdapterFactory } from "./adapter.js";
 import { pinAssertionAudiences } from "./assertion-audience.js";
 import { createAssertionReplayCheck } from "./assertion-replay.js";
@@ -32,6 +36,10 @@ export interface ProviderParts {
   /** Called with a client id and whether it names a usable client, before its credential is checked (throttling). */
   readonly admitClient: (clientId: string, known: boolean) => Promise<void>;
   readonly logger: Logger;
+  /** What the current request's connection says (client certificate, renewal), for the client metadata. */
+  readonly transport: () => TransportFacts | undefined;
+  /** The certificate authority behind the certificate endpoint. */
+  readonly certificates: Omit<CertificateGrantParts, "logger" | "registry">;
 }
 
 /**
@@ -43,15 +51,15 @@ export interface ProviderParts {
 export function createProvider(parts: ProviderParts): Provider {
   const { config } = parts;
   const configuration: Configuration = {
-    adapter: createAdapterFactory(parts.registry, parts.credentials, parts.admitClient, parts.logger),
+    adapter: createAdapterFactory(parts.registry, parts.credentials, parts.admitClient, parts.logger, parts.transport),
     clients: [],
     clientDefaults: {
-      grant_types: ["client_credentials"],
+      grant_types: ["client_credentials", CERTIFICATE_GRANT_TYPE],
       response_types: [],
       id_token_signed_response_alg: "ES256",
       token_endpoint_auth_method: "private_key_jwt",
     },
-    clientAuthMethods: ["private_key_jwt", "client_secret_basic", "client_secret_post"],
+    clientAuthMethods: ["private_key_jwt", "client_secret_basic", "client_secret_post", "tls_client_auth"],
     enabledJWA: {
       clientAuthSigningAlgValues: [...CLIENT_ASSERTION_ALGORITHMS],
       idTokenSigningAlgValues: ["ES256"],
@@ -65,9 +73,10 @@ export function createProvider(parts: ProviderParts): Provider {
     cookies: { keys: [randomBytes(32).toString("base64url")] },
     features: {
       clientCredentials: { enabled: true },
-      // Off: tokens are plain bearer tokens (the verifiers do not check DPoP or mTLS bindings), and
-      // no user-facing endpoint exists.
+      // DPoP off (tokens are bearer or mTLS-bound); no user-facing endpoint exists.
       dPoP: { enabled: false },
+      // RFC 8705 through oidc-provider's own feature, fed from the TLS socket.
+      mTLS: mtlsFeature(),
       pushedAuthorizationRequests: { enabled: false },
       rpInitiatedLogout: { enabled: false },
       devInteractions: { enabled: false },
@@ -108,7 +117,9 @@ export function createProvider(parts: ProviderParts): Provider {
   const provider = new Provider(parts.issuer, configuration);
   provider.proxy = config.http.proxy;
   pinAssertionAudiences(provider, parts.issuer);
+  registerCertificateGrant(provider, { ...parts.certificates, registry: parts.registry, logger: parts.logger });
   for (const middleware of parts.middleware) provider.use(middleware);
+  provider.use(advertiseCertificateEndpoints(parts.issuer, config.tls !== undefined));
   provider.use(advertiseSupportedOnly);
   return provider;
 }

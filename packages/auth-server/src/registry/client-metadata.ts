@@ -1,8 +1,19 @@
 import { readFileSync } from "node:fs";
 import type { ClientMetadata } from "oidc-provider";
+import { CERTIFICATE_GRANT_TYPE } from "../ca/certificate-grant.js";
+import { spiffeIdOf } from "../ca/spiffe.js";
 import { AuthServerError } from "../errors.js";
 import { publicJwksSchema, type PublicJwks } from "../config/schema.js";
 import type { ServiceRecord } from "./store.js";
+
+/** What the current request's connection says, for {@link ClientCredentials.metadata}. */
+export interface TransportFacts {
+  readonly trustDomain: string;
+  /** The client presented a certificate on this TLS connection. */
+  readonly clientCertificate: boolean;
+  /** A certificate request authenticated by nothing but the current certificate (renewal). */
+  readonly renewal: boolean;
+}
 
 /**
  * Turns a registry entry into the OAuth client metadata oidc-provider authenticates against.
@@ -34,15 +45,26 @@ export class ClientCredentials {
     this.metadata(record);
   }
 
-  /** The client metadata of an enabled service. */
-  metadata(record: ServiceRecord): ClientMetadata {
+  /**
+   * The client metadata of an enabled service, for the request at hand (`transport`): a
+   * `tls_client_auth` service is matched by its SPIFFE ID as URI SAN; its tokens are
+   * certificate-bound when it is registered with `certificateBoundTokens` or presented a client
+   * certificate; a certificate renewal authenticates any service by its current certificate.
+   */
+  metadata(record: ServiceRecord, transport?: TransportFacts): ClientMetadata {
     const base: ClientMetadata = {
       client_id: record.id,
-      grant_types: ["client_credentials"],
+      grant_types: ["client_credentials", CERTIFICATE_GRANT_TYPE],
       response_types: [],
       redirect_uris: [],
       token_endpoint_auth_method: record.auth.method === "kubernetes_service_account" ? "private_key_jwt" : record.auth.method,
+      tls_client_certificate_bound_access_tokens: record.certificateBoundTokens === true || transport?.clientCertificate === true,
     };
+    if (record.auth.method === "tls_client_auth" || transport?.renewal === true) {
+      // Before the trust domain is known (the start-up check) there is nothing to resolve.
+      const san = transport === undefined ? {} : { tls_client_auth_san_uri: spiffeIdOf(transport.trustDomain, record.id) };
+      return { ...base, token_endpoint_auth_method: "tls_client_auth", ...san };
+    }
     const auth = record.auth;
     if (auth.method === "kubernetes_service_account") {
       if (this.#serviceAccountKeys === undefined) throw new AuthServerError("invalid_config", `service "${record.id}": kubernetes_service_account is not available here`);

@@ -56,9 +56,13 @@ export interface Started {
   readonly as: oauth.AuthorizationServer;
 }
 
-/** Starts a real server on port 0 from a config value and discovers it with oauth4webapi. */
+/**
+ * Starts a real server on port 0 from a config value and discovers it with oauth4webapi. Without a
+ * `ca` section the server's CA lives in memory (nothing is written to the working directory).
+ */
 export async function startServer(config: unknown, deps: AuthServerDeps = {}): Promise<Started> {
-  const server = createAuthServer(parseAuthServerConfig(config, "test.yaml"), { logger: memoryLogger().logger, ...deps });
+  const withCa = typeof config === "object" && config !== null && !("ca" in config) ? { ...config, ca: { generate: "memory" } } : config;
+  const server = createAuthServer(parseAuthServerConfig(withCa, "test.yaml"), { logger: memoryLogger().logger, ...deps });
   const { port, issuer, adminPort } = await server.listen(0);
   const response = await oauth.discoveryRequest(new URL(issuer), { algorithm: "oauth2", ...PLAIN_HTTP });
   const as = await oauth.processDiscoveryResponse(new URL(issuer), response);

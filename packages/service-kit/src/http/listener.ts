@@ -1,5 +1,6 @@
 import { once } from "node:events";
 import { createServer, type RequestListener, type Server } from "node:http";
+import { createServer as createTlsServer, type Server as HttpsServer, type ServerOptions as HttpsServerOptions } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import { z } from "zod";
@@ -48,16 +49,25 @@ export type ListenerTimeouts = z.output<typeof listenerSchema>;
  * {@link KEEP_ALIVE_TIMEOUT_BUFFER_MS} after `keepAliveTimeoutMs`.
  */
 export function createHttpServer(timeouts: ListenerTimeouts, handler: RequestListener): Server {
-  return createServer(
-    {
-      headersTimeout: timeouts.headersTimeoutMs,
-      requestTimeout: timeouts.requestTimeoutMs,
-      keepAliveTimeout: timeouts.keepAliveTimeoutMs,
-      keepAliveTimeoutBuffer: KEEP_ALIVE_TIMEOUT_BUFFER_MS,
-      connectionsCheckingInterval: CONNECTION_CHECK_INTERVAL_MS,
-    },
-    handler,
-  );
+  return createServer(serverTimeouts(timeouts), handler);
+}
+
+/**
+ * {@link createHttpServer} over TLS: the same timeouts, with `tls` (certificate, key, client
+ * certificate settings). Swap certificates in the running server with `setSecureContext`.
+ */
+export function createHttpsServer(timeouts: ListenerTimeouts, tls: HttpsServerOptions, handler: RequestListener): HttpsServer {
+  return createTlsServer({ ...tls, ...serverTimeouts(timeouts) }, handler);
+}
+
+function serverTimeouts(timeouts: ListenerTimeouts) {
+  return {
+    headersTimeout: timeouts.headersTimeoutMs,
+    requestTimeout: timeouts.requestTimeoutMs,
+    keepAliveTimeout: timeouts.keepAliveTimeoutMs,
+    keepAliveTimeoutBuffer: KEEP_ALIVE_TIMEOUT_BUFFER_MS,
+    connectionsCheckingInterval: CONNECTION_CHECK_INTERVAL_MS,
+  };
 }
 
 /**

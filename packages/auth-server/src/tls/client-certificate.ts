@@ -1,0 +1,53 @@
+import type { X509Certificate } from "node:crypto";
+import { TLSSocket } from "node:tls";
+import type { Context } from "koa";
+import type { Configuration } from "oidc-provider";
+
+/**
+ * The certificate the client presented on this request's TLS connection (requested, optional),
+ * whether or not it chains to the trust bundle; undefined on plain HTTP or without one.
+ */
+export function peerCertificate(ctx: Pick<Context, "req">): X509Certificate | undefined {
+  const socket = ctx.req.socket;
+  if (!(socket instanceof TLSSocket)) return undefined;
+  return socket.getPeerX509Certificate();
+}
+
+/** True when the client's certificate chains to the trust bundle, is in its validity period and fits TLS client use. */
+export function peerCertificateAuthorized(ctx: Pick<Context, "req">): boolean {
+  const socket = ctx.req.socket;
+  return socket instanceof TLSSocket && socket.authorized && socket.getPeerX509Certificate() !== undefined;
+}
+
+/** The URI SANs of a certificate (a SPIFFE ID is one of them). */
+export function uriSans(certificate: X509Certificate): string[] {
+  const names = certificate.subjectAltName;
+  if (names === undefined) return [];
+  // Node renders SANs as `URI:spiffe://a/b, DNS:x`; values containing ", " are quoted, which a URI never needs.
+  return names
+    .split(", ")
+    .filter((name) => name.startsWith("URI:"))
+    .map((name) => name.slice(4));
+}
+
+/**
+ * oidc-provider's own mTLS feature (RFC 8705), fed from the TLS socket: `tls_client_auth` checks
+ * that the certificate is authorized by the TLS stack (chains to the trust bundle, not expired)
+ * and that its URI SAN is the client's registered `tls_client_auth_san_uri` (its SPIFFE ID);
+ * tokens issued to a client with `tls_client_certificate_bound_access_tokens` carry
+ * `cnf.x5t#S256` of the certificate. Only the URI SAN is ever matched.
+ */
+export function mtlsFeature(): NonNullable<NonNullable<Configuration["features"]>["mTLS"]> {
+  return {
+    enabled: true,
+    certificateBoundAccessTokens: true,
+    tlsClientAuth: true,
+    selfSignedTlsClientAuth: false,
+    getCertificate: (ctx) => peerCertificate(ctx),
+    certificateAuthorized: (ctx) => peerCertificateAuthorized(ctx),
+    certificateSubjectMatches: (ctx, property, expected) => {
+      const certificate = peerCertificate(ctx);
+      return property === "tls_client_auth_san_uri" && certificate !== undefined && uriSans(certificate).includes(expected);
+    },
+  };
+}
