@@ -12,11 +12,29 @@ const allowHttp: typeof oauth.allowInsecureRequests = oauth.allowInsecureRequest
 /**
  * oauth4webapi options that let it talk to the issuer the operator configured, with a timeout per request.
  * Gatehouse issuers inside a cluster are often plain `http://` (e.g. `http://127.0.0.1:4000`); the URL comes from
- * configuration, never from a peer.
+ * configuration, never from a peer. `fetchImpl`, when given, sends the requests (mutual TLS with a service identity).
  */
-export function transportOptions(timeoutMs: number): { signal: () => AbortSignal; [allowHttp]: boolean } {
-  return { signal: () => AbortSignal.timeout(timeoutMs), [allowHttp]: true };
+export function transportOptions(
+  timeoutMs: number,
+  fetchImpl?: typeof fetch,
+): { signal: () => AbortSignal; [allowHttp]: boolean; [oauth.customFetch]?: CustomFetch } {
+  const options = { signal: () => AbortSignal.timeout(timeoutMs), [allowHttp]: true };
+  if (fetchImpl === undefined) return options;
+  const send: CustomFetch = (url, init) => {
+    const body = init.body as RequestInit["body"];
+    return fetchImpl(url, {
+      method: init.method,
+      headers: init.headers,
+      redirect: init.redirect,
+      ...(body === undefined ? {} : { body }),
+      ...(init.signal === undefined ? {} : { signal: init.signal }),
+    });
+  };
+  return { ...options, [oauth.customFetch]: send };
 }
+
+/** oauth4webapi's `customFetch` for any of its requests. */
+type CustomFetch = (url: string, options: oauth.CustomFetchOptions<string, unknown>) => Promise<Response>;
 
 /** Parses a configured URL or throws `invalid_options` naming the option. */
 export function parseUrl(value: string, option: string): URL {
@@ -55,14 +73,14 @@ export function transportError(error: unknown, what: string, timeoutMs: number):
  * Fetches and validates the issuer's metadata: `/.well-known/oauth-authorization-server` first (RFC 8414 §3),
  * then `/.well-known/openid-configuration` when the first is not answered with 200. The `issuer` in the document
  * must equal the configured one (RFC 8414 §3.3). Rejects with `discovery_failed` (carrying the HTTP status when
- * the server answered), `network_error` or `timeout`.
+ * the server answered), `network_error` or `timeout`. `fetchImpl` replaces `fetch` (a service identity's TLS).
  */
-export async function discover(issuer: URL, timeoutMs: number): Promise<oauth.AuthorizationServer> {
+export async function discover(issuer: URL, timeoutMs: number, fetchImpl?: typeof fetch): Promise<oauth.AuthorizationServer> {
   const what = `metadata discovery at ${issuer.href}`;
   let firstError: unknown;
   for (const algorithm of ["oauth2", "oidc"] as const) {
     try {
-      const response = await oauth.discoveryRequest(issuer, { ...transportOptions(timeoutMs), algorithm });
+      const response = await oauth.discoveryRequest(issuer, { ...transportOptions(timeoutMs, fetchImpl), algorithm });
       return await oauth.processDiscoveryResponse(issuer, response);
     } catch (error) {
       const transport = transportError(error, what, timeoutMs);

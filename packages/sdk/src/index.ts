@@ -8,6 +8,9 @@
  * - Rules every component applies the same way: {@link readBearerToken} (RFC 6750 §2.1), {@link evaluatePolicy}
  *   (scopes, services, attributes), the patterns ({@link SCOPE_TOKEN}, {@link SERVICE_ID}, …) and
  *   {@link VERIFIER_DEFAULTS}.
+ * - Transport identity: {@link createServiceIdentity} (a Gatehouse certificate naming the service's SPIFFE ID, made
+ *   and renewed in the process), {@link createServiceServer} (a backend that accepts only listed services) and
+ *   {@link checkTransportBinding} (RFC 8705 certificate-bound tokens).
  *
  * @module
  */
@@ -59,3 +62,8 @@ export type {
 export { requireService, type GatehouseState, type KoaContextLike, type KoaMiddlewareLike } from "./middleware/koa.js";
 export { authenticateRequest } from "./middleware/node-http.js";
 export type { RequireServiceOptions } from "./middleware/authenticate.js";
+export { createServiceIdentity } from "./identity/service-identity.js";
+export { createServiceServer, type ServiceServerOptions } from "./identity/service-server.js";
+export { parseSpiffeId, spiffeIdOf, uriSans } from "./identity/spiffe.js";
+export { certificateThumbprint, checkTransportBinding, peerCertificateOf, type BindingResult } from "./identity/binding.js";
+export type { IdentityTlsOptions, ServiceIdentity, ServiceIdentityOptions } from "./identity/types.js";

@@ -8,6 +8,8 @@ import { saysInvalidToken } from "./www-authenticate.js";
 
 /** What `authFetch` needs from the token source. */
 export interface BearerProvider {
+  /** Sends the request instead of `fetch` (presents the service identity's certificate). */
+  readonly fetch?: typeof fetch;
   getToken(request: TokenRequest): Promise<string>;
   invalidate(request: TokenRequest, token: string): void;
 }
@@ -28,7 +30,7 @@ export async function authFetch(tokens: BearerProvider, input: string | URL, ini
   const send = async (token: string): Promise<Response> => {
     const headers = new Headers(requestInit.headers);
     headers.set("authorization", `Bearer ${token}`);
-    return fetch(input, { ...requestInit, headers });
+    return (tokens.fetch ?? fetch)(input, { ...requestInit, headers });
   };
   const token = await tokens.getToken(request);
   const response = await send(token);

@@ -22,6 +22,8 @@ export interface TokenEndpoint {
   readonly client: oauth.Client;
   readonly auth: oauth.ClientAuth;
   readonly timeoutMs: number;
+  /** Sends the request instead of `fetch` (a service identity's mutual TLS). */
+  readonly fetch?: typeof fetch;
 }
 
 const DEFAULT_LIFETIME_MS = 60_000;
@@ -103,7 +105,7 @@ export async function requestToken(endpoint: TokenEndpoint, resource: string, sc
       endpoint.client,
       endpoint.auth,
       parameters,
-      transportOptions(endpoint.timeoutMs),
+      transportOptions(endpoint.timeoutMs, endpoint.fetch),
     );
     const token = await oauth.processClientCredentialsResponse(endpoint.metadata, endpoint.client, response);
     if (token.token_type !== "bearer") {

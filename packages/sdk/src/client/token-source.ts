@@ -7,6 +7,7 @@ import type * as oauth from "oauth4webapi";
 import { discover, parseUrl } from "../discovery.js";
 import { GatehouseError } from "../errors.js";
 import { SCOPE_TOKEN } from "../rules/patterns.js";
+import { fetchTrusting } from "../identity/trust-bundle.js";
 import { authFetch } from "./auth-fetch.js";
 import { clientAuthentication } from "./client-auth.js";
 import { retryPolicy, withRetry } from "./retry.js";
@@ -40,6 +41,8 @@ function checkRequest(request: TokenRequest): readonly string[] {
  * - Tokens cached per (resource, sorted scopes) until `minValiditySec` before expiry, refreshed in the background
  *   `refreshAheadSec` before it; concurrent callers share one request.
  * - Network errors, timeouts and 5xx answers retried with exponential backoff and full jitter; 4xx answers never.
+ * - With `identity`, every request (discovery, tokens, `authFetch`) goes over mutual TLS with the service's
+ *   certificate: tokens come back bound to it (RFC 8705 §3) and the target sees the same certificate.
  *
  * It does not verify the tokens it receives (they are for the target to verify) and keeps no refresh tokens
  * (client credentials issues none). Throws `invalid_options` for an unusable configuration.
@@ -60,6 +63,7 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
     minValidityMs: nonNegative(options.minValiditySec, "minValiditySec", 10) * 1000,
   });
   const client: oauth.Client = { client_id: options.clientId };
+  const identity = options.identity;
   const auth = clientAuthentication(options.auth);
   // Reported once, on first use, not as an unhandled rejection.
   auth.catch(() => undefined);
@@ -72,8 +76,10 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
     if (endpoint === undefined) {
       const discovering = (async () => {
         const authentication = await auth;
-        const metadata = await withRetry(policy, () => discover(issuer, timeoutMs), isOpen);
-        return { metadata, client, auth: authentication, timeoutMs };
+        await identity?.ready();
+        const send = identity?.fetch ?? (options.trustBundle === undefined ? undefined : fetchTrusting(options.trustBundle));
+        const metadata = await withRetry(policy, () => discover(issuer, timeoutMs, send), isOpen);
+        return send === undefined ? { metadata, client, auth: authentication, timeoutMs } : { metadata, client, auth: authentication, timeoutMs, fetch: send };
       })();
       // A failed discovery is not remembered: the next call tries again.
       discovering.catch(() => {
@@ -112,6 +118,7 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
   }
 
   const provider = {
+    ...(identity === undefined ? {} : { fetch: identity.fetch }),
     getToken,
     invalidate(request: TokenRequest, token: string) {
       cache.invalidate(TokenCache.key(request.resource, request.scopes ?? []), token);

@@ -4,6 +4,7 @@
  * @module
  */
 import type { JWK } from "jose";
+import type { ServiceIdentity } from "../identity/types.js";
 
 /** How the service authenticates to the token endpoint (RFC 6749 §2.3, RFC 7523 §2.2). */
 export type ClientAuthentication =
@@ -60,6 +61,14 @@ export interface TokenSourceOptions {
   readonly retry?: RetryOptions;
   /** Maximum number of (resource, scopes) pairs whose tokens are kept. Default 1 000. */
   readonly cacheSize?: number;
+  /**
+   * The service's Gatehouse identity ({@link ServiceIdentity}): tokens are asked for over mutual TLS with its
+   * certificate, so they come back certificate-bound (RFC 8705 `cnf.x5t#S256`), and `authFetch` presents the same
+   * certificate to the target.
+   */
+  readonly identity?: ServiceIdentity;
+  /** PEM text or a PEM file of the CA certificates to trust for an HTTPS issuer the system does not trust (without `identity`). */
+  readonly trustBundle?: string;
 }
 
 /** What to ask a token for. */

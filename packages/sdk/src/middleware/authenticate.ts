@@ -10,6 +10,9 @@ import { SCOPE_TOKEN, SERVICE_ID } from "../rules/patterns.js";
 import { compilePolicy, evaluatePolicy, type CompiledPolicy, type ServicePolicy } from "../rules/route-policy.js";
 import { createVerifier } from "../verifier/index.js";
 import type { VerifiedToken, Verifier, VerifierOptions } from "../verifier/types.js";
+import type { Socket } from "node:net";
+import { checkTransportBinding, peerCertificateOf } from "../identity/binding.js";
+import { parseSpiffeId, spiffeIdOf } from "../identity/spiffe.js";
 
 /** Options of `requireService` and `authenticateRequest`. Give `verifier` (shared) or `verifierOptions`. */
 export interface RequireServiceOptions extends ServicePolicy {
@@ -21,6 +24,12 @@ export interface RequireServiceOptions extends ServicePolicy {
   readonly audience: string;
   /** The `realm` of the challenge (RFC 7235 §2.2). Default: `audience`. */
   readonly realm?: string;
+  /**
+   * Services whose mutual-TLS connections forward other services' calls (the gateway, which checked the binding of
+   * certificate-bound tokens itself). On any other connection a bound token must come with its own client
+   * certificate. Default `["gateway"]`.
+   */
+  readonly forwarders?: readonly string[];
 }
 
 /** The answer to send when authentication fails. */
@@ -90,15 +99,36 @@ function failure(error: unknown, options: RequireServiceOptions, withCredentials
   return { status: gatehouse.status, headers, body: gatehouse.toJSON() };
 }
 
+const DEFAULT_FORWARDERS: readonly string[] = ["gateway"];
+
+/** Throws `invalid_token` when a direct call's certificate does not fit its token (see {@link authenticate}). */
+function checkDirectBinding(token: VerifiedToken, socket: Socket, forwarders: readonly string[]): void {
+  const certificate = peerCertificateOf(socket);
+  const peerId = certificate === undefined ? undefined : spiffeIdOf(certificate);
+  const peerService = peerId === undefined ? undefined : parseSpiffeId(peerId)?.path.slice(1);
+  const forwarded = peerService !== undefined && forwarders.includes(peerService) && peerService !== token.service;
+  if (forwarded) return;
+  const result = checkTransportBinding(token.claims, certificate);
+  if (!result.ok) throw new GatehouseError("invalid_token", result.description);
+}
+
 /**
  * Authenticates one request from its raw headers and query (see `readBearerToken`), then applies the policy of the
  * options (`evaluatePolicy`: scopes, services, attributes). Answers: no credentials → 401 with a bare challenge
  * (RFC 6750 §3.1); malformed or repeated `Authorization`, or an `access_token` query parameter → 400
  * `invalid_request`; a token that fails verification → 401 `invalid_token`; a valid token without a scope, from a
  * service not allowed, or without a required attribute value → 403 `insufficient_scope`; keys unavailable → 503
- * without a challenge.
+ * without a challenge. On a direct call (`socket` given, not a mutual-TLS connection from one of `forwarders`), a
+ * certificate-bound token (RFC 8705 `cnf.x5t#S256`) needs its own client certificate on the connection, and a
+ * client certificate's SPIFFE ID must name the token's `sub` (`checkTransportBinding`, the rule the gateway
+ * applies): else 401 `invalid_token`.
  */
-export async function authenticate(rawHeaders: readonly string[], options: RequireServiceOptions, query = ""): Promise<AuthenticationResult> {
+export async function authenticate(
+  rawHeaders: readonly string[],
+  options: RequireServiceOptions,
+  query = "",
+  socket?: Socket,
+): Promise<AuthenticationResult> {
   const jwt = readBearerToken(rawHeaders, query);
   if (typeof jwt !== "string") {
     return { ok: false, failure: failure(new GatehouseError(jwt.code, jwt.description), options, jwt.problem !== "missing") };
@@ -107,6 +137,7 @@ export async function authenticate(rawHeaders: readonly string[], options: Requi
     const verifier = verifierFor(options);
     const call = { audience: options.audience };
     const token = verifier.verifyCached(jwt, call) ?? (await verifier.verify(jwt, call));
+    if (socket !== undefined) checkDirectBinding(token, socket, options.forwarders ?? DEFAULT_FORWARDERS);
     const denial = evaluatePolicy(policyFor(options), token);
     if (denial !== undefined) return { ok: false, failure: failure(new GatehouseError("insufficient_scope", denial), options, true) };
     return { ok: true, token };

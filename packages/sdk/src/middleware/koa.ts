@@ -44,7 +44,7 @@ export type KoaMiddlewareLike = (ctx: KoaContextLike, next: () => Promise<unknow
 export function requireService(options: RequireServiceOptions): KoaMiddlewareLike {
   checkOptions(options);
   return async (ctx, next) => {
-    const result = await authenticate(ctx.req.rawHeaders, options, queryOf(ctx.req.url));
+    const result = await authenticate(ctx.req.rawHeaders, options, queryOf(ctx.req.url), ctx.req.socket);
     if (result.ok) {
       ctx.state.gatehouse = result.token;
       await next();

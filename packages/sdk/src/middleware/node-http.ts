@@ -30,7 +30,7 @@ export async function authenticateRequest(
     checkOptions(options);
     checked.add(options);
   }
-  const result = await authenticate(req.rawHeaders, options, queryOf(req.url));
+  const result = await authenticate(req.rawHeaders, options, queryOf(req.url), req.socket);
   if (result.ok) return result.token;
   const body = JSON.stringify(result.failure.body);
   res.writeHead(result.failure.status, { ...result.failure.headers, "content-length": Buffer.byteLength(body) });

@@ -99,7 +99,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const algorithms = checkAlgorithms(options.algorithms ?? VERIFIER_DEFAULTS.algorithms);
   const toleranceSec = options.clockToleranceSec ?? VERIFIER_DEFAULTS.clockToleranceSec;
   const maxTokenAgeSec = options.maxTokenAgeSec;
-  const keys = new KeyStore(keyStoreSettings(options.issuer, options.jwksUri, options.jwks ?? {}));
+  const keys = new KeyStore(keyStoreSettings(options.issuer, options.jwksUri, options.jwks ?? {}, options.trustBundle));
   const cache = new VerifiedTokenCache(options.cacheSize ?? VERIFIER_DEFAULTS.cacheSize);
   const counters = { hits: 0, misses: 0, rejected: 0 };
   // Verifications under way, so concurrent requests with the same new token share one signature check. Entries

@@ -9,6 +9,7 @@
  */
 import { createLocalJWKSet, errors as joseErrors, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
 import { discover, isTimeout, parseUrl, transportError } from "../discovery.js";
+import { fetchTrusting } from "../identity/trust-bundle.js";
 import { GatehouseError } from "../errors.js";
 import { VERIFIER_DEFAULTS } from "./defaults.js";
 
@@ -20,6 +21,8 @@ export interface KeyStoreSettings {
   readonly maxAgeMs: number;
   readonly staleIfErrorMs: number;
   readonly timeoutMs: number;
+  /** Sends discovery and JWKS requests (trusting the `trustBundle` option). */
+  readonly fetch: typeof fetch;
 }
 
 /** Counters the verifier reports in its stats. */
@@ -171,14 +174,14 @@ export class KeyStore {
     if (this.jwksUri === undefined) {
       const issuer = this.settings.issuer;
       if (issuer === undefined) throw new GatehouseError("invalid_options", "issuer or jwksUri is required");
-      const metadata = await discover(issuer, timeoutMs);
+      const metadata = await discover(issuer, timeoutMs, this.settings.fetch === fetch ? undefined : this.settings.fetch);
       if (typeof metadata.jwks_uri !== "string") {
         throw new GatehouseError("discovery_failed", `the metadata of ${issuer.href} has no jwks_uri`);
       }
       this.discoveredIssuer = metadata.issuer;
       this.jwksUri = parseUrl(metadata.jwks_uri, "jwks_uri");
     }
-    const response = await fetch(this.jwksUri, {
+    const response = await this.settings.fetch(this.jwksUri, {
       headers: { accept: "application/json, application/jwk-set+json" },
       redirect: "error",
       signal: AbortSignal.timeout(timeoutMs),
@@ -220,8 +223,10 @@ export function keyStoreSettings(
   issuer: string | undefined,
   jwksUri: string | undefined,
   options: { cooldownMs?: number; maxAgeMs?: number; staleIfErrorSec?: number; timeoutMs?: number },
+  trustBundle?: string,
 ): KeyStoreSettings {
   return {
+    fetch: fetchTrusting(trustBundle),
     issuer: issuer === undefined ? undefined : parseUrl(issuer, "issuer"),
     jwksUri: jwksUri === undefined ? undefined : parseUrl(jwksUri, "jwksUri"),
     cooldownMs: options.cooldownMs ?? VERIFIER_DEFAULTS.jwks.cooldownMs,

@@ -51,6 +51,8 @@ export interface VerifierOptions {
    * cached ones included. Absent: no revocation check.
    */
   readonly revocation?: RevocationOptions;
+  /** PEM text or a PEM file of the CA certificates to trust for an HTTPS issuer the system does not trust (the dev trust bundle). */
+  readonly trustBundle?: string;
 }
 
 /** Per-call options of {@link Verifier.verify} and {@link Verifier.verifyCached}. */

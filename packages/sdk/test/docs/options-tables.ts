@@ -14,6 +14,8 @@ export const TABLES = [
   { name: "createTokenSource", interfaceName: "TokenSourceOptions", file: "src/client/types.ts", prefix: "" },
   { name: "retry", interfaceName: "RetryOptions", file: "src/client/types.ts", prefix: "retry." },
   { name: "requireService", interfaceName: "RequireServiceOptions", file: "src/middleware/authenticate.ts", prefix: "" },
+  { name: "createServiceIdentity", interfaceName: "ServiceIdentityOptions", file: "src/identity/types.ts", prefix: "" },
+  { name: "createServiceServer", interfaceName: "ServiceServerOptions", file: "src/identity/service-server.ts", prefix: "" },
 ] as const;
 
 export const README = `${root}README.md`;
