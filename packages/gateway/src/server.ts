@@ -1,6 +1,8 @@
 import { once } from "node:events";
+import type { Server } from "node:http";
+import type { Server as HttpsServer } from "node:https";
 import { compilePolicy, createVerifier, type VerifierOptions } from "@gatehouse/sdk";
-import { ClientAddressResolver, connectionErrorLogger, createHttpServer, createLogger, createRedisClient, listen, type Logger } from "@gatehouse/service-kit";
+import { ClientAddressResolver, connectionErrorLogger, createHttpServer, createHttpsServer, createLogger, createRedisClient, listen, type Logger } from "@gatehouse/service-kit";
 import Koa from "koa";
 import type { Registry } from "prom-client";
 import { authenticateStep } from "./auth/authenticate.js";
@@ -24,6 +26,10 @@ import { RedisRateLimitStore } from "./ratelimit/redis-store.js";
 import type { RateLimitStore } from "./ratelimit/store.js";
 import { matchRouteStep } from "./routes/match-step.js";
 import { RouteTable } from "./routes/route-table.js";
+import { bindingStep } from "./tls/binding-step.js";
+import { listenerTlsOptions, watchListenerTls } from "./tls/listener-tls.js";
+import { UpstreamTls } from "./tls/upstream-tls.js";
+import { gatewayIdentity, identityListenerOptions } from "./tls/gateway-identity.js";
 
 /** How long `listen` waits for Redis before opening the port anyway. */
 const STORE_READY_TIMEOUT_MS = 3_000;
@@ -34,7 +40,7 @@ export interface GatewayDeps {
   readonly logger?: Logger;
   /** Redis for the rate limits (`REDIS_URL`); absent → limits in process memory (logged). */
   readonly redisUrl?: string;
-  /** Where `revocation.secretEnv` is looked up (default `process.env`). */
+  /** Where `revocation.secretEnv` and `identity.secretEnv` are looked up (default `process.env`). */
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -61,14 +67,17 @@ export interface Gateway {
  * The composition root. The proxied request path is listed here once, in order, and compiled
  * into one handler:
  *
- * error handler → request id → canonical path + route match → authenticate → authorize →
- * rate limit → proxy
+ * error handler → request id → canonical path + route match → authenticate → certificate
+ * binding → authorize → rate limit → proxy
  */
 export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Gateway {
   const logger = deps.logger ?? createLogger("gateway");
   const revocation = gatewayRevocation(config, deps.env ?? process.env, logger);
   const verifier = createVerifier({ ...verifierOptions(config), ...(revocation === undefined ? {} : { revocation: revocation.options }) });
-  const pools = new UpstreamPools(config.proxy);
+  const identity = gatewayIdentity(config, deps.env ?? process.env);
+  const upstreamTls = new UpstreamTls(config.proxy.tls);
+  const stopWatchingUpstreamTls = upstreamTls.watch(logger);
+  const pools = new UpstreamPools(config.proxy, upstreamTls);
   const store = openStore(config, deps, logger);
   let draining = false;
   let inFlight = 0;
@@ -94,6 +103,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       requestIdStep(() => draining),
       matchRouteStep(() => table, new ClientAddressResolver(config.trustedProxies)),
       authenticateStep(verifier, config.realm),
+      bindingStep(config.realm),
       authorizeStep(config.realm),
       rateLimitStep(limiter),
       proxyStep({ maxBodyBytes: config.proxy.maxBodyBytes }),
@@ -114,7 +124,33 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     return handle(ctx.req, ctx.res);
   });
   const callback = app.callback();
-  const server = createHttpServer(config.listener, callback);
+  const tls = config.listener.tls;
+  let stopWatchingTls = (): void => undefined;
+  let server: Server;
+  let httpsServer: HttpsServer | undefined;
+  if (tls === undefined) {
+    server = createHttpServer(config.listener, callback);
+  } else {
+    // With fromIssuer the certificate arrives in listen(), before the port opens.
+    const clientCertificates = { requestCert: tls.clientCertificates !== "off", rejectUnauthorized: tls.clientCertificates === "require" };
+    const https = createHttpsServer(config.listener, tls.fromIssuer ? clientCertificates : listenerTlsOptions(tls), callback);
+    // A bad handshake (no or a foreign client certificate under `require`, an old protocol, garbage) is a TLS
+    // alert to that client and a log line here; the process carries on.
+    https.on("tlsClientError", (error, socket) => {
+      logger.warn({ err: { message: error.message }, remote: socket.remoteAddress }, "TLS handshake failed");
+    });
+    stopWatchingTls = watchListenerTls(tls, (options) => https.setSecureContext(options), logger);
+    if (tls.fromIssuer && identity !== undefined) {
+      const unsubscribe = identity.onRotate(() => https.setSecureContext(identityListenerOptions(identity, tls)));
+      const stopFiles = stopWatchingTls;
+      stopWatchingTls = () => {
+        unsubscribe();
+        stopFiles();
+      };
+    }
+    server = https;
+    httpsServer = https;
+  }
   // `Expect: 100-continue` requests go through the same pipeline; only the proxy step sends
   // `100 Continue`, so a refused client is never asked for its body.
   server.on("checkContinue", callback);
@@ -135,6 +171,15 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
   return {
     metrics: metrics.registry,
     async listen(port, host = "127.0.0.1") {
+      if (identity !== undefined) {
+        // The gateway's own certificate first: the listener and the upstream connections present it.
+        await identity.ready();
+        if (tls?.fromIssuer === true) httpsServer?.setSecureContext(identityListenerOptions(identity, tls));
+        if (config.proxy.tls?.fromIssuer === true) {
+          upstreamTls.useIdentity(identity.tlsOptions());
+          identity.onRotate((material) => upstreamTls.useIdentity(material));
+        }
+      }
       // Opening the port before Redis answers would send the first requests to the failure mode.
       if (!(await store.ready(STORE_READY_TIMEOUT_MS))) {
         logger.warn({ timeoutMs: STORE_READY_TIMEOUT_MS }, "rate-limit store not reachable at start; the failure mode applies until it is");
@@ -157,7 +202,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       }
       table = nextTable;
       current = next;
-      const inUse = new Set(nextTable.routes.flatMap((r) => r.target.upstream.targets.map((t) => t.origin)));
+      const inUse = new Set(nextTable.routes.flatMap((r) => r.target.upstream.targets.map((t) => t.poolKey)));
       pools.release(inUse).catch((error: unknown) => logger.warn({ err: error }, "closing unused upstream pools failed"));
       logger.info({ routes: nextTable.routes.length }, "route table reloaded");
       return true;
@@ -178,6 +223,9 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     },
     async close() {
       draining = true;
+      stopWatchingTls();
+      stopWatchingUpstreamTls();
+      identity?.close();
       const closed = server.listening ? once(server, "close") : Promise.resolve();
       server.close();
       server.closeIdleConnections();
@@ -202,6 +250,7 @@ function compileTable(config: GatewayConfig, pools: UpstreamPools): RouteTable<R
   return new RouteTable<RouteTarget>(config.routes, (route) => ({
     audience: route.audience,
     policy: compilePolicy(route.policy),
+    boundTokens: route.policy.boundTokens,
     limit:
       route.rateLimit === undefined
         ? undefined
@@ -209,7 +258,7 @@ function compileTable(config: GatewayConfig, pools: UpstreamPools): RouteTable<R
             policy: { name: route.name, limit: route.rateLimit.limit, windowMs: route.rateLimit.windowSeconds * 1000 },
             policyField: rateLimitPolicyField(route.name, route.rateLimit.limit, route.rateLimit.windowSeconds),
           },
-    upstream: new UpstreamGroup(route.upstreams, pools, config.proxy.unhealthyCooldownMs),
+    upstream: new UpstreamGroup(route.upstreams, pools, config.proxy.unhealthyCooldownMs, route.upstreamIdentity),
   }));
 }
 
@@ -231,6 +280,7 @@ function verifierOptions(config: GatewayConfig): VerifierOptions {
     ...(v.maxTokenAgeSec === undefined ? {} : { maxTokenAgeSec: v.maxTokenAgeSec }),
     cacheSize: v.cacheSize,
     jwks: { cooldownMs: v.jwksCooldownMs, staleIfErrorSec: v.jwksStaleIfErrorSec, timeoutMs: v.jwksTimeoutMs },
+    ...(v.trustBundleFile === undefined ? {} : { trustBundle: v.trustBundleFile }),
   };
 }
 

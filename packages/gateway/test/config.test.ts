@@ -29,7 +29,7 @@ describe("loadGatewayConfig", () => {
       public: false,
       upstreams: ["http://127.0.0.1:7001"],
       audience: "https://orders.internal",
-      policy: { scopes: ["orders:read"], services: ["inventory"], attributes: { environment: "prod" } },
+      policy: { scopes: ["orders:read"], services: ["inventory"], attributes: { environment: "prod" }, boundTokens: false },
       rateLimit: { limit: 100, windowSeconds: 60 },
       stripPrefix: false,
       allowPathForms: [],

@@ -1,5 +1,5 @@
 import { ATTRIBUTE_NAME, CHALLENGE_VALUE, SCOPE_TOKEN, SERVICE_ID, VERIFIER_DEFAULTS } from "@gatehouse/sdk";
-import { listenerSchema, trustedProxySchema } from "@gatehouse/service-kit";
+import { LISTENER_DESCRIPTION, listenerFields, listenerTimeoutsRule, trustedProxySchema } from "@gatehouse/service-kit";
 import { z } from "zod";
 import { DEFAULT_LOCAL_MAX_KEYS } from "../ratelimit/memory-store.js";
 import { canonicalizeTarget, PATH_FORMS, type PathForm } from "../routes/canonical-path.js";
@@ -29,6 +29,43 @@ const upstreamUrl = z
     return url.search === "" && url.hash === "" && url.username === "" && url.password === "";
   }, "must not contain a query, fragment or credentials");
 
+const listenerTlsSchema = z.strictObject({
+  certFile: z.string().min(1).optional().describe("PEM certificate chain of the listener (re-read when it changes: renewed without a restart)."),
+  keyFile: z.string().min(1).optional().describe("PEM private key of `certFile`."),
+  fromIssuer: z
+    .boolean()
+    .default(false)
+    .describe("Instead of files: the gateway's own certificate from the issuer's CA (`identity`), renewed in the process at half-life."),
+  clientCertificates: z
+    .enum(["off", "optional", "require"])
+    .default("optional")
+    .describe("`off`: none asked; `optional`: asked, checked against the trust bundle when sent; `require`: a handshake without a valid one fails with a TLS alert."),
+  trustBundleFile: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("PEM CA certificates client certificates must chain to (the auth server's `gatehouse_trust_bundle_uri`); needed with files unless `clientCertificates: off` (`fromIssuer` uses the issuer's bundle)."),
+  minVersion: z.enum(["TLSv1.2", "TLSv1.3"]).default("TLSv1.3").describe("Lowest TLS version accepted."),
+  reloadIntervalSeconds: z.int().min(0).max(3600).default(5).describe("How often the files are checked for changes (0 = never)."),
+}).superRefine((tls, ctx) => {
+  const files = tls.certFile !== undefined || tls.keyFile !== undefined;
+  if (tls.fromIssuer === files) ctx.addIssue({ code: "custom", message: "set either certFile and keyFile, or fromIssuer: true" });
+  if (files && (tls.certFile === undefined || tls.keyFile === undefined)) ctx.addIssue({ code: "custom", path: ["keyFile"], message: "set certFile and keyFile together" });
+  if (files && tls.clientCertificates !== "off" && tls.trustBundleFile === undefined) {
+    ctx.addIssue({ code: "custom", path: ["trustBundleFile"], message: "is required unless clientCertificates is off or fromIssuer is true" });
+  }
+});
+
+const identitySchema = z
+  .strictObject({
+    clientId: serviceId.default("gateway").describe("The gateway's service id in the registry."),
+    method: z.enum(["client_secret_basic", "client_secret_post"]).default("client_secret_basic").describe("How the gateway authenticates its certificate requests."),
+    secretEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name").optional().describe("Environment variable holding the gateway's client secret."),
+    secretFile: z.string().min(1).optional().describe("File holding the gateway's client secret."),
+  })
+  .refine((identity) => (identity.secretEnv === undefined) !== (identity.secretFile === undefined), { error: "set exactly one of secretEnv, secretFile" })
+  .describe("The gateway as a registered service, for `fromIssuer` certificates (the SDK's createServiceIdentity).");
+
 const policySchema = z
   .strictObject({
     scopes: z.array(z.string().regex(SCOPE_TOKEN.pattern, SCOPE_TOKEN.message)).default([])
@@ -37,6 +74,8 @@ const policySchema = z
       .describe("Calling services allowed on this route; absent means any authenticated service."),
     attributes: z.record(z.string().regex(ATTRIBUTE_NAME.pattern, ATTRIBUTE_NAME.message), z.string()).default({})
       .describe("Attributes the caller must have, each with exactly this value (from the token's `urn:gatehouse:attributes`)."),
+    boundTokens: z.boolean().default(false)
+      .describe("Accept only certificate-bound tokens (`cnf.x5t#S256`, RFC 8705), on a TLS connection with their client certificate."),
   })
   .describe("What a verified caller needs to pass this route.");
 
@@ -65,6 +104,11 @@ const routeSchema = z
     audience: z.string().min(1).optional().describe("The resource URI the token's `aud` must contain; required unless `public`."),
     policy: policySchema.prefault({}),
     rateLimit: rateLimitSchema.optional(),
+    upstreamIdentity: z
+      .string()
+      .regex(/^spiffe:\/\/[a-z0-9._-]+\/[A-Za-z0-9._/-]+$/, "must be a SPIFFE ID: spiffe://<trust domain>/<service id>")
+      .optional()
+      .describe("The SPIFFE ID the `https://` upstreams' certificates must carry (checked instead of the host name); a mismatch answers 502."),
     stripPrefix: z.boolean().default(false).describe("Forward the path without `pathPrefix` (`/api/orders/1` → `/1`)."),
     allowPathForms: z
       .array(z.enum(Object.keys(PATH_FORMS) as [PathForm, ...PathForm[]]))
@@ -121,6 +165,7 @@ const revocationSchema = z
 export const gatewayConfigSchema = z
   .strictObject({
     issuer: z.url({ protocol: /^https?$/ }).describe("The auth server's issuer URL; keys come from its discovery document (env `GATEHOUSE_ISSUER` overrides)."),
+    identity: identitySchema.optional(),
     jwksUri: z.url({ protocol: /^https?$/ }).optional().describe("JWKS URL, when keys should not be discovered from the issuer (env `GATEHOUSE_JWKS_URI` overrides)."),
     realm: z.string().regex(CHALLENGE_VALUE.pattern, CHALLENGE_VALUE.message).default("gatehouse").describe("The `realm` of every `WWW-Authenticate` challenge."),
     routes: z.array(routeSchema).min(1).describe("The route table. The longest matching `pathPrefix` wins; a route with a `host` beats one without."),
@@ -132,6 +177,7 @@ export const gatewayConfigSchema = z
         jwksCooldownMs: z.int().min(0).default(VERIFIER_DEFAULTS.jwks.cooldownMs).describe("Least time between two JWKS fetches triggered by an unknown `kid`."),
         jwksStaleIfErrorSec: z.int().min(0).default(VERIFIER_DEFAULTS.jwks.staleIfErrorSec).describe("How long the last known keys keep serving while the JWKS cannot be fetched."),
         jwksTimeoutMs: z.int().min(1).default(VERIFIER_DEFAULTS.jwks.timeoutMs).describe("Timeout of one JWKS or discovery fetch."),
+        trustBundleFile: z.string().min(1).optional().describe("PEM CA certificates to trust for an HTTPS issuer the system does not trust (the Gatehouse dev trust bundle)."),
       })
       .prefault({})
       .describe("Token verification (the SDK verifier; defaults are the SDK's `VERIFIER_DEFAULTS`)."),
@@ -155,10 +201,25 @@ export const gatewayConfigSchema = z
         connections: z.int().min(1).default(128).describe("Keep-alive connections per upstream target."),
         keepAliveTimeoutMs: z.int().min(1).default(4_000).describe("Idle keep-alive connections to upstreams close after this."),
         unhealthyCooldownMs: z.int().min(0).default(5_000).describe("A target that failed to connect is skipped this long (passive health)."),
+        tls: z
+          .strictObject({
+            fromIssuer: z.boolean().default(false).describe("Present the gateway's own certificate from the issuer's CA (`identity`) and trust the issuer's bundle, instead of files."),
+            trustBundleFile: z.string().min(1).optional().describe("PEM CA certificates `https://` upstreams' certificates must chain to (the Gatehouse trust bundle); the system CAs when absent."),
+            certFile: z.string().min(1).optional().describe("PEM certificate chain the gateway presents to upstreams (its Gatehouse certificate); needs `keyFile`."),
+            keyFile: z.string().min(1).optional().describe("PEM private key of `certFile`."),
+            reloadIntervalSeconds: z.int().min(0).max(3600).default(5).describe("How often the files are checked for changes (0 = never); new connections use new files."),
+          })
+          .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), { path: ["keyFile"], error: "set certFile and keyFile together" })
+          .optional()
+          .describe("TLS towards `https://` upstreams."),
       })
       .prefault({})
       .describe("Forwarding to upstreams."),
-    listener: listenerSchema,
+    listener: z
+      .strictObject({ ...listenerFields, tls: listenerTlsSchema.optional().describe("Serve HTTPS (and mutual TLS) instead of HTTP.") })
+      .refine(...listenerTimeoutsRule)
+      .prefault({})
+      .describe(LISTENER_DESCRIPTION),
     revocation: revocationSchema.optional(),
     trustedProxies: z.array(trustedProxySchema).default([])
       .describe("Peers (IPs or CIDR blocks) whose `X-Forwarded-For` is believed; from anyone else it is replaced by the socket address."),
@@ -166,9 +227,14 @@ export const gatewayConfigSchema = z
     shutdownTimeoutMs: z.int().min(0).default(10_000).describe("How long in-flight requests may take to drain on shutdown."),
   })
   .superRefine((config, ctx) => {
+    const fromIssuer = config.listener.tls?.fromIssuer === true || config.proxy.tls?.fromIssuer === true;
+    if (fromIssuer && config.identity === undefined) ctx.addIssue({ code: "custom", path: ["identity"], message: "is required with fromIssuer: true" });
     const names = new Map<string, number>();
     const slots = new Map<string, { index: number; methods: readonly string[] | undefined }[]>();
     config.routes.forEach((route, index) => {
+      if (route.upstreamIdentity !== undefined && route.upstreams.some((upstream) => !upstream.startsWith("https://"))) {
+        ctx.addIssue({ code: "custom", path: ["routes", index, "upstreamIdentity"], message: "needs https:// upstreams" });
+      }
       const first = names.get(route.name);
       if (first !== undefined) {
         ctx.addIssue({ code: "custom", path: ["routes", index, "name"], message: `duplicates the name of routes.${first}` });

@@ -10,6 +10,8 @@ export interface RouteTarget {
   /** The audience a token must have; `undefined` on public routes. */
   readonly audience: string | undefined;
   readonly policy: CompiledPolicy;
+  /** `policy.boundTokens`: only certificate-bound tokens (checked with the connection's certificate by the binding step). */
+  readonly boundTokens: boolean;
   /** The route's rate limit with its precomputed `RateLimit-Policy` value. */
   readonly limit: { readonly policy: LimitPolicy; readonly policyField: string } | undefined;
   readonly upstream: UpstreamGroup;

@@ -1,4 +1,5 @@
 import { Pool } from "undici";
+import type { UpstreamTls } from "../tls/upstream-tls.js";
 
 /** Settings of every upstream connection pool. */
 export interface PoolSettings {
@@ -13,6 +14,8 @@ export interface PoolSettings {
 export interface UpstreamTarget {
   /** `http://host:port`. */
   readonly origin: string;
+  /** The pool's key: the origin, plus the pinned upstream identity when there is one. */
+  readonly poolKey: string;
   /** Path prefix of the base URL without a trailing slash (`""` for none). */
   readonly basePath: string;
   readonly pool: Pool;
@@ -27,29 +30,39 @@ export interface UpstreamTarget {
 export class UpstreamPools {
   readonly #settings: PoolSettings;
   readonly #pools = new Map<string, Pool>();
+  readonly #tls: UpstreamTls | undefined;
 
-  constructor(settings: PoolSettings) {
+  constructor(settings: PoolSettings, tls?: UpstreamTls) {
     this.#settings = settings;
+    this.#tls = tls;
   }
 
-  pool(origin: string): Pool {
-    let pool = this.#pools.get(origin);
+  /** The key of the pool for `origin` with the upstream identity `pin`. */
+  static key(origin: string, pin: string | undefined): string {
+    return pin === undefined ? origin : `${origin} ${pin}`;
+  }
+
+  /** The pool for `origin`; `https:` origins connect through the gateway's upstream TLS, checking `pin` when set. */
+  pool(origin: string, pin?: string): Pool {
+    const key = UpstreamPools.key(origin, pin);
+    let pool = this.#pools.get(key);
     if (pool === undefined) {
       const s = this.#settings;
+      const tls = origin.startsWith("https:") ? this.#tls : undefined;
       pool = new Pool(origin, {
         connections: s.connections,
-        connect: { timeout: s.connectTimeoutMs },
+        connect: tls === undefined ? { timeout: s.connectTimeoutMs } : tls.connector(pin, s.connectTimeoutMs),
         headersTimeout: s.responseTimeoutMs,
         bodyTimeout: s.bodyTimeoutMs,
         keepAliveTimeout: s.keepAliveTimeoutMs,
         pipelining: 1,
       });
-      this.#pools.set(origin, pool);
+      this.#pools.set(key, pool);
     }
     return pool;
   }
 
-  /** Closes (gracefully) every pool whose origin is not in `inUse`. */
+  /** Closes (gracefully) every pool whose key ({@link UpstreamTarget.poolKey}) is not in `inUse`. */
   async release(inUse: ReadonlySet<string>): Promise<void> {
     const closing: Promise<void>[] = [];
     for (const [origin, pool] of this.#pools) {
@@ -76,10 +89,11 @@ export class UpstreamGroup {
   readonly #cooldownMs: number;
   #next = 0;
 
-  constructor(urls: readonly string[], pools: UpstreamPools, cooldownMs: number) {
+  constructor(urls: readonly string[], pools: UpstreamPools, cooldownMs: number, pin?: string) {
     this.targets = urls.map((value) => {
       const url = new URL(value);
-      return { origin: url.origin, basePath: url.pathname.replace(/\/+$/, ""), pool: pools.pool(url.origin), unhealthyUntil: 0 };
+      const poolKey = UpstreamPools.key(url.origin, pin);
+      return { origin: url.origin, poolKey, basePath: url.pathname.replace(/\/+$/, ""), pool: pools.pool(url.origin, pin), unhealthyUntil: 0 };
     });
     this.#cooldownMs = cooldownMs;
   }

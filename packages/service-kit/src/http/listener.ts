@@ -19,26 +19,38 @@ export const CONNECTION_CHECK_INTERVAL_MS = 250;
  */
 export const KEEP_ALIVE_TIMEOUT_BUFFER_MS = 500;
 
+/** The fields of the `listener` section, for a service that adds settings of its own beside them (the gateway's `tls`). */
+export const listenerFields = {
+  headersTimeoutMs: z
+    .int()
+    .min(1_000)
+    .max(600_000)
+    .default(10_000)
+    .describe("A client must send its request headers within this (slowloris bound); else 408 and the connection closes."),
+  requestTimeoutMs: z
+    .int()
+    .min(1_000)
+    .max(3_600_000)
+    .default(60_000)
+    .describe("A client must send its whole request, body included, within this; else 408 and the connection closes."),
+  keepAliveTimeoutMs: z.int().min(1_000).max(600_000).default(5_000).describe("Idle client keep-alive connections close after this."),
+};
+
+/** The rule between the timeouts: pass to `.refine(…)` of any schema built from {@link listenerFields}. */
+export const listenerTimeoutsRule: [
+  check: (l: { headersTimeoutMs: number; requestTimeoutMs: number }) => boolean,
+  params: { path: PropertyKey[]; error: string },
+] = [(l) => l.headersTimeoutMs <= l.requestTimeoutMs, { path: ["headersTimeoutMs"], error: "must not exceed requestTimeoutMs" }];
+
+/** What the `listener` section is. */
+export const LISTENER_DESCRIPTION = "Client-facing HTTP timeouts, each enforced within a second of its setting.";
+
 /** The client-facing timeouts every Gatehouse listener enforces (the `listener` config section). */
 export const listenerSchema = z
-  .strictObject({
-    headersTimeoutMs: z
-      .int()
-      .min(1_000)
-      .max(600_000)
-      .default(10_000)
-      .describe("A client must send its request headers within this (slowloris bound); else 408 and the connection closes."),
-    requestTimeoutMs: z
-      .int()
-      .min(1_000)
-      .max(3_600_000)
-      .default(60_000)
-      .describe("A client must send its whole request, body included, within this; else 408 and the connection closes."),
-    keepAliveTimeoutMs: z.int().min(1_000).max(600_000).default(5_000).describe("Idle client keep-alive connections close after this."),
-  })
-  .refine((l) => l.headersTimeoutMs <= l.requestTimeoutMs, { path: ["headersTimeoutMs"], error: "must not exceed requestTimeoutMs" })
+  .strictObject(listenerFields)
+  .refine(...listenerTimeoutsRule)
   .prefault({})
-  .describe("Client-facing HTTP timeouts, each enforced within a second of its setting.");
+  .describe(LISTENER_DESCRIPTION);
 
 /** The validated `listener` section. */
 export type ListenerTimeouts = z.output<typeof listenerSchema>;
