@@ -2,7 +2,8 @@ import { parse } from "node:querystring";
 import type { Middleware } from "koa";
 import { AuthServerError } from "../errors.js";
 import { sendError } from "../http/send-error.js";
-import { peerCertificate, uriSans } from "../tls/client-certificate.js";
+import { uriSans } from "@gatehouse/sdk";
+import { peerCertificate } from "../tls/client-certificate.js";
 import { serviceIdOf } from "./spiffe.js";
 import { CERTIFICATE_GRANT_TYPE } from "./certificate-grant.js";
 

@@ -1,10 +1,11 @@
 /**
  * SPIFFE IDs (https://github.com/spiffe/spiffe/blob/main/standards/SPIFFE-ID.md): a service's
- * identity in TLS is `spiffe://<trust domain>/<service id>` in its certificate's URI SAN.
+ * identity in TLS is `spiffe://<trust domain>/<service id>` in its certificate's URI SAN. Reading
+ * them is the SDK's (`parseSpiffeId`, `uriSans`); this module names the auth server's own.
  */
+import { parseSpiffeId, SERVICE_ID } from "@gatehouse/sdk";
 
 const TRUST_DOMAIN = /^[a-z0-9._-]{1,255}$/;
-const SERVICE_ID = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** The trust domain: `trustDomain` when set, else the issuer's host (lower case, without port). */
 export function trustDomainOf(issuer: string, configured: string | undefined): string {
@@ -26,8 +27,8 @@ export function spiffeIdOf(trustDomain: string, serviceId: string): string {
  * that trust domain with exactly one path segment that is a service id.
  */
 export function serviceIdOf(spiffeId: string, trustDomain: string): string | undefined {
-  const prefix = `spiffe://${trustDomain}/`;
-  if (!spiffeId.startsWith(prefix)) return undefined;
-  const id = spiffeId.slice(prefix.length);
-  return SERVICE_ID.test(id) ? id : undefined;
+  const parsed = parseSpiffeId(spiffeId);
+  if (parsed?.trustDomain !== trustDomain) return undefined;
+  const id = parsed.path.slice(1);
+  return SERVICE_ID.pattern.test(id) ? id : undefined;
 }

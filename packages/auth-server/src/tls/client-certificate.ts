@@ -1,5 +1,6 @@
 import type { X509Certificate } from "node:crypto";
 import { TLSSocket } from "node:tls";
+import { peerCertificateOf, uriSans } from "@gatehouse/sdk";
 import type { Context } from "koa";
 import type { Configuration } from "oidc-provider";
 
@@ -8,26 +9,13 @@ import type { Configuration } from "oidc-provider";
  * whether or not it chains to the trust bundle; undefined on plain HTTP or without one.
  */
 export function peerCertificate(ctx: Pick<Context, "req">): X509Certificate | undefined {
-  const socket = ctx.req.socket;
-  if (!(socket instanceof TLSSocket)) return undefined;
-  return socket.getPeerX509Certificate();
+  return peerCertificateOf(ctx.req.socket);
 }
 
 /** True when the client's certificate chains to the trust bundle, is in its validity period and fits TLS client use. */
 export function peerCertificateAuthorized(ctx: Pick<Context, "req">): boolean {
   const socket = ctx.req.socket;
   return socket instanceof TLSSocket && socket.authorized && socket.getPeerX509Certificate() !== undefined;
-}
-
-/** The URI SANs of a certificate (a SPIFFE ID is one of them). */
-export function uriSans(certificate: X509Certificate): string[] {
-  const names = certificate.subjectAltName;
-  if (names === undefined) return [];
-  // Node renders SANs as `URI:spiffe://a/b, DNS:x`; values containing ", " are quoted, which a URI never needs.
-  return names
-    .split(", ")
-    .filter((name) => name.startsWith("URI:"))
-    .map((name) => name.slice(4));
 }
 
 /**
