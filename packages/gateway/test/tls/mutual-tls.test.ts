@@ -1,7 +1,7 @@
 // The gateway over TLS with client certificates: certificate-bound tokens (RFC 8705) accepted only with their
 // certificate, SPIFFE ID = sub, routes that take bound tokens only, and bad handshakes that never crash it. Everything
 // real: the auth server on HTTPS with its own CA, SDK identities, curl and openssl.
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -266,6 +266,39 @@ describe("fromIssuer", () => {
     } finally {
       await own.close();
       delete process.env["GATEHOUSE_TEST_GATEWAY_SECRET"];
+    }
+  });
+});
+
+describe("clientCertificates: require", () => {
+  it("completes no handshake without a Gatehouse certificate (none, self-signed) and serves one that has it", async () => {
+    const strict = await startGateway(
+      {
+        issuer,
+        verifier: { trustBundleFile: bundleFile },
+        listener: { tls: { certFile: join(dir, "gateway.pem"), keyFile: join(dir, "gateway.key"), clientCertificates: "require", trustBundleFile: bundleFile } },
+        routes: [{ name: "orders", pathPrefix: "/api/orders", upstreams: [backend.url], audience: ORDERS }],
+      },
+      { redis: false },
+    );
+    try {
+      const url = `https://localhost:${String(strict.port)}/api/orders/1`;
+      const token = await tokenOf("inventory", true);
+      const curl = (extra: string[]) =>
+        run("sh", ["-c", `curl -sS -o /dev/null -w '%{http_code}' --cacert ${bundleFile} ${extra.join(" ")} -H 'authorization: Bearer ${token}' ${url} 2>&1; true`]);
+      const without = await curl([]);
+      expect(without.stdout).toMatch(/000$/);
+      execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", join(dir, "forged.key"), "-out", join(dir, "forged.pem"), "-subj", "/CN=forged", "-days", "1", "-addext", "subjectAltName=URI:spiffe://gw.test/inventory"], { stdio: "ignore" });
+      const forged = await curl(["--cert", join(dir, "forged.pem"), "--key", join(dir, "forged.key")]);
+      expect(forged.stdout).toMatch(/000$/);
+      backend.seen.length = 0;
+      const inventory = identities["inventory"]!;
+      const response = await inventory.fetch(url, { headers: { authorization: `Bearer ${token}` } });
+      expect(response.status).toBe(200);
+      expect(backend.seen).toHaveLength(1);
+      expect(strict.logs.filter((line) => line["msg"] === "TLS handshake failed").length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await strict.close();
     }
   });
 });
