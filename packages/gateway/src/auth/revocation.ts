@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { createTokenSource, type RevocationOptions, type TokenSource, type Verifier } from "@gatehouse/sdk";
 import { ConfigError, type Logger } from "@gatehouse/service-kit";
 import { Counter, Gauge, type Registry } from "prom-client";
@@ -12,22 +13,21 @@ export interface GatewayRevocation {
 /**
  * Revocation enforcement is the SDK verifier's (one implementation): the gateway only turns its
  * `revocation` config into the verifier's option, reading the feed with a token of its own
- * (`revocation.clientId`, secret from `revocation.secretEnv`), and logs each feed event with a
+ * (`revocation.clientId`, secret from `revocation.secretEnv` or `revocation.secretFile`), and logs each feed event with a
  * stable `event` name: `revocation.connected`, `revocation.disconnected`, `revocation.snapshot`,
  * `revocation.revoked`, `revocation.event_rejected`, `revocation.stale`, `revocation.fresh`.
- * A missing secret variable stops the start with its name.
+ * A missing secret variable or an unreadable secret file stops the start with its name.
  */
 export function gatewayRevocation(config: GatewayConfig, env: NodeJS.ProcessEnv, logger: Logger): GatewayRevocation | undefined {
   const revocation = config.revocation;
   if (revocation === undefined) return undefined;
-  const secret = env[revocation.secretEnv];
-  if (secret === undefined || secret === "") {
-    throw new ConfigError("gateway config", [{ path: "revocation.secretEnv", message: `environment variable ${revocation.secretEnv} is not set` }]);
-  }
+  const secret = revocationSecret(revocation, env);
+  const trustBundle = config.verifier.trustBundleFile;
   const tokenSource = createTokenSource({
     issuer: config.issuer,
     clientId: revocation.clientId,
     auth: { method: "client_secret_basic", clientSecret: secret },
+    ...(trustBundle === undefined ? {} : { trustBundle }),
   });
   const options: RevocationOptions = {
     ...(revocation.feed === true ? {} : { feedUrl: revocation.feed }),
@@ -42,6 +42,29 @@ export function gatewayRevocation(config: GatewayConfig, env: NodeJS.ProcessEnv,
     },
   };
   return { options, tokenSource };
+}
+
+function readSecretFile(file: string): string {
+  try {
+    return readFileSync(file, "utf8").trim();
+  } catch {
+    throw new ConfigError("gateway config", [{ path: "revocation.secretFile", message: `${file} cannot be read` }]);
+  }
+}
+
+/** The feed client's secret: the variable `secretEnv` names, or the trimmed content of `secretFile`. */
+function revocationSecret(revocation: NonNullable<GatewayConfig["revocation"]>, env: NodeJS.ProcessEnv): string {
+  if (revocation.secretFile !== undefined) {
+    const secret = readSecretFile(revocation.secretFile);
+    if (secret === "") throw new ConfigError("gateway config", [{ path: "revocation.secretFile", message: `${revocation.secretFile} is empty` }]);
+    return secret;
+  }
+  const name = revocation.secretEnv ?? "";
+  const secret = env[name];
+  if (secret === undefined || secret === "") {
+    throw new ConfigError("gateway config", [{ path: "revocation.secretEnv", message: `environment variable ${name} is not set` }]);
+  }
+  return secret;
 }
 
 /**

@@ -148,13 +148,16 @@ const revocationSchema = z
     failureMode: z.enum(["open", "closed"]).default("open")
       .describe("Once stale: `open` keeps the last snapshot; `closed` also refuses tokens issued before the last sync (503 before the first)."),
     clientId: serviceId.default("gateway").describe("The gateway's own service id at the auth server (it reads the feed with its own token)."),
-    secretEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name")
-      .describe("Environment variable holding the gateway's client secret (`client_secret_basic`)."),
+    secretEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name").optional()
+      .describe("Environment variable holding the gateway's client secret (`client_secret_basic`); or `secretFile`."),
+    secretFile: z.string().min(1).optional()
+      .describe("File holding the gateway's client secret (e.g. a mounted secret under `/run/secrets`); or `secretEnv`."),
     resource: z.url({ protocol: /^https?$/ })
       .describe("The feed's audience: the auth server's `revocation.audience`."),
     scope: z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, "must be an RFC 6749 scope token").default("gatehouse:revocations")
       .describe("The scope the feed token carries."),
   })
+  .refine((revocation) => (revocation.secretEnv === undefined) !== (revocation.secretFile === undefined), { error: "set exactly one of secretEnv, secretFile" })
   .describe("Revocation enforcement: refuse revoked tokens (by jti, service, signing key) within a second; absent means no revocation check.");
 
 /**

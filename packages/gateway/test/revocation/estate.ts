@@ -1,6 +1,6 @@
 // The revocation estate: two auth-server replicas on one Redis (same issuer, same keys), two gateways and an
 // SDK-verified backend, each subscribed to the feed of a different replica.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -150,7 +150,10 @@ export async function startEstate(): Promise<Estate> {
   const b = await startReplica(issuer, keysDir, 0, REDIS_URL, prefix);
   const upstream = await startBackend("inventory");
   const g1 = await startGateway(gatewayInput(issuer, a.url, upstream.url), { env: ENV });
-  const g2 = await startGateway(gatewayInput(issuer, b.url, upstream.url), { env: ENV });
+  // Gateway 2 reads its feed client secret from a file (`revocation.secretFile`, as in docker-compose.yml).
+  const secretFile = join(keysDir, "gateway.secret");
+  writeFileSync(secretFile, `${ENV.GATEWAY_SECRET}\n`, { mode: 0o600 });
+  const g2 = await startGateway(gatewayInput(issuer, b.url, upstream.url, { secretEnv: undefined, secretFile }), { env: {} });
   const sdk = await startSdkBackend(issuer, b.url);
   const estate: Estate = {
     issuer,
