@@ -1,5 +1,5 @@
 // `pnpm start`: the whole Gatehouse stack on embedded defaults, no Docker.
-// Auth server :4000, gateway :8080 (admin :9090), demo services orders :7001 and inventory :7002.
+// Auth server :4000 (admin API :4001), gateway :8080 (admin :9090), demo services orders :7001 and inventory :7002.
 // In-memory stores unless REDIS_URL is set. Keys and configs live under .gatehouse/ (git-ignored).
 import { spawn, type ChildProcess } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
@@ -15,6 +15,7 @@ const devDir = join(stateDir, "dev");
 const credentialsDir = join(devDir, "credentials");
 const ports: StackPorts = {
   auth: Number(process.env["AUTH_PORT"] ?? 4000),
+  authAdmin: Number(process.env["AUTH_ADMIN_PORT"] ?? 4001),
   gateway: Number(process.env["GATEWAY_PORT"] ?? 8080),
   admin: Number(process.env["ADMIN_PORT"] ?? 9090),
   orders: Number(process.env["ORDERS_PORT"] ?? 7001),
@@ -59,7 +60,7 @@ function keyCredentials(clientId: string, resource: string): KeyCredentials {
   return creds;
 }
 
-/** The walkthrough client's secret, generated once; the auth server reads it from DEMO_CLI_CLIENT_SECRET. */
+/** A client secret, generated once (demo-cli's and the gateway's; the processes read them from the environment). */
 function secretCredentials(clientId: string): SecretCredentials {
   const file = join(credentialsDir, `${clientId}.json`);
   if (existsSync(file)) {
@@ -74,10 +75,15 @@ function secretCredentials(clientId: string): SecretCredentials {
 const orders = keyCredentials("orders", "https://orders.internal");
 const inventory = keyCredentials("inventory", "https://inventory.internal");
 const cli = secretCredentials("demo-cli");
+const gatewayClient = secretCredentials("gateway");
+const adminFile = join(credentialsDir, "admin.json");
+if (!existsSync(adminFile)) writeFileSync(adminFile, `${JSON.stringify({ token: randomBytes(32).toString("base64url") }, null, 2)}\n`, { mode: 0o600 });
+// The admin API's bearer credential (GATEHOUSE_ADMIN_TOKEN), kept like the client secrets.
+const adminToken = (JSON.parse(readFileSync(adminFile, "utf8")) as { token: string }).token;
 
 const authConfigFile = join(devDir, "services.yaml");
 const gatewayConfigFile = join(devDir, "gateway.yaml");
-writeFileSync(authConfigFile, renderAuthConfig({ issuer, stateDir, orders: orders.publicJwk, inventory: inventory.publicJwk }));
+writeFileSync(authConfigFile, renderAuthConfig({ issuer, adminPort: ports.authAdmin, stateDir, orders: orders.publicJwk, inventory: inventory.publicJwk }));
 writeFileSync(gatewayConfigFile, renderGatewayConfig({ issuer, ports }));
 
 const children: { name: string; child: ChildProcess }[] = [];
@@ -140,9 +146,11 @@ const redis = process.env["REDIS_URL"] === undefined ? {} : { REDIS_URL: process
 start("auth", "packages/auth-server/dist/main.js", ["--config", authConfigFile, "--port", String(ports.auth)], {
   ...redis,
   DEMO_CLI_CLIENT_SECRET: cli.clientSecret,
+  GATEWAY_CLIENT_SECRET: gatewayClient.clientSecret,
+  GATEHOUSE_ADMIN_TOKEN: adminToken,
 });
 await waitFor("auth server", `${issuer}/.well-known/oauth-authorization-server`);
-start("gateway", "packages/gateway/dist/main.js", ["--config", gatewayConfigFile, "--port", String(ports.gateway), "--admin-port", String(ports.admin)], redis);
+start("gateway", "packages/gateway/dist/main.js", ["--config", gatewayConfigFile, "--port", String(ports.gateway), "--admin-port", String(ports.admin)], { ...redis, GATEWAY_CLIENT_SECRET: gatewayClient.clientSecret });
 start("inventory", "examples/inventory/dist/main.js", [], {
   GATEHOUSE_CREDENTIALS: join(credentialsDir, "inventory.json"),
   PORT: String(ports.inventory),
@@ -160,4 +168,4 @@ try {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
   await stop(1);
 }
-process.stdout.write(walkthrough({ ports, issuer, cliSecretFile: relative(root, join(credentialsDir, "demo-cli.json")), devDir: relative(root, devDir), redis: process.env["REDIS_URL"] !== undefined }));
+process.stdout.write(walkthrough({ ports, issuer, cliSecretFile: relative(root, join(credentialsDir, "demo-cli.json")), adminFile: relative(root, adminFile), devDir: relative(root, devDir), redis: process.env["REDIS_URL"] !== undefined }));

@@ -3,6 +3,7 @@
 
 export interface StackPorts {
   readonly auth: number;
+  readonly authAdmin: number;
   readonly gateway: number;
   readonly admin: number;
   readonly orders: number;
@@ -11,9 +12,13 @@ export interface StackPorts {
 
 const json = (value: unknown) => JSON.stringify(value);
 
+/** The audience of the auth server's revocation feed (`revocation.audience`, the `gatehouse` service's resource). */
+export const REVOCATION_FEED_AUDIENCE = "https://gatehouse.internal/revocations";
+
 /** `.gatehouse/dev/services.yaml`: the auth server config with the demo registry. */
 export function renderAuthConfig(options: {
   readonly issuer: string;
+  readonly adminPort: number;
   readonly stateDir: string;
   readonly orders: Readonly<Record<string, unknown>>;
   readonly inventory: Readonly<Record<string, unknown>>;
@@ -27,6 +32,11 @@ tokens:
   ttlSeconds: 300
 http:
   trustedProxies: [127.0.0.1]  # the gateway, on loopback: throttling and audit see the caller's address
+admin:
+  enabled: true                # the admin API on a loopback port of its own; credential from GATEHOUSE_ADMIN_TOKEN
+  port: ${options.adminPort}
+revocation:
+  audience: ${REVOCATION_FEED_AUDIENCE}   # the revocation feed, read by the gateway
 services:
   orders:
     resource: https://orders.internal
@@ -44,6 +54,16 @@ services:
     auth: { method: client_secret_basic, secretEnv: DEMO_CLI_CLIENT_SECRET }
     allow: { orders: [orders:read] }
     attributes: { team: platform, environment: dev }
+  gatehouse:
+    # The revocation feed as a resource; it never asks for tokens itself (no certificate is ever issued to it).
+    resource: ${REVOCATION_FEED_AUDIENCE}
+    scopes: [gatehouse:revocations]
+    auth: { method: tls_client_auth }
+  gateway:
+    # The gateway reads the revocation feed with a token of its own; its secret from GATEWAY_CLIENT_SECRET.
+    auth: { method: client_secret_basic, secretEnv: GATEWAY_CLIENT_SECRET }
+    allow: { gatehouse: [gatehouse:revocations] }
+    attributes: { team: platform, environment: dev }
 `;
 }
 
@@ -52,6 +72,10 @@ export function renderGatewayConfig(options: { readonly issuer: string; readonly
   const { ports } = options;
   return `# Written by \`pnpm start\` (scripts/dev-stack.ts); regenerated at every start.
 issuer: ${options.issuer}
+revocation:
+  feed: true                    # <issuer>/revocations: revoked tokens are refused within a second
+  resource: ${REVOCATION_FEED_AUDIENCE}
+  secretEnv: GATEWAY_CLIENT_SECRET
 routes:
   # The auth server publishes exactly its token endpoint, JWKS and discovery documents; nothing
   # else of it (other provider paths, the admin API) is reachable through the gateway.

@@ -4,16 +4,20 @@ export interface WalkthroughOptions {
   readonly ports: StackPorts;
   readonly issuer: string;
   readonly cliSecretFile: string;
+  readonly adminFile: string;
   readonly devDir: string;
   readonly redis: boolean;
 }
 
 /** The copy-pasteable walkthrough `pnpm start` prints; the root README shows the same commands. */
-export function walkthrough({ ports, issuer, cliSecretFile, devDir, redis }: WalkthroughOptions): string {
+export function walkthrough({ ports, issuer, cliSecretFile, adminFile, devDir, redis }: WalkthroughOptions): string {
   const gw = `http://127.0.0.1:${ports.gateway}`;
+  const getToken = `TOKEN=$(curl -s -u "demo-cli:$SECRET" -d grant_type=client_credentials \\
+    -d resource=https://orders.internal -d scope=orders:read ${gw}/oauth/token \\
+    | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).access_token')`;
   return `
 Gatehouse is running (${redis ? "rate limits and replay cache in Redis" : "in-memory stores; set REDIS_URL to use Redis"}).
-  auth server  ${issuer}  (metadata: ${issuer}/.well-known/oauth-authorization-server)
+  auth server  ${issuer}  (metadata: ${issuer}/.well-known/oauth-authorization-server; admin API: http://127.0.0.1:${ports.authAdmin}/admin)
   gateway      ${gw}  (metrics: http://127.0.0.1:${ports.admin}/metrics)
   orders       http://127.0.0.1:${ports.orders}  inventory  http://127.0.0.1:${ports.inventory}  (reach them through the gateway)
   configs      ${devDir}/services.yaml  ${devDir}/gateway.yaml  credentials in ${devDir}/credentials/
@@ -22,9 +26,7 @@ Try it from another terminal, in the repository root:
 
   # 1. A token for orders, as the demo-cli service, from the gateway's public token route.
   SECRET=$(node -p 'require("./${cliSecretFile}").clientSecret')
-  TOKEN=$(curl -s -u "demo-cli:$SECRET" -d grant_type=client_credentials \\
-    -d resource=https://orders.internal -d scope=orders:read ${gw}/oauth/token \\
-    | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).access_token')
+  ${getToken}
 
   # 2. Call orders through the gateway; orders calls inventory through the gateway with its own token.
   curl -s -H "Authorization: Bearer $TOKEN" ${gw}/api/orders/42
@@ -36,7 +38,16 @@ Try it from another terminal, in the repository root:
   curl -si -X POST -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
     -d '{"sku":"widget","quantity":1}' ${gw}/api/orders
 
-  # 5. Over the limit (demo-cli may call /api/orders 10 times a minute): 429 with Retry-After.
+  # 5. The operator cuts demo-cli off in one command: every token it holds is refused (401) within a
+  #    second, by the gateway that follows the auth server's revocation feed; a token it gets afterwards works.
+  ADMIN=$(node -p 'require("./${adminFile}").token')
+  curl -s -X POST -H "Authorization: Bearer $ADMIN" -H 'content-type: application/json' \\
+    -d '{"service":"demo-cli","reason":"walkthrough"}' http://127.0.0.1:${ports.authAdmin}/admin/revocations; echo
+  sleep 1; curl -si -H "Authorization: Bearer $TOKEN" ${gw}/api/orders/42; echo
+  ${getToken}
+  curl -s -H "Authorization: Bearer $TOKEN" ${gw}/api/orders/42
+
+  # 6. Over the limit (demo-cli may call /api/orders 10 times a minute): 429 with Retry-After.
   for i in $(seq 12); do curl -s -o /dev/null -w '%{http_code} ' -H "Authorization: Bearer $TOKEN" ${gw}/api/orders/42; done; echo
 
 Ctrl-C stops everything.

@@ -223,7 +223,7 @@ describe("docker/Dockerfile", () => {
 
 describe("docker/config", () => {
   // `pnpm start` listens on loopback ports where compose has service names.
-  const ports = { auth: 4000, gateway: 8080, admin: 9090, orders: 7001, inventory: 7002 };
+  const ports = { auth: 4000, authAdmin: 4001, gateway: 8080, admin: 9090, orders: 7001, inventory: 7002 };
   const hosts: Readonly<Record<string, string>> = {
     "http://127.0.0.1:4000": "http://auth-server:4000",
     "http://127.0.0.1:7001": "http://orders:7001",
@@ -248,7 +248,7 @@ describe("docker/config", () => {
   it("auth-server.yaml registers the services `pnpm start` registers, with keys and secrets from /run/secrets", () => {
     const jwk = { kty: "EC", crv: "P-256", x: "x", y: "y" };
     type Registry = Record<string, { auth: Record<string, unknown>; attributes: Record<string, string> }>;
-    const dev = parse(renderAuthConfig({ issuer: "http://127.0.0.1:4000", stateDir: ".gatehouse", orders: jwk, inventory: jwk })) as { services: Registry };
+    const dev = parse(renderAuthConfig({ issuer: "http://127.0.0.1:4000", adminPort: 4001, stateDir: ".gatehouse", orders: jwk, inventory: jwk })) as { services: Registry };
     const docker = parse(read("docker/config/auth-server.yaml")) as { issuer: string; keys: unknown; services: Registry };
     expect(docker.issuer).toBe("http://auth-server:4000");
     expect(docker.keys).toEqual({ file: "/run/secrets/signing_keys", registryMacKeyFile: "/run/secrets/registry_mac_key" });

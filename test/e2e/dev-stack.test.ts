@@ -19,7 +19,7 @@ let ports: Record<string, number>;
 
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), "gatehouse-dev-stack-"));
-  ports = { AUTH_PORT: await freePort(), GATEWAY_PORT: await freePort(), ADMIN_PORT: await freePort(), ORDERS_PORT: await freePort(), INVENTORY_PORT: await freePort() };
+  ports = { AUTH_PORT: await freePort(), AUTH_ADMIN_PORT: await freePort(), GATEWAY_PORT: await freePort(), ADMIN_PORT: await freePort(), ORDERS_PORT: await freePort(), INVENTORY_PORT: await freePort() };
   const env: NodeJS.ProcessEnv = { ...process.env, GATEHOUSE_STATE_DIR: stateDir, LOG_LEVEL: "warn" };
   delete env["REDIS_URL"];
   for (const [name, port] of Object.entries(ports)) env[name] = String(port);
@@ -77,7 +77,7 @@ describe("pnpm start", () => {
   it("prints the walkthrough with every URL on the ports it was given", () => {
     expect(output).toContain(`gateway      http://127.0.0.1:${ports["GATEWAY_PORT"]!}`);
     expect(output).toContain("in-memory stores");
-    expect([...steps.keys()]).toEqual(["1", "2", "3", "4", "5"]);
+    expect([...steps.keys()]).toEqual(["1", "2", "3", "4", "5", "6"]);
   });
 
   it("step 2: a demo-cli token reaches orders, and orders reaches inventory through the gateway", () => {
@@ -101,8 +101,20 @@ describe("pnpm start", () => {
     expect(response).toMatch(/\r\nwww-authenticate: Bearer realm="gatehouse", error="insufficient_scope"/i);
   });
 
-  it("step 5: the eleventh call in a minute is refused with 429", () => {
-    expect(steps.get("5")!.trim().split(" ")).toEqual([...Array<string>(9).fill("200"), "429", "429", "429"]);
+  it("step 5: the operator revokes demo-cli; its old token is refused 401 within a second, a new one works", () => {
+    const [answer = "", ...rest] = steps.get("5")!.split("\n");
+    expect(JSON.parse(answer)).toMatchObject({ kind: "service", value: "demo-cli", reason: "walkthrough" });
+    const output = rest.join("\n");
+    expect(output).toMatch(/^HTTP\/1\.1 401 /);
+    expect(output).toMatch(/\r\nwww-authenticate: Bearer realm="gatehouse", error="invalid_token"/i);
+    expect(output).toContain('{"error":"invalid_token"');
+    const last = output.trim().split("\n").at(-1) ?? "";
+    expect(JSON.parse(last)).toMatchObject({ order: { id: "42" }, requestedBy: "demo-cli" });
+  });
+
+  it("step 6: the eleventh call in a minute is refused with 429", () => {
+    // Two calls passed before: step 2's and step 5's with the new token (the revoked token's 401 is not counted).
+    expect(steps.get("6")!.trim().split(" ")).toEqual([...Array<string>(8).fill("200"), "429", "429", "429", "429"]);
   });
 });
 
