@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import type Router from "@koa/router";
 import type Koa from "koa";
 import { Provider } from "oidc-provider";
-import { B64TOKEN } from "@gatehouse/sdk";
+import { B64TOKEN, uriSans } from "@gatehouse/sdk";
 import { ClientAddressResolver, closeServer, connectionErrorLogger, createHttpServer, createHttpsServer, createLogger, createRedisClient, describeRedisTarget, listen, parseRedisUrl, type Logger } from "@gatehouse/service-kit";
 import { CertificateAuthority } from "./ca/certificate-authority.js";
 import { certificateRequests, TRUST_BUNDLE_PATH } from "./ca/certificate-request.js";
@@ -213,7 +213,8 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
       transport: () => {
         const ctx = Provider.ctx;
         if (ctx === undefined) return undefined;
-        return { trustDomain, clientCertificate: peerCertificate(ctx) !== undefined, renewal: (ctx.state as CertificateRenewal).renewal === true };
+        const certificate = peerCertificate(ctx);
+        return { trustDomain, clientCertificateUris: certificate === undefined ? [] : uriSans(certificate), renewal: (ctx.state as CertificateRenewal).renewal === true };
       },
       certificates: { authority: currentAuthority(), trustDomain, ttlSeconds: config.certificates.ttlSeconds },
       logger,

@@ -99,6 +99,12 @@ describe("mutual TLS at the token endpoint (RFC 8705)", () => {
     expect(bearer["cnf"]).toBeUndefined();
   });
 
+  it("binds nothing to a certificate naming another service (the gateway forwarding a caller's token request)", async () => {
+    const claims = await accessToken(await token("orders", oauth.ClientSecretBasic(SECRET), batch), "orders");
+    expect(claims["sub"]).toBe("orders");
+    expect(claims["cnf"]).toBeUndefined();
+  });
+
   it("authenticates a tls_client_auth service by the SPIFFE ID of its certificate alone, and binds its token", async () => {
     const claims = await accessToken(await token("batch", oauth.TlsClientAuth(), batch), "batch");
     expect(claims["sub"]).toBe("batch");

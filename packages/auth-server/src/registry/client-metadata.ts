@@ -9,8 +9,12 @@ import type { ServiceRecord } from "./store.js";
 /** What the current request's connection says, for {@link ClientCredentials.metadata}. */
 export interface TransportFacts {
   readonly trustDomain: string;
-  /** The client presented a certificate on this TLS connection. */
-  readonly clientCertificate: boolean;
+  /**
+   * The URI SANs of the certificate presented on this TLS connection (empty without one). A token is bound to it
+   * only when one of them is the requesting service's SPIFFE ID: a certificate of another service (the gateway,
+   * forwarding a caller's token request to its public token route) binds nothing.
+   */
+  readonly clientCertificateUris: readonly string[];
   /** A certificate request authenticated by nothing but the current certificate (renewal). */
   readonly renewal: boolean;
 }
@@ -49,7 +53,7 @@ export class ClientCredentials {
    * The client metadata of an enabled service, for the request at hand (`transport`): a
    * `tls_client_auth` service is matched by its SPIFFE ID as URI SAN; its tokens are
    * certificate-bound when it is registered with `certificateBoundTokens` or presented a client
-   * certificate; a certificate renewal authenticates any service by its current certificate.
+   * certificate naming it; a certificate renewal authenticates any service by its current certificate.
    */
   metadata(record: ServiceRecord, transport?: TransportFacts): ClientMetadata {
     const base: ClientMetadata = {
@@ -58,7 +62,8 @@ export class ClientCredentials {
       response_types: [],
       redirect_uris: [],
       token_endpoint_auth_method: record.auth.method === "kubernetes_service_account" ? "private_key_jwt" : record.auth.method,
-      tls_client_certificate_bound_access_tokens: record.certificateBoundTokens === true || transport?.clientCertificate === true,
+      tls_client_certificate_bound_access_tokens:
+        record.certificateBoundTokens === true || (transport !== undefined && transport.clientCertificateUris.includes(spiffeIdOf(transport.trustDomain, record.id))),
     };
     if (record.auth.method === "tls_client_auth" || transport?.renewal === true) {
       // Before the trust domain is known (the start-up check) there is nothing to resolve.
