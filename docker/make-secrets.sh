@@ -14,6 +14,10 @@
 #   registry-mac.key             auth server: the key that MACs registry entries in Redis (Redis
 #                                never sees it)
 #   demo-cli.secret              auth server: client secret of the walkthrough client `demo-cli`
+#   gateway.secret               auth server and gateway: the gateway's client secret (it reads the
+#                                revocation feed as the registered service `gateway`)
+#   operator.secret              auth server: client secret of `operator`, who may get admin API
+#                                tokens (scope gatehouse:admin) to revoke with
 #   orders.credentials.json      orders: its client id, issuer, resource and private JWK
 #   orders.jwks.json             auth server: orders' public JWKS (private_key_jwt)
 #   inventory.credentials.json   inventory: the same for inventory
@@ -83,7 +87,9 @@ if (missing("redis-users.acl", ...redisUsers.map(([, file]) => file))) {
 
 if (missing("registry-mac.key")) write("registry-mac.key", randomBytes(32).toString("base64url"));
 
-if (missing("demo-cli.secret")) write("demo-cli.secret", randomBytes(24).toString("base64url"));
+for (const name of ["demo-cli", "gateway", "operator"]) {
+  if (missing(`${name}.secret`)) write(`${name}.secret`, randomBytes(24).toString("base64url"));
+}
 
 for (const [service, resource] of [["orders", "https://orders.internal"], ["inventory", "https://inventory.internal"]]) {
   if (!missing(`${service}.credentials.json`, `${service}.jwks.json`)) continue;

@@ -12,7 +12,8 @@
 #  3. `compose up`, then waits until every container reports healthy.
 #  4. scripts/compose-test/check.ts: hardening of every container (docker inspect), the walkthrough
 #     through the published gateway port (token → orders → gateway → inventory → 200, no token →
-#     401, wrong scope → 403, over the limit → 429).
+#     401, wrong scope → 403, demo-cli revoked → its old token 401 within a second, a new one 200,
+#     over the limit → 429).
 #  5. Always, also on failure or Ctrl-C: `compose down -v`, and the private dockerd stopped by PID
 #     and its folder removed.
 #

@@ -259,7 +259,64 @@ await check("4. POST /api/orders with a token lacking orders:write: 403 insuffic
   );
 });
 
-await check("5. over the limit (10 a minute for demo-cli on orders-read): 429 with Retry-After, exactly at the limit", async () => {
+/** A client_credentials token from the gateway's public token route. */
+async function clientToken(clientId: string, secret: string, resource: string, scope: string): Promise<string> {
+  const response = await fetch(`${gatewayUrl}/oauth/token`, {
+    method: "POST",
+    headers: {
+      authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString("base64")}`,
+      "content-type": "application/x-www-form-urlencoded",
+    },
+    body: new URLSearchParams({ grant_type: "client_credentials", resource, scope }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const json = (await body(response)) as Record<string, unknown>;
+  assert.equal(response.status, 200, JSON.stringify(json));
+  return json["access_token"] as string;
+}
+
+await check("5. the operator revokes demo-cli with one command (gatehouse-auth revoke in the auth server's container): its old token is refused 401 within a second, a new one works", async () => {
+  const operatorSecret = readFileSync(join(secretsDir, "operator.secret"), "utf8").trim();
+  const adminToken = await clientToken("operator", operatorSecret, "https://gatehouse.internal/admin", "gatehouse:admin");
+  const auth = running.get("auth-server");
+  assert.ok(auth !== undefined);
+  // The admin token travels in the exec's environment (`-e NAME` without a value takes it from ours), never on a command line.
+  const answer = execFileSync(
+    "docker",
+    ["exec", "-e", "GATEHOUSE_ADMIN_TOKEN", auth.id, "node", "/app/dist/cli.js", "revoke", "--url", "http://127.0.0.1:4001", "--service", "demo-cli", "--reason", "compose-test"],
+    { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GATEHOUSE_ADMIN_TOKEN: adminToken } },
+  );
+  const revokedAt = Date.now();
+  assert.deepEqual(Object.entries(JSON.parse(answer) as Record<string, unknown>).filter(([key]) => ["kind", "value", "reason"].includes(key)), [
+    ["kind", "service"],
+    ["value", "demo-cli"],
+    ["reason", "compose-test"],
+  ]);
+  let refused: Response | undefined;
+  // Every 100 ms, so that the calls still accepted meanwhile stay well below demo-cli's rate limit.
+  while (refused === undefined && Date.now() - revokedAt < 1000) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const response = await fetch(`${gatewayUrl}/api/orders/42`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+    if (response.status === 401) refused = response;
+    else {
+      ordersCalls++;
+      await response.arrayBuffer();
+    }
+  }
+  assert.ok(refused !== undefined, "the revoked token was still accepted a second after the revocation");
+  assert.match(refused.headers.get("www-authenticate") ?? "", /^Bearer realm="gatehouse", error="invalid_token"/);
+  assert.equal(((await body(refused)) as Record<string, unknown>)["error"], "invalid_token");
+  // A service revocation covers tokens issued before the next whole second; the next one is not covered.
+  await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 50));
+  token = await clientToken("demo-cli", clientSecret, "https://orders.internal", "orders:read");
+  const response = await fetch(`${gatewayUrl}/api/orders/42`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(10_000) });
+  ordersCalls++;
+  const json = await body(response);
+  assert.equal(response.status, 200, JSON.stringify(json));
+  assert.equal((json as Record<string, unknown>)["requestedBy"], "demo-cli");
+});
+
+await check("6. over the limit (10 a minute for demo-cli on orders-read): 429 with Retry-After, exactly at the limit", async () => {
   const statuses: number[] = [];
   let limited: Response | undefined;
   for (let i = 0; i < 20 && limited === undefined; i++) {

@@ -237,9 +237,17 @@ describe("docker/config", () => {
   };
 
   it("gateway.yaml has the routes `pnpm start` serves, with compose service names as upstreams", () => {
-    const dev = parse(renderGatewayConfig({ issuer: "http://127.0.0.1:4000", ports })) as { issuer: string; routes: { upstreams: string[] }[] };
+    const dev = parse(renderGatewayConfig({ issuer: "http://127.0.0.1:4000", ports })) as {
+      issuer: string;
+      revocation: Record<string, unknown>;
+      routes: { upstreams: string[] }[];
+    };
+    // The feed client's secret: an environment variable in `pnpm start`, a mounted secret file here.
+    const { secretEnv, ...revocation } = dev.revocation;
+    expect(secretEnv).toBe("GATEWAY_CLIENT_SECRET");
     const expected = {
       issuer: hosts[dev.issuer],
+      revocation: { ...revocation, secretFile: "/run/secrets/gateway_secret" },
       routes: dev.routes.map((route) => ({ ...route, upstreams: route.upstreams.map(composeUpstream) })),
     };
     expect(parse(read("docker/config/gateway.yaml"))).toEqual(expected);
@@ -249,9 +257,17 @@ describe("docker/config", () => {
     const jwk = { kty: "EC", crv: "P-256", x: "x", y: "y" };
     type Registry = Record<string, { auth: Record<string, unknown>; attributes: Record<string, string> }>;
     const dev = parse(renderAuthConfig({ issuer: "http://127.0.0.1:4000", adminPort: 4001, stateDir: ".gatehouse", orders: jwk, inventory: jwk })) as { services: Registry };
-    const docker = parse(read("docker/config/auth-server.yaml")) as { issuer: string; keys: unknown; services: Registry };
+    const docker = parse(read("docker/config/auth-server.yaml")) as { issuer: string; keys: unknown; admin: unknown; revocation: unknown; services: Registry };
     expect(docker.issuer).toBe("http://auth-server:4000");
     expect(docker.keys).toEqual({ file: "/run/secrets/signing_keys", registryMacKeyFile: "/run/secrets/registry_mac_key" });
+    expect(docker.revocation).toEqual((parse(renderAuthConfig({ issuer: "http://127.0.0.1:4000", adminPort: 4001, stateDir: ".gatehouse", orders: jwk, inventory: jwk })) as { revocation: unknown }).revocation);
+    // No admin credential in an environment here: the operator gets an admin API token (admin.audience)
+    // as the registered service `operator`; `pnpm start` gives the admin API a credential in GATEHOUSE_ADMIN_TOKEN.
+    expect(docker.admin).toEqual({ enabled: true, port: 4001, audience: "https://gatehouse.internal/admin" });
+    const { operator, "gatehouse-admin": adminResource, ...shared } = docker.services;
+    expect(operator).toMatchObject({ allow: { "gatehouse-admin": ["gatehouse:admin"] } });
+    expect(adminResource).toMatchObject({ resource: "https://gatehouse.internal/admin", scopes: ["gatehouse:admin"], auth: { method: "tls_client_auth" } });
+    docker.services = shared;
     const shape = (services: Registry) =>
       Object.fromEntries(
         Object.entries(services).map(([id, service]) => [
@@ -262,6 +278,8 @@ describe("docker/config", () => {
     expect(shape(docker.services)).toEqual(shape(dev.services));
     expect(Object.fromEntries(Object.entries(docker.services).map(([id, service]) => [id, service.auth]))).toEqual({
       "demo-cli": { method: "client_secret_basic", secretFile: "/run/secrets/demo_cli_secret" },
+      gateway: { method: "client_secret_basic", secretFile: "/run/secrets/gateway_secret" },
+      gatehouse: { method: "tls_client_auth" },
       orders: { method: "private_key_jwt", jwksFile: "/run/secrets/orders_jwks" },
       inventory: { method: "private_key_jwt", jwksFile: "/run/secrets/inventory_jwks" },
     });

@@ -17,9 +17,11 @@ secret gatehouse-auth-server \
   --from-file=registry_mac_key="$dir/registry-mac.key" \
   --from-file=redis_password="$dir/redis-auth-server.password" \
   --from-file=demo_cli_secret="$dir/demo-cli.secret" \
+  --from-file=gateway_secret="$dir/gateway.secret" \
+  --from-file=operator_secret="$dir/operator.secret" \
   --from-file=orders_jwks="$dir/orders.jwks.json" \
   --from-file=inventory_jwks="$dir/inventory.jwks.json"
-secret gatehouse-gateway --from-file=redis_password="$dir/redis-gateway.password"
+secret gatehouse-gateway --from-file=redis_password="$dir/redis-gateway.password" --from-file=gateway_secret="$dir/gateway.secret"
 secret gatehouse-orders --from-file=orders_credentials="$dir/orders.credentials.json"
 secret gatehouse-inventory --from-file=inventory_credentials="$dir/inventory.credentials.json"
 secret gatehouse-redis \
