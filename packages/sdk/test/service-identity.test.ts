@@ -203,3 +203,16 @@ describe("a backend's own check of certificate-bound tokens (authenticateRequest
     tokens.close();
   });
 });
+
+describe("createTokenSource with a trustBundle and no identity", () => {
+  it("trusts the bundle for authFetch as for its token requests (an HTTPS target under the Gatehouse CA, e.g. the revocation feed)", async () => {
+    const tokens = createTokenSource({ issuer, clientId: "gateway", auth: { method: "client_secret_basic", clientSecret: SECRET }, trustBundle });
+    try {
+      const response = await tokens.authFetch(`${issuer}/trust-bundle.pem`, { resource: BACKEND, scopes: ["backend:read"] });
+      expect(response.status).toBe(200);
+      expect(await response.text()).toBe(trustBundle);
+    } finally {
+      tokens.close();
+    }
+  });
+});

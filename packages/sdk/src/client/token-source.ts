@@ -65,6 +65,9 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
   const client: oauth.Client = { client_id: options.clientId };
   const identity = options.identity;
   const auth = clientAuthentication(options.auth);
+  // Discovery, token requests and authFetch: the identity's transport (it presents the certificate), else one
+  // trusting `trustBundle` (an HTTPS issuer or target under the Gatehouse CA, e.g. the revocation feed), else fetch.
+  const send = identity?.fetch ?? (options.trustBundle === undefined ? undefined : fetchTrusting(options.trustBundle));
   // Reported once, on first use, not as an unhandled rejection.
   auth.catch(() => undefined);
   const counters = { tokenRequests: 0, failures: 0 };
@@ -77,7 +80,6 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
       const discovering = (async () => {
         const authentication = await auth;
         await identity?.ready();
-        const send = identity?.fetch ?? (options.trustBundle === undefined ? undefined : fetchTrusting(options.trustBundle));
         const metadata = await withRetry(policy, () => discover(issuer, timeoutMs, send), isOpen);
         return send === undefined ? { metadata, client, auth: authentication, timeoutMs } : { metadata, client, auth: authentication, timeoutMs, fetch: send };
       })();
@@ -118,7 +120,7 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
   }
 
   const provider = {
-    ...(identity === undefined ? {} : { fetch: identity.fetch }),
+    ...(send === undefined ? {} : { fetch: send }),
     getToken,
     invalidate(request: TokenRequest, token: string) {
       cache.invalidate(TokenCache.key(request.resource, request.scopes ?? []), token);

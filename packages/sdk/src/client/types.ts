@@ -67,7 +67,7 @@ export interface TokenSourceOptions {
    * certificate to the target.
    */
   readonly identity?: ServiceIdentity;
-  /** PEM text or a PEM file of the CA certificates to trust for an HTTPS issuer the system does not trust (without `identity`). */
+  /** PEM text or a PEM file of the CA certificates to trust for an HTTPS issuer (and `authFetch` targets) the system does not trust (without `identity`). */
   readonly trustBundle?: string;
 }
 
