@@ -1,7 +1,10 @@
 // `pnpm start`: the whole Gatehouse stack on embedded defaults, no Docker.
 // Auth server :4000 (admin API :4001), gateway :8080 (admin :9090), demo services orders :7001 and inventory :7002.
+// Every hop is mutual TLS under a dev CA the auth server generates once (trust bundle: .gatehouse/dev/trust-bundle.pem).
 // In-memory stores unless REDIS_URL is set. Keys and configs live under .gatehouse/ (git-ignored).
 import { spawn, type ChildProcess } from "node:child_process";
+import { get } from "node:https";
+import { connect } from "node:net";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
@@ -21,8 +24,11 @@ const ports: StackPorts = {
   orders: Number(process.env["ORDERS_PORT"] ?? 7001),
   inventory: Number(process.env["INVENTORY_PORT"] ?? 7002),
 };
-const issuer = `http://127.0.0.1:${ports.auth}`;
-const gatewayUrl = `http://127.0.0.1:${ports.gateway}`;
+const issuer = `https://127.0.0.1:${ports.auth}`;
+// The gateway's certificate names it by its SPIFFE ID and the DNS name `localhost` (its registered dnsNames).
+const gatewayUrl = `https://localhost:${ports.gateway}`;
+// The dev CA's certificates, written once the auth server has made (or loaded) its CA: what curl --cacert and every process trusts.
+const trustBundleFile = join(devDir, "trust-bundle.pem");
 
 interface KeyCredentials {
   clientId: string;
@@ -84,7 +90,7 @@ const adminToken = (JSON.parse(readFileSync(adminFile, "utf8")) as { token: stri
 const authConfigFile = join(devDir, "services.yaml");
 const gatewayConfigFile = join(devDir, "gateway.yaml");
 writeFileSync(authConfigFile, renderAuthConfig({ issuer, adminPort: ports.authAdmin, stateDir, orders: orders.publicJwk, inventory: inventory.publicJwk }));
-writeFileSync(gatewayConfigFile, renderGatewayConfig({ issuer, ports }));
+writeFileSync(gatewayConfigFile, renderGatewayConfig({ issuer, ports, trustBundleFile }));
 
 const children: { name: string; child: ChildProcess }[] = [];
 let stopping = false;
@@ -110,19 +116,60 @@ function start(name: string, script: string, args: string[], env: Record<string,
   children.push({ name, child });
 }
 
+/** The status of a GET (over HTTPS: trusting the dev trust bundle); undefined when nothing answers. */
+async function httpsStatus(url: string): Promise<number | undefined> {
+  if (url.startsWith("http:")) {
+    const response = await fetch(url, { signal: AbortSignal.timeout(1000) }).catch(() => undefined);
+    await response?.body?.cancel();
+    return response?.status;
+  }
+  return new Promise((resolve) => {
+    const request = get(url, { ca: readFileSync(trustBundleFile, "utf8"), timeout: 1000 }, (response) => {
+      response.resume();
+      resolve(response.statusCode);
+    });
+    request.once("timeout", () => request.destroy());
+    request.once("error", () => resolve(undefined));
+  });
+}
+
 async function waitFor(name: string, url: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      await response.body?.cancel();
-      if (response.status < 500) return;
-    } catch {
-      // not listening yet
-    }
+    const status = await httpsStatus(url);
+    if (status !== undefined && status < 500) return;
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`${name} did not answer at ${url} within ${timeoutMs / 1000} s`);
+}
+
+/** Waits until the port accepts TCP connections (the demo services accept TLS from the gateway only). */
+async function waitForPort(name: string, port: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, "127.0.0.1", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${name} did not listen on port ${port} within ${timeoutMs / 1000} s`);
+}
+
+/** Waits for the auth server's dev CA file and writes its certificates as the trust bundle. */
+async function writeTrustBundle(timeoutMs = 30_000): Promise<void> {
+  const caFile = join(stateDir, "ca.json");
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(caFile)) {
+    if (Date.now() > deadline) throw new Error(`the auth server wrote no dev CA (${caFile}) within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const { authorities } = JSON.parse(readFileSync(caFile, "utf8")) as { authorities: { certificate: string }[] };
+  writeFileSync(trustBundleFile, authorities.map((authority) => authority.certificate.trim()).join("\n") + "\n");
 }
 
 async function stop(code: number): Promise<void> {
@@ -149,23 +196,32 @@ start("auth", "packages/auth-server/dist/main.js", ["--config", authConfigFile, 
   GATEWAY_CLIENT_SECRET: gatewayClient.clientSecret,
   GATEHOUSE_ADMIN_TOKEN: adminToken,
 });
-await waitFor("auth server", `${issuer}/.well-known/oauth-authorization-server`);
+try {
+  await writeTrustBundle();
+  await waitFor("auth server", `${issuer}/.well-known/oauth-authorization-server`);
+} catch (error) {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  await stop(1);
+}
+const tls = { GATEHOUSE_TRUST_BUNDLE: trustBundleFile };
 start("gateway", "packages/gateway/dist/main.js", ["--config", gatewayConfigFile, "--port", String(ports.gateway), "--admin-port", String(ports.admin)], { ...redis, GATEWAY_CLIENT_SECRET: gatewayClient.clientSecret });
 start("inventory", "examples/inventory/dist/main.js", [], {
+  ...tls,
   GATEHOUSE_CREDENTIALS: join(credentialsDir, "inventory.json"),
   PORT: String(ports.inventory),
 });
 start("orders", "examples/orders/dist/main.js", [], {
+  ...tls,
   GATEHOUSE_CREDENTIALS: join(credentialsDir, "orders.json"),
   PORT: String(ports.orders),
   GATEWAY_URL: gatewayUrl,
 });
 try {
-  await waitFor("gateway", `http://127.0.0.1:${ports.admin}/healthz`);
-  await waitFor("inventory", `http://127.0.0.1:${ports.inventory}/`);
-  await waitFor("orders", `http://127.0.0.1:${ports.orders}/`);
+  await waitFor("gateway", `http://127.0.0.1:${ports.admin}/readyz`);
+  await waitForPort("inventory", ports.inventory);
+  await waitForPort("orders", ports.orders);
 } catch (error) {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
   await stop(1);
 }
-process.stdout.write(walkthrough({ ports, issuer, cliSecretFile: relative(root, join(credentialsDir, "demo-cli.json")), adminFile: relative(root, adminFile), devDir: relative(root, devDir), redis: process.env["REDIS_URL"] !== undefined }));
+process.stdout.write(walkthrough({ ports, issuer, cliSecretFile: relative(root, join(credentialsDir, "demo-cli.json")), adminFile: relative(root, adminFile), trustBundleFile: relative(root, trustBundleFile), devDir: relative(root, devDir), redis: process.env["REDIS_URL"] !== undefined }));

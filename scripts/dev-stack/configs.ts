@@ -12,6 +12,12 @@ export interface StackPorts {
 
 const json = (value: unknown) => JSON.stringify(value);
 
+/** The SPIFFE trust domain of the dev CA: every service's certificate names `spiffe://gatehouse.internal/<service id>`. */
+export const TRUST_DOMAIN = "gatehouse.internal";
+
+/** The SPIFFE ID of a service of the dev stack (what the gateway pins its upstreams to). */
+export const spiffeId = (service: string) => `spiffe://${TRUST_DOMAIN}/${service}`;
+
 /** The audience of the auth server's revocation feed (`revocation.audience`, the `gatehouse` service's resource). */
 export const REVOCATION_FEED_AUDIENCE = "https://gatehouse.internal/revocations";
 
@@ -25,9 +31,14 @@ export function renderAuthConfig(options: {
 }): string {
   return `# Written by \`pnpm start\` (scripts/dev-stack.ts); regenerated at every start.
 issuer: ${options.issuer}
+trustDomain: ${TRUST_DOMAIN}
 keys:
   generate: persist          # dev signing keys, generated once under .gatehouse/
   dir: ${json(options.stateDir)}
+ca:
+  generate: persist          # the dev CA (ca.json), generated once under .gatehouse/; services get certificates from it
+  dir: ${json(options.stateDir)}
+tls: { fromCa: true }        # HTTPS with a certificate from that CA (spiffe://${TRUST_DOMAIN}/gatehouse-auth, IP 127.0.0.1)
 tokens:
   ttlSeconds: 300
 http:
@@ -64,14 +75,27 @@ services:
     auth: { method: client_secret_basic, secretEnv: GATEWAY_CLIENT_SECRET }
     allow: { gatehouse: [gatehouse:revocations] }
     attributes: { team: platform, environment: dev }
+    dnsNames: [localhost]       # its HTTPS listener's certificate: clients call https://localhost:<port>
 `;
 }
 
 /** `.gatehouse/dev/gateway.yaml`: the auth server's public routes (token, JWKS, discovery) and the two demo services' routes. */
-export function renderGatewayConfig(options: { readonly issuer: string; readonly ports: StackPorts }): string {
+export function renderGatewayConfig(options: { readonly issuer: string; readonly ports: StackPorts; readonly trustBundleFile: string }): string {
   const { ports } = options;
   return `# Written by \`pnpm start\` (scripts/dev-stack.ts); regenerated at every start.
+# Every hop is mutual TLS under the dev CA: clients → gateway (client certificates optional: a certificate-bound
+# token needs its certificate), gateway → auth server and backends (the gateway's own certificate, each upstream's
+# SPIFFE ID pinned).
 issuer: ${options.issuer}
+identity:                       # the gateway's own certificate, from the issuer's CA (renewed at half-life)
+  clientId: gateway
+  secretEnv: GATEWAY_CLIENT_SECRET
+verifier:
+  trustBundleFile: ${json(options.trustBundleFile)}
+listener:
+  tls: { fromIssuer: true, clientCertificates: optional }
+proxy:
+  tls: { fromIssuer: true }     # presents the gateway's certificate to upstreams, trusts the issuer's bundle
 revocation:
   feed: true                    # <issuer>/revocations: revoked tokens are refused within a second
   resource: ${REVOCATION_FEED_AUDIENCE}
@@ -84,54 +108,62 @@ routes:
     methods: [POST]
     public: true
     stripPrefix: true
-    upstreams: [http://127.0.0.1:${ports.auth}/token]
+    upstreams: [https://127.0.0.1:${ports.auth}/token]
+    upstreamIdentity: ${spiffeId("gatehouse-auth")}
     rateLimit: { limit: 60, windowSeconds: 60 }     # per client IP
   - name: jwks                  # GET /oauth/jwks → the auth server's /jwks
     pathPrefix: /oauth/jwks
     methods: [GET, HEAD]
     public: true
     stripPrefix: true
-    upstreams: [http://127.0.0.1:${ports.auth}/jwks]
+    upstreams: [https://127.0.0.1:${ports.auth}/jwks]
+    upstreamIdentity: ${spiffeId("gatehouse-auth")}
     rateLimit: { limit: 120, windowSeconds: 60 }
   - name: discovery             # RFC 8414 metadata
     pathPrefix: /oauth/.well-known/oauth-authorization-server
     methods: [GET, HEAD]
     public: true
     stripPrefix: true
-    upstreams: [http://127.0.0.1:${ports.auth}/.well-known/oauth-authorization-server]
+    upstreams: [https://127.0.0.1:${ports.auth}/.well-known/oauth-authorization-server]
+    upstreamIdentity: ${spiffeId("gatehouse-auth")}
     rateLimit: { limit: 120, windowSeconds: 60 }
   - name: discovery-openid      # the same metadata at its OpenID Connect name
     pathPrefix: /oauth/.well-known/openid-configuration
     methods: [GET, HEAD]
     public: true
     stripPrefix: true
-    upstreams: [http://127.0.0.1:${ports.auth}/.well-known/openid-configuration]
+    upstreams: [https://127.0.0.1:${ports.auth}/.well-known/openid-configuration]
+    upstreamIdentity: ${spiffeId("gatehouse-auth")}
     rateLimit: { limit: 120, windowSeconds: 60 }
   - name: orders-read
     pathPrefix: /api/orders
     methods: [GET, HEAD]
-    upstreams: [http://127.0.0.1:${ports.orders}]
+    upstreams: [https://127.0.0.1:${ports.orders}]
+    upstreamIdentity: ${spiffeId("orders")}
     audience: https://orders.internal
     policy: { scopes: [orders:read], services: [demo-cli, inventory] }
     rateLimit: { limit: 10, windowSeconds: 60 }     # per calling service
   - name: orders-write
     pathPrefix: /api/orders
     methods: [POST]
-    upstreams: [http://127.0.0.1:${ports.orders}]
+    upstreams: [https://127.0.0.1:${ports.orders}]
+    upstreamIdentity: ${spiffeId("orders")}
     audience: https://orders.internal
     policy: { scopes: [orders:write], services: [demo-cli] }
     rateLimit: { limit: 10, windowSeconds: 60 }
   - name: inventory-read
     pathPrefix: /api/inventory/items
     methods: [GET, HEAD]
-    upstreams: [http://127.0.0.1:${ports.inventory}]
+    upstreams: [https://127.0.0.1:${ports.inventory}]
+    upstreamIdentity: ${spiffeId("inventory")}
     audience: https://inventory.internal
     policy: { scopes: [inventory:read], services: [orders] }
     rateLimit: { limit: 600, windowSeconds: 60 }
   - name: inventory-reserve
     pathPrefix: /api/inventory/reservations
     methods: [POST]
-    upstreams: [http://127.0.0.1:${ports.inventory}]
+    upstreams: [https://127.0.0.1:${ports.inventory}]
+    upstreamIdentity: ${spiffeId("inventory")}
     audience: https://inventory.internal
     policy: { scopes: [inventory:reserve], services: [orders], attributes: { team: checkout } }
     rateLimit: { limit: 120, windowSeconds: 60 }

@@ -224,10 +224,12 @@ describe("docker/Dockerfile", () => {
 describe("docker/config", () => {
   // `pnpm start` listens on loopback ports where compose has service names.
   const ports = { auth: 4000, authAdmin: 4001, gateway: 8080, admin: 9090, orders: 7001, inventory: 7002 };
+  // `pnpm start` runs every hop over mutual TLS (https:// upstreams, each pinned to its SPIFFE ID); compose's
+  // internal network still speaks plain HTTP between the containers.
   const hosts: Readonly<Record<string, string>> = {
-    "http://127.0.0.1:4000": "http://auth-server:4000",
-    "http://127.0.0.1:7001": "http://orders:7001",
-    "http://127.0.0.1:7002": "http://inventory:7002",
+    "https://127.0.0.1:4000": "http://auth-server:4000",
+    "https://127.0.0.1:7001": "http://orders:7001",
+    "https://127.0.0.1:7002": "http://inventory:7002",
   };
 
   // An upstream keeps its path (`http://127.0.0.1:4000/token` → `http://auth-server:4000/token`).
@@ -237,10 +239,10 @@ describe("docker/config", () => {
   };
 
   it("gateway.yaml has the routes `pnpm start` serves, with compose service names as upstreams", () => {
-    const dev = parse(renderGatewayConfig({ issuer: "http://127.0.0.1:4000", ports })) as {
+    const dev = parse(renderGatewayConfig({ issuer: "https://127.0.0.1:4000", ports, trustBundleFile: ".gatehouse/dev/trust-bundle.pem" })) as {
       issuer: string;
       revocation: Record<string, unknown>;
-      routes: { upstreams: string[] }[];
+      routes: { upstreams: string[]; upstreamIdentity?: string }[];
     };
     // The feed client's secret: an environment variable in `pnpm start`, a mounted secret file here.
     const { secretEnv, ...revocation } = dev.revocation;
@@ -248,7 +250,7 @@ describe("docker/config", () => {
     const expected = {
       issuer: hosts[dev.issuer],
       revocation: { ...revocation, secretFile: "/run/secrets/gateway_secret" },
-      routes: dev.routes.map((route) => ({ ...route, upstreams: route.upstreams.map(composeUpstream) })),
+      routes: dev.routes.map(({ upstreamIdentity: _pinned, ...route }) => ({ ...route, upstreams: route.upstreams.map(composeUpstream) })),
     };
     expect(parse(read("docker/config/gateway.yaml"))).toEqual(expected);
   });
@@ -272,7 +274,8 @@ describe("docker/config", () => {
       Object.fromEntries(
         Object.entries(services).map(([id, service]) => [
           id,
-          { ...service, auth: service.auth["method"], attributes: { ...service.attributes, environment: "any" } },
+          // dnsNames: the gateway's `localhost` for `pnpm start`'s HTTPS listener; compose's gateway serves plain HTTP.
+          { ...service, auth: service.auth["method"], attributes: { ...service.attributes, environment: "any" }, dnsNames: undefined },
         ]),
       );
     expect(shape(docker.services)).toEqual(shape(dev.services));

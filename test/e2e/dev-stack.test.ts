@@ -2,11 +2,12 @@
 // walkthrough it prints executed command for command, as a newcomer would paste it.
 import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { request } from "node:https";
+import { connect } from "node:tls";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTokenSource } from "@gatehouse/sdk";
 import { freePort } from "../helpers/services.js";
 
 const root = resolve(import.meta.dirname, "../..");
@@ -75,9 +76,9 @@ describe("pnpm start", () => {
   }, 40_000);
 
   it("prints the walkthrough with every URL on the ports it was given", () => {
-    expect(output).toContain(`gateway      http://127.0.0.1:${ports["GATEWAY_PORT"]!}`);
+    expect(output).toContain(`gateway      https://localhost:${ports["GATEWAY_PORT"]!}`);
     expect(output).toContain("in-memory stores");
-    expect([...steps.keys()]).toEqual(["1", "2", "3", "4", "5", "6"]);
+    expect([...steps.keys()]).toEqual(["1", "2", "3", "4", "5", "6", "7"]);
   });
 
   it("step 2: a demo-cli token reaches orders, and orders reaches inventory through the gateway", () => {
@@ -112,20 +113,68 @@ describe("pnpm start", () => {
     expect(JSON.parse(last)).toMatchObject({ order: { id: "42" }, requestedBy: "demo-cli" });
   });
 
-  it("step 6: the eleventh call in a minute is refused with 429", () => {
-    // Two calls passed before: step 2's and step 5's with the new token (the revoked token's 401 is not counted).
-    expect(steps.get("6")!.trim().split(" ")).toEqual([...Array<string>(8).fill("200"), "429", "429", "429", "429"]);
+  it("step 6: a token bound to demo-cli's certificate works with that certificate and is refused 401 invalid_token without it", () => {
+    const [withCertificate = "", ...rest] = steps.get("6")!.split("\n");
+    expect(JSON.parse(withCertificate)).toMatchObject({ order: { id: "42" }, requestedBy: "demo-cli" });
+    const without = rest.join("\n");
+    expect(without).toMatch(/^HTTP\/1\.1 401 /);
+    expect(without).toMatch(/\r\nwww-authenticate: Bearer realm="gatehouse", error="invalid_token", error_description="the token is certificate-bound; present its client certificate"/i);
+    const certificate = readFileSync(join(stateDir, "dev", "demo-cli.crt"), "utf8");
+    expect(certificate).toMatch(/^-----BEGIN CERTIFICATE-----/);
+  });
+
+  it("step 7: the eleventh call in a minute is refused with 429", () => {
+    // Three calls passed before: step 2's, step 5's with the new token and step 6's with the bound token (refusals are not counted).
+    expect(steps.get("7")!.trim().split(" ")).toEqual([...Array<string>(7).fill("200"), ...Array<string>(5).fill("429")]);
   });
 });
 
+/** One HTTPS request trusting the stack's dev trust bundle (the gateway's listener). */
+function httpsCall(url: string, init: { method?: string; body?: string } = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+  const ca = readFileSync(join(stateDir, "dev", "trust-bundle.pem"), "utf8");
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: init.method ?? "GET", ca, timeout: 5000 }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown> }));
+    });
+    req.once("timeout", () => req.destroy(new Error(`${url}: no answer within 5 s`)));
+    req.once("error", reject);
+    req.end(init.body);
+  });
+}
+
+/** What a TLS client gets from a demo backend: the handshake's error, or whether the server closed the connection unasked. */
+function tlsAttempt(port: number, identity?: { cert: string; key: string }): Promise<string> {
+  const ca = readFileSync(join(stateDir, "dev", "trust-bundle.pem"), "utf8");
+  return new Promise((resolve) => {
+    const socket = connect({ host: "127.0.0.1", port, ca, checkServerIdentity: () => undefined, ...identity });
+    let settled = false;
+    const settle = (outcome: string) => {
+      if (settled) return;
+      settled = true;
+      socket.destroy();
+      resolve(outcome);
+    };
+    socket.once("secureConnect", () => {
+      // TLS 1.3: the server verifies the client certificate after the client's handshake is done; ask for a response.
+      socket.write("GET /api/inventory/items/widget HTTP/1.1\r\nhost: inventory\r\n\r\n");
+    });
+    socket.once("data", () => settle("answered"));
+    socket.once("error", (error: NodeJS.ErrnoException) => settle(`error ${error.code ?? error.message}`));
+    socket.once("close", () => settle("closed"));
+    setTimeout(() => settle("timeout"), 5000).unref();
+  });
+}
+
 describe("the auth server through the gateway", () => {
-  const gateway = () => `http://127.0.0.1:${ports["GATEWAY_PORT"]!}`;
+  const gateway = () => `https://localhost:${ports["GATEWAY_PORT"]!}`;
 
   it("publishes its discovery documents and JWKS", async () => {
     for (const path of ["/oauth/.well-known/oauth-authorization-server", "/oauth/.well-known/openid-configuration", "/oauth/jwks"]) {
-      const response = await fetch(`${gateway()}${path}`);
+      const response = await httpsCall(`${gateway()}${path}`);
       expect(response.status, path).toBe(200);
-      expect(await response.json(), path).toBeTypeOf("object");
+      expect(response.body, path).toBeTypeOf("object");
     }
   });
 
@@ -143,37 +192,26 @@ describe("the auth server through the gateway", () => {
     ];
     for (const path of paths) {
       for (const method of ["GET", "POST"]) {
-        const response = await fetch(`${gateway()}${path}`, { method, body: method === "POST" ? "grant_type=client_credentials" : null });
-        const body = (await response.json()) as Record<string, unknown>;
+        const response = await httpsCall(`${gateway()}${path}`, method === "POST" ? { method, body: "grant_type=client_credentials" } : { method });
         expect({ path, method, status: response.status }).toEqual({ path, method, status: 404 });
-        expect(body, `${method} ${path}`).toMatchObject({ error: "not_found", error_description: "no route matches this path" });
+        expect(response.body, `${method} ${path}`).toMatchObject({ error: "not_found", error_description: "no route matches this path" });
       }
     }
     // Below the token route's prefix the gateway forwards to the auth server's /token/…, which serves nothing there.
-    const below = await fetch(`${gateway()}/oauth/token/introspection`, { method: "POST", body: "token=x" });
+    const below = await httpsCall(`${gateway()}/oauth/token/introspection`, { method: "POST", body: "token=x" });
     expect(below.status).toBe(404);
-    expect(await below.json()).toMatchObject({ error: "not_found" });
+    expect(below.body).toMatchObject({ error: "not_found" });
   });
 });
 
 describe("defence in depth", () => {
-  it("a backend called directly, past the gateway, still verifies the audience of the token", async () => {
-    const credentials = JSON.parse(readFileSync(join(stateDir, "dev", "credentials", "demo-cli.json"), "utf8")) as { clientSecret: string };
-    const tokens = createTokenSource({
-      issuer: `http://127.0.0.1:${ports["AUTH_PORT"]!}`,
-      clientId: "demo-cli",
-      auth: { method: "client_secret_basic", clientSecret: credentials.clientSecret },
-    });
-    try {
-      const ordersToken = await tokens.getToken({ resource: "https://orders.internal", scopes: ["orders:read"] });
-      const direct = await fetch(`http://127.0.0.1:${ports["INVENTORY_PORT"]!}/api/inventory/items/widget`, {
-        headers: { authorization: `Bearer ${ordersToken}`, "x-gatehouse-service": "orders" },
-      });
-      expect(direct.status).toBe(401);
-      expect(direct.headers.get("www-authenticate")).toMatch(/^Bearer realm="https:\/\/inventory\.internal", error="invalid_token"/);
-      expect(await direct.json()).toMatchObject({ error: "invalid_token" });
-    } finally {
-      tokens.close();
+  it("a backend refuses a TLS client without a certificate, and one whose Gatehouse certificate is not the gateway's", async () => {
+    for (const port of [ports["INVENTORY_PORT"]!, ports["ORDERS_PORT"]!]) {
+      // No certificate: the handshake fails with a TLS alert (certificate required).
+      expect(await tlsAttempt(port)).toBe("error ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED");
+      // demo-cli's certificate from step 6 chains to the dev CA, but names spiffe://gatehouse.internal/demo-cli: closed before any HTTP.
+      const identity = { cert: readFileSync(join(stateDir, "dev", "demo-cli.crt"), "utf8"), key: readFileSync(join(stateDir, "dev", "demo-cli.key"), "utf8") };
+      expect(await tlsAttempt(port, identity)).toBe("closed");
     }
   });
 

@@ -20,9 +20,10 @@ describe("README walkthrough", () => {
     const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
     const printed = walkthrough({
       ports: { auth: 4000, authAdmin: 4001, gateway: 8080, admin: 9090, orders: 7001, inventory: 7002 },
-      issuer: "http://127.0.0.1:4000",
+      issuer: "https://127.0.0.1:4000",
       cliSecretFile: ".gatehouse/dev/credentials/demo-cli.json",
       adminFile: ".gatehouse/dev/credentials/admin.json",
+      trustBundleFile: ".gatehouse/dev/trust-bundle.pem",
       devDir: ".gatehouse/dev",
       redis: false,
     });

@@ -1,6 +1,6 @@
 import Router from "@koa/router";
 import Koa from "koa";
-import { createVerifier, requireService, type VerifiedToken, type Verifier } from "@gatehouse/sdk";
+import { createVerifier, requireService, type ServiceIdentity, type VerifiedToken, type Verifier } from "@gatehouse/sdk";
 import { DEMO_ITEMS, Stock } from "./stock.js";
 import { httpService, readJsonBody, type HttpService } from "@gatehouse/demo-kit";
 
@@ -11,6 +11,10 @@ export interface InventoryServiceOptions {
   readonly audience: string;
   /** Services allowed to reserve stock (everyone with the scope when absent). */
   readonly reservers?: readonly string[];
+  /** Mutual TLS: served to the gateway only (its SPIFFE ID), with this identity's certificate. */
+  readonly identity?: ServiceIdentity;
+  /** PEM file of the Gatehouse CA, for an HTTPS issuer (with `identity`). */
+  readonly trustBundle?: string;
 }
 
 /**
@@ -19,7 +23,8 @@ export interface InventoryServiceOptions {
  * gains nothing.
  */
 export function createInventoryService(options: InventoryServiceOptions): HttpService {
-  const verifier: Verifier = createVerifier({ issuer: options.issuer, audience: options.audience });
+  const { identity, trustBundle } = options;
+  const verifier: Verifier = createVerifier({ issuer: options.issuer, audience: options.audience, ...(trustBundle === undefined ? {} : { trustBundle }) });
   const stock = new Stock(DEMO_ITEMS);
   const router = new Router({ prefix: "/api/inventory" });
 
@@ -66,7 +71,7 @@ export function createInventoryService(options: InventoryServiceOptions): HttpSe
 
   const app = new Koa();
   app.use(router.routes()).use(router.allowedMethods());
-  return httpService(app.callback(), () => verifier.close());
+  return httpService(app.callback(), () => verifier.close(), identity === undefined ? undefined : { identity, allow: ["gateway"] });
 }
 
 function caller(state: { gatehouse?: VerifiedToken }): string {

@@ -1,6 +1,6 @@
 import Router from "@koa/router";
 import Koa from "koa";
-import { createTokenSource, createVerifier, requireService, type TokenSource, type VerifiedToken } from "@gatehouse/sdk";
+import { createTokenSource, createVerifier, requireService, type ServiceIdentity, type TokenSource, type VerifiedToken } from "@gatehouse/sdk";
 import { httpService, readJsonBody, type HttpService, type ServiceCredentials } from "@gatehouse/demo-kit";
 
 export interface OrdersServiceOptions {
@@ -10,6 +10,10 @@ export interface OrdersServiceOptions {
   readonly gatewayUrl: string;
   /** The inventory service's resource URI: the audience of the tokens orders asks for. */
   readonly inventoryResource: string;
+  /** Mutual TLS on every hop: served to the gateway only, tokens bound to this certificate, which it presents to the gateway. */
+  readonly identity?: ServiceIdentity;
+  /** PEM file of the Gatehouse CA, for an HTTPS issuer (with `identity`). */
+  readonly trustBundle?: string;
 }
 
 interface Order {
@@ -24,12 +28,14 @@ interface Order {
  * calls inventory through the gateway with a token of its own (audience = inventory).
  */
 export function createOrdersService(options: OrdersServiceOptions): HttpService {
-  const { credentials } = options;
-  const verifier = createVerifier({ issuer: credentials.issuer, audience: credentials.resource });
+  const { credentials, identity, trustBundle } = options;
+  const verifier = createVerifier({ issuer: credentials.issuer, audience: credentials.resource, ...(trustBundle === undefined ? {} : { trustBundle }) });
   const tokens: TokenSource = createTokenSource({
     issuer: credentials.issuer,
     clientId: credentials.clientId,
     auth: { method: "private_key_jwt", privateJwk: credentials.privateJwk },
+    ...(identity === undefined ? {} : { identity }),
+    ...(trustBundle === undefined ? {} : { trustBundle }),
   });
   const orders = new Map<string, Order>([["42", { id: "42", sku: "widget", quantity: 2, status: "placed" }]]);
   let nextId = 100;
@@ -78,10 +84,14 @@ export function createOrdersService(options: OrdersServiceOptions): HttpService 
 
   const app = new Koa();
   app.use(router.routes()).use(router.allowedMethods());
-  return httpService(app.callback(), () => {
-    verifier.close();
-    tokens.close();
-  });
+  return httpService(
+    app.callback(),
+    () => {
+      verifier.close();
+      tokens.close();
+    },
+    identity === undefined ? undefined : { identity, allow: ["gateway"] },
+  );
 }
 
 async function upstreamBody(response: Response): Promise<unknown> {
