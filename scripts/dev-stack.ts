@@ -4,7 +4,6 @@
 // In-memory stores unless REDIS_URL is set. Keys and configs live under .gatehouse/ (git-ignored).
 import { spawn, type ChildProcess } from "node:child_process";
 import { get } from "node:https";
-import { connect } from "node:net";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
@@ -93,6 +92,8 @@ writeFileSync(authConfigFile, renderAuthConfig({ issuer, adminPort: ports.authAd
 writeFileSync(gatewayConfigFile, renderGatewayConfig({ issuer, ports, trustBundleFile }));
 
 const children: { name: string; child: ChildProcess }[] = [];
+/** The demo services that logged they are listening. */
+const listening = new Set<string>();
 let stopping = false;
 
 function start(name: string, script: string, args: string[], env: Record<string, string>): void {
@@ -103,7 +104,11 @@ function start(name: string, script: string, args: string[], env: Record<string,
   });
   const prefix = `${name.padEnd(9)}| `;
   const forward = (stream: NodeJS.WritableStream) => (chunk: Buffer) => {
-    for (const line of chunk.toString("utf8").split("\n")) if (line !== "") stream.write(`${prefix}${line}\n`);
+    for (const line of chunk.toString("utf8").split("\n")) {
+      if (line === "") continue;
+      if (line.includes('"msg":"listening"')) listening.add(name);
+      stream.write(`${prefix}${line}\n`);
+    }
   };
   child.stdout.on("data", forward(process.stdout));
   child.stderr.on("data", forward(process.stderr));
@@ -143,21 +148,16 @@ async function waitFor(name: string, url: string, timeoutMs = 30_000): Promise<v
   throw new Error(`${name} did not answer at ${url} within ${timeoutMs / 1000} s`);
 }
 
-/** Waits until the port accepts TCP connections (the demo services accept TLS from the gateway only). */
-async function waitForPort(name: string, port: number, timeoutMs = 30_000): Promise<void> {
+/**
+ * Waits for a demo service's "listening" log line: they accept TLS connections from the gateway only, so a probe
+ * from here would be refused (and logged as such).
+ */
+async function waitForListening(name: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, "127.0.0.1", () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once("error", () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((r) => setTimeout(r, 200));
+  while (!listening.has(name)) {
+    if (Date.now() > deadline) throw new Error(`${name} did not report listening within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`${name} did not listen on port ${port} within ${timeoutMs / 1000} s`);
 }
 
 /** Waits for the auth server's dev CA file and writes its certificates as the trust bundle. */
@@ -218,8 +218,8 @@ start("orders", "examples/orders/dist/main.js", [], {
 });
 try {
   await waitFor("gateway", `http://127.0.0.1:${ports.admin}/readyz`);
-  await waitForPort("inventory", ports.inventory);
-  await waitForPort("orders", ports.orders);
+  await waitForListening("inventory");
+  await waitForListening("orders");
 } catch (error) {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
   await stop(1);
