@@ -18,6 +18,10 @@
 #                                revocation feed as the registered service `gateway`)
 #   operator.secret              auth server: client secret of `operator`, who may get admin API
 #                                tokens (scope gatehouse:admin) to revoke with
+#   ca.crt                       every service: the certificate authority of service certificates (a
+#                                self-signed P-256 root made with openssl, SPIFFE trust domain
+#                                gatehouse.internal): the auth server issues from it, the others trust it
+#   ca.key                       auth server only: the CA's private key
 #   orders.credentials.json      orders: its client id, issuer, resource and private JWK
 #   orders.jwks.json             auth server: orders' public JWKS (private_key_jwt)
 #   inventory.credentials.json   inventory: the same for inventory
@@ -31,7 +35,7 @@
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dir="${GATEHOUSE_SECRETS_DIR:-$repo/docker/secrets}"
-issuer="${GATEHOUSE_ISSUER:-http://auth-server:4000}"
+issuer="${GATEHOUSE_ISSUER:-https://auth-server:4000}"
 force=0
 case "${1:-}" in
   --force) force=1 ;;
@@ -43,6 +47,7 @@ command -v node >/dev/null || export PATH="$("$repo/scripts/bootstrap.sh" --prin
 mkdir -p "$dir"
 chmod 0700 "$dir"
 GATEHOUSE_REPO="$repo" GATEHOUSE_SECRETS_DIR="$dir" GATEHOUSE_ISSUER="$issuer" FORCE="$force" node --input-type=module -e '
+import { execFileSync } from "node:child_process";
 import { createHash, generateKeyPairSync, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -86,6 +91,18 @@ if (missing("redis-users.acl", ...redisUsers.map(([, file]) => file))) {
 }
 
 if (missing("registry-mac.key")) write("registry-mac.key", randomBytes(32).toString("base64url"));
+
+// The service certificate CA: the auth server signs with ca.key (ca.certFile/ca.keyFile), everyone trusts ca.crt.
+if (missing("ca.crt", "ca.key")) {
+  execFileSync("openssl", [
+    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "3650",
+    "-subj", "/O=Gatehouse/CN=Gatehouse compose CA",
+    "-addext", "basicConstraints=critical,CA:TRUE,pathlen:0", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+    "-keyout", join(dir, "ca.key"), "-out", join(dir, "ca.crt"),
+  ], { stdio: ["ignore", "ignore", "pipe"] });
+  for (const name of ["ca.crt", "ca.key"]) chmodSync(join(dir, name), 0o644);
+  console.log(`make-secrets: wrote ${join(dir, "ca.crt")} and ca.key`);
+}
 
 for (const name of ["demo-cli", "gateway", "operator"]) {
   if (missing(`${name}.secret`)) write(`${name}.secret`, randomBytes(24).toString("base64url"));

@@ -162,5 +162,6 @@ done
 phase "all $expected services healthy"
 
 # 4. Hardening and walkthrough.
-node scripts/compose-test/check.ts
+# The gateway's published port speaks HTTPS under the stack's CA (made by docker/make-secrets.sh).
+NODE_EXTRA_CA_CERTS="$GATEHOUSE_SECRETS_DIR/ca.crt" node scripts/compose-test/check.ts
 phase "checks done"

@@ -15,7 +15,9 @@ function required(name: string): string {
 }
 
 const project = required("COMPOSE_PROJECT_NAME");
-const gatewayUrl = `http://127.0.0.1:${required("GATEHOUSE_HTTP_PORT")}`;
+// HTTPS under the stack's CA: scripts/compose-test.sh runs this with NODE_EXTRA_CA_CERTS=<secrets>/ca.crt. The
+// gateway's certificate names `localhost` (its registered dnsNames) and its SPIFFE ID.
+const gatewayUrl = `https://localhost:${required("GATEHOUSE_HTTP_PORT")}`;
 const adminUrl = `http://127.0.0.1:${required("GATEHOUSE_ADMIN_PORT")}`;
 const secretsDir = required("GATEHOUSE_SECRETS_DIR");
 
@@ -215,7 +217,7 @@ await check("1. demo-cli gets a token for orders from the gateway's public token
   token = json["access_token"] as string;
   assert.deepEqual({ ...json, access_token: "…" }, { access_token: "…", token_type: "Bearer", expires_in: 300, scope: "orders:read" });
   const payload = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as Record<string, unknown>;
-  assert.equal(payload["iss"], "http://auth-server:4000");
+  assert.equal(payload["iss"], "https://auth-server:4000");
   assert.equal(payload["aud"], "https://orders.internal");
   assert.equal(payload["client_id"], "demo-cli");
 });
@@ -335,6 +337,28 @@ await check("6. over the limit (10 a minute for demo-cli on orders-read): 429 wi
   assert.equal(limited.headers.get("ratelimit-policy"), '"orders-read";q=10;w=60');
   assert.match(limited.headers.get("ratelimit") ?? "", /^"orders-read";r=0;t=\d+$/);
   assert.deepEqual(await body(limited), { error: "rate_limited", error_description: "the rate limit of this route is exhausted; retry later" });
+});
+
+await check("a backend port refuses a TLS client that is not the gateway (no certificate: handshake alert certificate_required, logged as tls.refused)", () => {
+  // From inside the internal network (the orders container), against inventory and orders themselves.
+  const orders = running.get("orders");
+  assert.ok(orders !== undefined);
+  const probe = (host: string, port: number) =>
+    [
+      "const tls = require('tls'), fs = require('fs');",
+      `const s = tls.connect({ host: '${host}', port: ${port}, ca: fs.readFileSync('/run/secrets/trust_bundle'), checkServerIdentity: () => undefined });`,
+      "s.on('secureConnect', () => s.write('GET / HTTP/1.1\\r\\nhost: x\\r\\n\\r\\n'));",
+      "s.on('data', () => { console.log('answered'); process.exit(0); });",
+      "s.on('error', (e) => { console.log('error ' + (e.code || e.message)); process.exit(0); });",
+      "s.on('close', () => { console.log('closed'); process.exit(0); });",
+      "setTimeout(() => { console.log('timeout'); process.exit(0); }, 5000);",
+    ].join(" ");
+  for (const [host, port] of [["inventory", 7002], ["orders", 7001]] as const) {
+    assert.equal(docker("exec", orders.id, "node", "-e", probe(host, port)).trim(), "error ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED", `${host}:${port}`);
+  }
+  // The server side logged each refusal.
+  const logs = execFileSync("docker", ["logs", running.get("inventory")?.id ?? ""], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  assert.match(logs, /"event":"tls.refused"/);
 });
 
 await check("the gateway's metrics answer on the published admin port", async () => {

@@ -106,12 +106,19 @@ describe("docker-compose.yml", () => {
     }
   });
 
-  it.each(nodeServices)("%s: healthcheck is a `node -e` fetch of the port it listens on (no curl in the image)", (name, service) => {
+  it.each(nodeServices)("%s: healthcheck is `node -e` (no curl in the image): a fetch of its plain-HTTP health port, or its port listening", (name, service) => {
     const [, command, flag, script = ""] = service.healthcheck?.test ?? [];
     expect([command, flag]).toEqual(["node", "-e"]);
-    const port = name === "gateway" ? service.environment?.["ADMIN_PORT"] : service.environment?.["PORT"];
-    expect(script).toContain(`fetch('http://127.0.0.1:${port ?? "?"}/`);
-    expect(script).toContain("AbortSignal.timeout(");
+    if (name === "gateway" || name === "auth-server") {
+      // Their public ports speak HTTPS; /healthz answers on the plain-HTTP admin port (the auth server's on its loopback).
+      const port = name === "gateway" ? service.environment?.["ADMIN_PORT"] : "4001";
+      expect(script).toContain(`fetch('http://127.0.0.1:${port ?? "?"}/healthz'`);
+      expect(script).toContain("AbortSignal.timeout(");
+    } else {
+      // The demo backends accept TLS from the gateway only: healthy = their port in LISTEN state (they listen once certified).
+      const hex = Number(service.environment?.["PORT"]).toString(16).toUpperCase();
+      expect(script).toContain(`/:${hex} [0-9A-F]{8}:[0-9A-F]{4} 0A /.test(require('fs').readFileSync('/proc/net/tcp','utf8'))`);
+    }
   });
 
   it.each(nodeServices)("%s: writable only in a size-bounded /tmp, listening on every interface of its networks", (_, service) => {
@@ -131,6 +138,14 @@ describe("docker-compose.yml", () => {
     for (const [name, service] of services) {
       expect(service.networks, name).toEqual(name === "gateway" ? ["internal", "edge"] : ["internal"]);
     }
+  });
+
+  it("the service CA's key is a secret of the auth server only; the others get its certificate (trust_bundle)", () => {
+    const holders = (secret: string) => services.filter(([, service]) => service.secrets?.includes(secret)).map(([name]) => name).sort();
+    expect(holders("ca_key")).toEqual(["auth-server"]);
+    expect(holders("trust_bundle")).toEqual(["auth-server", "gateway", "inventory", "orders"]);
+    const auth = parse(read("docker/config/auth-server.yaml")) as { ca: unknown; tls: unknown; trustDomain: string };
+    expect(auth).toMatchObject({ ca: { certFile: "/run/secrets/trust_bundle", keyFile: "/run/secrets/ca_key" }, tls: { fromCa: true }, trustDomain: "gatehouse.internal" });
   });
 
   it("every secret is a file that docker/make-secrets.sh makes, and every one is mounted", () => {
@@ -224,12 +239,10 @@ describe("docker/Dockerfile", () => {
 describe("docker/config", () => {
   // `pnpm start` listens on loopback ports where compose has service names.
   const ports = { auth: 4000, authAdmin: 4001, gateway: 8080, admin: 9090, orders: 7001, inventory: 7002 };
-  // `pnpm start` runs every hop over mutual TLS (https:// upstreams, each pinned to its SPIFFE ID); compose's
-  // internal network still speaks plain HTTP between the containers.
   const hosts: Readonly<Record<string, string>> = {
-    "https://127.0.0.1:4000": "http://auth-server:4000",
-    "https://127.0.0.1:7001": "http://orders:7001",
-    "https://127.0.0.1:7002": "http://inventory:7002",
+    "https://127.0.0.1:4000": "https://auth-server:4000",
+    "https://127.0.0.1:7001": "https://orders:7001",
+    "https://127.0.0.1:7002": "https://inventory:7002",
   };
 
   // An upstream keeps its path (`http://127.0.0.1:4000/token` → `http://auth-server:4000/token`).
@@ -242,15 +255,21 @@ describe("docker/config", () => {
     const dev = parse(renderGatewayConfig({ issuer: "https://127.0.0.1:4000", ports, trustBundleFile: ".gatehouse/dev/trust-bundle.pem" })) as {
       issuer: string;
       revocation: Record<string, unknown>;
+      listener: unknown;
+      proxy: unknown;
       routes: { upstreams: string[]; upstreamIdentity?: string }[];
     };
-    // The feed client's secret: an environment variable in `pnpm start`, a mounted secret file here.
+    // The gateway's client secret: an environment variable in `pnpm start`, a mounted secret file here; the same for the trust bundle.
     const { secretEnv, ...revocation } = dev.revocation;
     expect(secretEnv).toBe("GATEWAY_CLIENT_SECRET");
     const expected = {
       issuer: hosts[dev.issuer],
+      identity: { clientId: "gateway", secretFile: "/run/secrets/gateway_secret" },
+      verifier: { trustBundleFile: "/run/secrets/trust_bundle" },
+      listener: dev.listener,
+      proxy: dev.proxy,
       revocation: { ...revocation, secretFile: "/run/secrets/gateway_secret" },
-      routes: dev.routes.map(({ upstreamIdentity: _pinned, ...route }) => ({ ...route, upstreams: route.upstreams.map(composeUpstream) })),
+      routes: dev.routes.map((route) => ({ ...route, upstreams: route.upstreams.map(composeUpstream) })),
     };
     expect(parse(read("docker/config/gateway.yaml"))).toEqual(expected);
   });
@@ -260,7 +279,7 @@ describe("docker/config", () => {
     type Registry = Record<string, { auth: Record<string, unknown>; attributes: Record<string, string> }>;
     const dev = parse(renderAuthConfig({ issuer: "http://127.0.0.1:4000", adminPort: 4001, stateDir: ".gatehouse", orders: jwk, inventory: jwk })) as { services: Registry };
     const docker = parse(read("docker/config/auth-server.yaml")) as { issuer: string; keys: unknown; admin: unknown; revocation: unknown; services: Registry };
-    expect(docker.issuer).toBe("http://auth-server:4000");
+    expect(docker.issuer).toBe("https://auth-server:4000");
     expect(docker.keys).toEqual({ file: "/run/secrets/signing_keys", registryMacKeyFile: "/run/secrets/registry_mac_key" });
     expect(docker.revocation).toEqual((parse(renderAuthConfig({ issuer: "http://127.0.0.1:4000", adminPort: 4001, stateDir: ".gatehouse", orders: jwk, inventory: jwk })) as { revocation: unknown }).revocation);
     // No admin credential in an environment here: the operator gets an admin API token (admin.audience)
@@ -274,7 +293,7 @@ describe("docker/config", () => {
       Object.fromEntries(
         Object.entries(services).map(([id, service]) => [
           id,
-          // dnsNames: the gateway's `localhost` for `pnpm start`'s HTTPS listener; compose's gateway serves plain HTTP.
+          // dnsNames: the gateway's HTTPS listener is `localhost` in `pnpm start`, also `gateway` (its service name) here.
           { ...service, auth: service.auth["method"], attributes: { ...service.attributes, environment: "any" }, dnsNames: undefined },
         ]),
       );

@@ -20,10 +20,13 @@ secret gatehouse-auth-server \
   --from-file=gateway_secret="$dir/gateway.secret" \
   --from-file=operator_secret="$dir/operator.secret" \
   --from-file=orders_jwks="$dir/orders.jwks.json" \
-  --from-file=inventory_jwks="$dir/inventory.jwks.json"
-secret gatehouse-gateway --from-file=redis_password="$dir/redis-gateway.password" --from-file=gateway_secret="$dir/gateway.secret"
-secret gatehouse-orders --from-file=orders_credentials="$dir/orders.credentials.json"
-secret gatehouse-inventory --from-file=inventory_credentials="$dir/inventory.credentials.json"
+  --from-file=inventory_jwks="$dir/inventory.jwks.json" \
+  --from-file=ca_key="$dir/ca.key" \
+  --from-file=trust_bundle="$dir/ca.crt"
+secret gatehouse-gateway --from-file=redis_password="$dir/redis-gateway.password" --from-file=gateway_secret="$dir/gateway.secret" \
+  --from-file=trust_bundle="$dir/ca.crt"
+secret gatehouse-orders --from-file=orders_credentials="$dir/orders.credentials.json" --from-file=trust_bundle="$dir/ca.crt"
+secret gatehouse-inventory --from-file=inventory_credentials="$dir/inventory.credentials.json" --from-file=trust_bundle="$dir/ca.crt"
 secret gatehouse-redis \
   --from-file=users.acl="$dir/redis-users.acl" \
   --from-file=replication_password="$dir/redis-replication.password"
