@@ -52,7 +52,7 @@ Try it from another terminal, in the repository root:
   # 6. A certificate for demo-cli (its key made here, never sent), then a token bound to it (cnf.x5t#S256):
   #    accepted with its certificate, refused (401 invalid_token) without it.
   openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ${devDir}/demo-cli.key \\
-    -subj /CN=demo-cli -outform DER 2>/dev/null | base64 -w0 | curl -s --cacert "$CA" -u "demo-cli:$SECRET" \\
+    -subj /CN=demo-cli -outform DER 2>/dev/null | openssl base64 -A | curl -s --cacert "$CA" -u "demo-cli:$SECRET" \\
     -H 'content-type: application/pkcs10' --data-binary @- ${issuer}/certificates > ${devDir}/demo-cli.crt
   BOUND=$(curl -s --cacert "$CA" --cert ${devDir}/demo-cli.crt --key ${devDir}/demo-cli.key -u "demo-cli:$SECRET" \\
     -d grant_type=client_credentials -d resource=https://orders.internal -d scope=orders:read ${issuer}/token \\
