@@ -42,7 +42,9 @@ case "${1:-}" in
   "") ;;
   *) echo "usage: $0 [--force]" >&2; exit 2 ;;
 esac
-command -v node >/dev/null || export PATH="$("$repo/scripts/bootstrap.sh" --print-path):$PATH"
+# Node.js 24 (it runs the repository's .ts helpers): the bootstrap's unless the one on PATH is new enough.
+node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+[ "$node_major" -ge 24 ] || export PATH="$("$repo/scripts/bootstrap.sh" --print-path):$PATH"
 
 mkdir -p "$dir"
 chmod 0700 "$dir"

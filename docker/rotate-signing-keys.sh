@@ -16,7 +16,9 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 file="${GATEHOUSE_SECRETS_DIR:-$repo/docker/secrets}/signing-keys.json"
 [ -f "$file" ] || { echo "rotate: $file does not exist; run docker/make-secrets.sh first" >&2; exit 1; }
-command -v node >/dev/null || export PATH="$("$repo/scripts/bootstrap.sh" --print-path):$PATH"
+# Node.js 24 (it runs the repository's .ts helpers): the bootstrap's unless the one on PATH is new enough.
+node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+[ "$node_major" -ge 24 ] || export PATH="$("$repo/scripts/bootstrap.sh" --print-path):$PATH"
 cli="$repo/packages/auth-server/dist/cli.js"
 [ -f "$cli" ] || (cd "$repo" && PATH="$("$repo/scripts/bootstrap.sh" --print-path):$PATH" pnpm run build >/dev/null)
 
