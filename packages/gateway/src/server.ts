@@ -15,6 +15,7 @@ import { requestIdStep } from "./http/request-id.js";
 import { writeAccessLog } from "./observability/access-log.js";
 import { createAdminApp } from "./observability/admin.js";
 import { GatewayMetrics } from "./observability/metrics.js";
+import { GatewaySecurityEvents } from "./observability/security-events.js";
 import { authorizeStep } from "./policy/step.js";
 import { proxyStep } from "./proxy/step.js";
 import { UpstreamGroup, UpstreamPools } from "./proxy/upstreams.js";
@@ -94,6 +95,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     logger,
     observer: metrics,
   });
+  const events = new GatewaySecurityEvents(config.events, { redisUrl: deps.redisUrl, registry: metrics.registry });
   let current = config;
   let table = compileTable(config, pools);
 
@@ -112,6 +114,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       inFlight--;
       const durationMs = performance.now() - exchange.startedAt;
       metrics.observe(exchange, durationMs);
+      events.observe(exchange);
       if (config.accessLog) writeAccessLog(logger, exchange, durationMs);
     },
   });
@@ -239,7 +242,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
         admin.closeAllConnections();
         await adminClosed;
       }
-      await Promise.all([limiter.close(), pools.close()]);
+      await Promise.all([limiter.close(), pools.close(), events.close()]);
       verifier.close();
       revocation?.tokenSource.close();
     },

@@ -57,3 +57,4 @@ export {
   type Severity,
 } from "./events/schema.js";
 export { EventPublisher, EVENT_FIELD, type DropReason, type EventInput, type EventPublisherOptions } from "./events/publisher.js";
+export { eventsConfigSchema, type EventsConfig } from "./events/config.js";

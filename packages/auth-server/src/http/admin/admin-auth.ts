@@ -5,6 +5,7 @@ import type { Logger } from "@gatehouse/service-kit";
 import { AuthServerError } from "../../errors.js";
 import { ThrottledError, type Admission, type AuthThrottle } from "../../throttle/auth-throttle.js";
 import { clientAddressOf } from "../client-address.js";
+import type { AuthSecurityEvents } from "../../observe/security-events.js";
 
 /** Shortest accepted admin credential. */
 export const MIN_ADMIN_TOKEN_LENGTH = 32;
@@ -30,6 +31,8 @@ export interface AdminAuthOptions {
   readonly logger: Logger;
   /** Throttles failed admin authentications per source address. */
   readonly throttle: AuthThrottle;
+  /** Where refused calls go as `admin.refused` security events. */
+  readonly events?: AuthSecurityEvents | undefined;
 }
 
 /**
@@ -54,6 +57,7 @@ export function requireAdmin(options: AdminAuthOptions): Middleware {
     } catch (error) {
       if (!(error instanceof ThrottledError)) throw error;
       options.logger.warn({ audit: true, event: "admin.unauthorized", method: ctx.method, path: ctx.path, remote, error: "too_many_failures" }, "admin API call refused");
+      options.events?.adminRefused("too_many_failures", ctx.method, ctx.path, remote);
       throw new AuthServerError("too_many_failures", "too many failed admin authentications from this address; retry later", {
         headers: { "Retry-After": String(error.retryAfterSeconds) },
       });
@@ -64,6 +68,7 @@ export function requireAdmin(options: AdminAuthOptions): Middleware {
       challenge: { code: string; description: string } | undefined,
     ) => {
       options.logger.warn({ audit: true, event: "admin.unauthorized", method: ctx.method, path: ctx.path, remote, error: code }, "admin API call refused");
+      options.events?.adminRefused(code, ctx.method, ctx.path, remote);
       const scope = code === "admin_forbidden" ? { scope: options.scope } : {};
       return new AuthServerError(code, description, { headers: { "WWW-Authenticate": wwwAuthenticate(challenge, { realm: REALM, ...scope }) } });
     };

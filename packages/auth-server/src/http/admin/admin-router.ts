@@ -3,6 +3,7 @@ import type { Logger } from "@gatehouse/service-kit";
 import { AuthServerError } from "../../errors.js";
 import type { AuditEvent } from "../../observe/audit.js";
 import type { AuthMetrics } from "../../observe/metrics.js";
+import type { AuthSecurityEvents } from "../../observe/security-events.js";
 import type { ClientCredentials } from "../../registry/client-metadata.js";
 import type { RegistryStore, ServiceRecord } from "../../registry/store.js";
 import { clientAddressOf } from "../client-address.js";
@@ -24,6 +25,7 @@ export interface AdminApiOptions {
   readonly bodyLimitBytes: number;
   /** Records revocations (`/admin/revocations`) and those a registry change implies. */
   readonly revocations: Revocations;
+  readonly events: AuthSecurityEvents;
 }
 
 /**
@@ -43,6 +45,7 @@ export function adminRouter(options: AdminApiOptions): Router {
   const audit = (event: AuditEvent, record: ServiceRecord, ctx: Parameters<typeof clientAddressOf>[0]) => {
     metrics.adminChanges.inc({ action: event.replace("admin.service_", "") });
     const actor = (ctx.state as { admin?: AdminActor }).admin?.actor;
+    options.events.adminChange(event.replace("admin.service_", ""), record.id, actor, clientAddressOf(ctx));
     logger.info({ audit: true, event, service: record.id, disabled: record.disabled, actor, remote: clientAddressOf(ctx) }, event.replace("admin.", "").replace("_", " "));
   };
 
