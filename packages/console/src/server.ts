@@ -54,8 +54,8 @@ export function createConsole(config: ConsoleConfig, deps: ConsoleDeps): Securit
   const responder = new Responder({ respond: config.respond, adminUrl: config.authServer.adminUrl ?? issuer, adminToken: credential, publisher, logger });
   const keys = new SigningKeyWatch(issuer, config.authServer.keysRefreshSeconds, logger);
   const access = new AccessCheck({ credential, issuer, audience: config.access.audience, scope: config.access.scope });
-  if (credential === undefined && issuer === undefined) {
-    logger.warn(`neither ${config.access.tokenEnv} nor authServer.issuer is set: nobody can read the console's API`);
+  if (credential === undefined && (issuer === undefined || config.access.audience === undefined)) {
+    logger.warn(`neither ${config.access.tokenEnv} nor authServer.issuer with access.audience is set: nobody can read the console's API`);
   }
 
   const onAnomaly = (anomaly: Anomaly, raisedHere: boolean, live: boolean) => {

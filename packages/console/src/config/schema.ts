@@ -28,10 +28,14 @@ const authServerSchema = z
 const accessSchema = z
   .strictObject({
     tokenEnv: z.string().min(1).default("GATEHOUSE_ADMIN_TOKEN").describe("Environment variable holding the admin credential (the auth server's admin token)."),
-    audience: z.string().min(1).default("gatehouse-console").describe("The audience a Gatehouse token for the console must carry."),
+    audience: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("The audience (the console's registered resource) a Gatehouse token must carry; without it only the admin credential is accepted."),
     scope: z.string().min(1).default("gatehouse:console").describe("The scope a Gatehouse token must carry to read the console."),
   })
-  .default({ tokenEnv: "GATEHOUSE_ADMIN_TOKEN", audience: "gatehouse-console", scope: "gatehouse:console" })
+  .default({ tokenEnv: "GATEHOUSE_ADMIN_TOKEN", scope: "gatehouse:console" })
   .describe("Who may read the page and the API: the admin credential, or a Gatehouse token with the scope.");
 
 const burstSchema = (threshold: number, description: string) =>

@@ -11,9 +11,9 @@ export interface Reader {
 export interface AccessOptions {
   /** The admin credential (the auth server's admin token); absent → only tokens are accepted. */
   readonly credential: string | undefined;
-  /** Verifies Gatehouse tokens when set. */
+  /** With `audience`, Gatehouse tokens are accepted (verified against this issuer). */
   readonly issuer: string | undefined;
-  readonly audience: string;
+  readonly audience: string | undefined;
   readonly scope: string;
 }
 
@@ -33,7 +33,8 @@ export class AccessCheck {
 
   constructor(options: AccessOptions) {
     this.#want = options.credential === undefined ? undefined : createHash("sha256").update(options.credential).digest();
-    this.#verifier = options.issuer === undefined ? undefined : createVerifier({ issuer: options.issuer, audience: options.audience });
+    this.#verifier =
+      options.issuer === undefined || options.audience === undefined ? undefined : createVerifier({ issuer: options.issuer, audience: options.audience });
     this.#scope = options.scope;
   }
 
