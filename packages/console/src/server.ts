@@ -14,6 +14,8 @@ import type { Anomaly } from "./state/anomaly-log.js";
 import { ConsoleState } from "./state/console-state.js";
 import { EventReader } from "./stream/event-reader.js";
 
+/** How long `listen` waits for the stream before opening the port anyway. */
+const STREAM_READY_TIMEOUT_MS = 3_000;
 /** How often open feeds get the call graph again. */
 const GRAPH_PUSH_MS = 1_000;
 
@@ -28,7 +30,7 @@ export interface ConsoleDeps {
 
 /** A running console. */
 export interface SecurityConsole {
-  /** Opens the HTTP port (0 = any free port) and starts following the stream. */
+  /** Starts following the stream and opens the HTTP port (0 = any free port) once Redis answered or 3 s passed. */
   listen(port: number, host?: string): Promise<{ port: number }>;
   /** The state the page and the API show (tests, embedding). */
   readonly views: ConsoleViews;
@@ -80,7 +82,6 @@ export function createConsole(config: ConsoleConfig, deps: ConsoleDeps): Securit
     });
   };
   const state = new ConsoleState(config, {
-    startedAtMs,
     instance,
     initialResponse: (anomaly, live) => responder.initial(anomaly, live),
     listener: { onEvent: (event) => feed.send("event", event), onAnomaly },
@@ -94,9 +95,9 @@ export function createConsole(config: ConsoleConfig, deps: ConsoleDeps): Securit
     maxEventBytes: config.reader.maxEventBytes,
     history: config.reader.history,
     logger,
-    onEvents: (events) => {
+    onEvents: (events, live) => {
       metrics.eventsRead.inc(events.length);
-      state.ingest(events);
+      state.ingest(events, live);
     },
     onSkip: (reason, id) => {
       metrics.skipped.inc({ reason });
@@ -148,6 +149,9 @@ export function createConsole(config: ConsoleConfig, deps: ConsoleDeps): Securit
     async listen(port, host = "127.0.0.1") {
       reader.start();
       keys.start();
+      if (!(await reader.ready(STREAM_READY_TIMEOUT_MS))) {
+        logger.warn({ timeoutMs: STREAM_READY_TIMEOUT_MS }, "the event stream is not reachable at start; the page says so until it is");
+      }
       server.listen(port, host);
       await once(server, "listening");
       return { port: (server.address() as AddressInfo).port };

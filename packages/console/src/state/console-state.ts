@@ -8,9 +8,6 @@ import { AnomalyLog, type Anomaly, type ResponseOutcome } from "./anomaly-log.js
 import { CallGraph } from "./call-graph.js";
 import { RecentEvents, type RecentEvent } from "./recent-events.js";
 
-/** Events this much older than the console's start still count as live (clock skew between hosts). */
-const LIVE_SLACK_MS = 5_000;
-
 const KINDS: readonly AnomalyKind[] = ["new_edge", "spike", "denial_burst", "auth_failure_burst"];
 
 /** What the state tells the rest of the console about. */
@@ -33,7 +30,6 @@ export class ConsoleState {
   readonly recent: RecentEvents;
   readonly anomalies: AnomalyLog;
   readonly detector: AnomalyDetector;
-  readonly #startedAtMs: number;
   readonly #instance: string;
   readonly #initialResponse: (anomaly: Pick<Anomaly, "kind" | "service">, live: boolean) => ResponseOutcome;
   readonly #listener: StateListener;
@@ -43,7 +39,6 @@ export class ConsoleState {
   constructor(
     config: Pick<ConsoleConfig, "learningSeconds" | "detection" | "recentEvents" | "maxAnomalies">,
     options: {
-      startedAtMs: number;
       instance: string;
       initialResponse: (anomaly: Pick<Anomaly, "kind" | "service">, live: boolean) => ResponseOutcome;
       listener: StateListener;
@@ -52,7 +47,6 @@ export class ConsoleState {
     this.recent = new RecentEvents(config.recentEvents);
     this.anomalies = new AnomalyLog(config.maxAnomalies);
     this.detector = new AnomalyDetector(config);
-    this.#startedAtMs = options.startedAtMs;
     this.#instance = options.instance;
     this.#initialResponse = options.initialResponse;
     this.#listener = options.listener;
@@ -66,8 +60,11 @@ export class ConsoleState {
     return this.#eventsRead;
   }
 
-  /** Takes in a batch of events in stream order. */
-  ingest(entries: readonly StreamEvent[]): void {
+  /**
+   * Takes in a batch of events in stream order. `live` tells entries appended since the console
+   * started (anomalies raised on them are published and responded to) from history being replayed.
+   */
+  ingest(entries: readonly StreamEvent[], live: (id: string) => boolean = () => true): void {
     for (const entry of entries) {
       const event = entry.event;
       const timeMs = Date.parse(event.time);
@@ -83,8 +80,7 @@ export class ConsoleState {
         continue;
       }
       if (event.event !== EVENT_NAMES.traffic) this.#listener.onEvent(this.recent.add(entry));
-      const live = timeMs >= this.#startedAtMs - LIVE_SLACK_MS;
-      for (const finding of this.detector.observe(entry)) this.#raise(finding, entry.id, live);
+      for (const finding of this.detector.observe(entry)) this.#raise(finding, entry.id, live(entry.id));
     }
   }
 

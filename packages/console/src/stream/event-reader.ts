@@ -11,8 +11,8 @@ export interface EventReaderOptions {
   /** Start at the stream's first entry (true) or after its last one (false). */
   readonly history: boolean;
   readonly logger: Logger;
-  /** Called with each batch of valid events, in stream order. */
-  readonly onEvents: (events: readonly StreamEvent[]) => void;
+  /** Called with each batch of valid events, in stream order; `live` says whether an id was appended after the reader started. */
+  readonly onEvents: (events: readonly StreamEvent[], live: (id: string) => boolean) => void;
   /** Called for every skipped entry. */
   readonly onSkip: (reason: SkipReason, id: string) => void;
   /** Called when the connection to Redis is lost or back. */
@@ -30,9 +30,13 @@ export class EventReader {
   readonly #options: EventReaderOptions;
   readonly #redis: Redis;
   #cursor: string | undefined;
+  /** The stream's last id when reading began: entries up to it are history, later ones live. */
+  #historyEnd = "0-0";
   #connected = false;
   #closed = false;
   #loop: Promise<void> | undefined;
+  readonly #positioned: Promise<void>;
+  #markPositioned: () => void = () => undefined;
 
   constructor(options: EventReaderOptions) {
     this.#options = options;
@@ -45,6 +49,23 @@ export class EventReader {
     });
     this.#redis.on("error", () => undefined);
     this.#redis.on("close", () => this.#setConnected(false));
+    this.#positioned = new Promise((resolve) => {
+      this.#markPositioned = resolve;
+    });
+  }
+
+  /**
+   * Resolves true once the reader knows where history ends (its first contact with Redis), or
+   * false after `timeoutMs`; entries appended after that moment are live.
+   */
+  ready(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      this.#positioned.then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      }),
+    ]).finally(() => clearTimeout(timer));
   }
 
   /** Whether the last read from Redis succeeded. */
@@ -88,7 +109,7 @@ export class EventReader {
           else events.push(parsed);
         }
         this.#cursor = entries[entries.length - 1]?.[0] ?? cursor;
-        if (events.length > 0) this.#options.onEvents(events);
+        if (events.length > 0) this.#options.onEvents(events, this.#live);
       } catch (error) {
         if (this.#isClosed()) break;
         this.#setConnected(false);
@@ -103,13 +124,17 @@ export class EventReader {
     if (this.#cursor !== undefined && this.#connected) return this.#cursor;
     const last = (await this.#redis.xrevrange(this.#options.stream, "+", "-", "COUNT", 1))[0]?.[0];
     if (this.#cursor === undefined) {
+      this.#historyEnd = last ?? "0-0";
       this.#cursor = this.#options.history || last === undefined ? "0-0" : last;
+      this.#markPositioned();
     } else if (this.#cursor !== "0-0" && (last === undefined || compareStreamIds(last, this.#cursor) < 0)) {
       this.#options.logger.warn({ stream: this.#options.stream, cursor: this.#cursor }, "the event stream was recreated; reading it from the start");
       this.#cursor = "0-0";
     }
     return this.#cursor;
   }
+
+  readonly #live = (id: string): boolean => compareStreamIds(id, this.#historyEnd) > 0;
 
   /** Read through a call: `close()` may flip it while a read is awaited. */
   #isClosed(): boolean {
