@@ -1,11 +1,14 @@
 // `pnpm start`: the whole Gatehouse stack on embedded defaults, no Docker.
-// Auth server :4000, gateway :8080 (admin :9090), demo services orders :7001 and inventory :7002.
-// In-memory stores unless REDIS_URL is set. Keys and configs live under .gatehouse/ (git-ignored).
-import { spawn, type ChildProcess } from "node:child_process";
+// Auth server :4000, gateway :8080 (admin :9090), demo services orders :7001 and inventory :7002,
+// the console :9400. In-memory stores unless REDIS_URL is set; the security events go to REDIS_URL,
+// else to a private redis-server (no persistence) on :6380 that this script starts and stops.
+// Keys and configs live under .gatehouse/ (git-ignored).
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { connect } from "node:net";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { renderAuthConfig, renderGatewayConfig, type StackPorts } from "./dev-stack/configs.ts";
+import { renderAuthConfig, renderConsoleConfig, renderGatewayConfig, type StackPorts } from "./dev-stack/configs.ts";
 import { walkthrough } from "./dev-stack/walkthrough.ts";
 
 const root = resolve(import.meta.dirname, "..");
@@ -19,7 +22,9 @@ const ports: StackPorts = {
   admin: Number(process.env["ADMIN_PORT"] ?? 9090),
   orders: Number(process.env["ORDERS_PORT"] ?? 7001),
   inventory: Number(process.env["INVENTORY_PORT"] ?? 7002),
+  console: Number(process.env["CONSOLE_PORT"] ?? 9400),
 };
+const eventsRedisPort = Number(process.env["EVENTS_REDIS_PORT"] ?? 6380);
 const issuer = `http://127.0.0.1:${ports.auth}`;
 const gatewayUrl = `http://127.0.0.1:${ports.gateway}`;
 
@@ -71,20 +76,32 @@ function secretCredentials(clientId: string): SecretCredentials {
   return creds;
 }
 
+/** The dev admin credential the console accepts, generated once. */
+function consoleCredentials(): { adminToken: string } {
+  const file = join(credentialsDir, "console.json");
+  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as { adminToken: string };
+  const creds = { adminToken: randomBytes(32).toString("base64url") };
+  writeFileSync(file, `${JSON.stringify(creds, null, 2)}\n`, { mode: 0o600 });
+  return creds;
+}
+
 const orders = keyCredentials("orders", "https://orders.internal");
 const inventory = keyCredentials("inventory", "https://inventory.internal");
 const cli = secretCredentials("demo-cli");
 
 const authConfigFile = join(devDir, "services.yaml");
 const gatewayConfigFile = join(devDir, "gateway.yaml");
+const consoleConfigFile = join(devDir, "console.yaml");
+const consoleAdmin = consoleCredentials();
 writeFileSync(authConfigFile, renderAuthConfig({ issuer, stateDir, orders: orders.publicJwk, inventory: inventory.publicJwk }));
 writeFileSync(gatewayConfigFile, renderGatewayConfig({ issuer, ports }));
+writeFileSync(consoleConfigFile, renderConsoleConfig({ issuer }));
 
 const children: { name: string; child: ChildProcess }[] = [];
 let stopping = false;
 
-function start(name: string, script: string, args: string[], env: Record<string, string>): void {
-  const child = spawn(process.execPath, [script, ...args], {
+function start(name: string, script: string, args: string[], env: Record<string, string>, command = process.execPath): void {
+  const child = spawn(command, command === process.execPath ? [script, ...args] : args, {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -119,6 +136,26 @@ async function waitFor(name: string, url: string, timeoutMs = 30_000): Promise<v
   throw new Error(`${name} did not answer at ${url} within ${timeoutMs / 1000} s`);
 }
 
+/** Waits until a Redis on this loopback port answers PING. */
+async function waitForRedis(port: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const answered = await new Promise<boolean>((resolvePing) => {
+      const socket = connect({ host: "127.0.0.1", port }, () => socket.write("PING\r\n"));
+      socket.setTimeout(500, () => socket.destroy());
+      socket.once("data", (chunk) => {
+        socket.destroy();
+        resolvePing(chunk.toString("utf8").startsWith("+PONG"));
+      });
+      socket.once("error", () => resolvePing(false));
+      socket.once("close", () => resolvePing(false));
+    });
+    if (answered) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`redis-server on port ${port} did not answer within ${timeoutMs / 1000} s`);
+}
+
 async function stop(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
@@ -137,12 +174,29 @@ process.once("SIGINT", () => void stop(0));
 process.once("SIGTERM", () => void stop(0));
 
 const redis = process.env["REDIS_URL"] === undefined ? {} : { REDIS_URL: process.env["REDIS_URL"] };
+// The console needs Redis for the event stream even when the stores are in memory.
+let eventsRedisUrl = process.env["REDIS_URL"];
+if (eventsRedisUrl === undefined && spawnSync("redis-server", ["--version"]).status === 0) {
+  start("events", "", ["--port", String(eventsRedisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {}, "redis-server");
+  await waitForRedis(eventsRedisPort);
+  eventsRedisUrl = `redis://127.0.0.1:${eventsRedisPort}`;
+}
+const events: Record<string, string> = eventsRedisUrl === undefined ? {} : { EVENTS_REDIS_URL: eventsRedisUrl };
 start("auth", "packages/auth-server/dist/main.js", ["--config", authConfigFile, "--port", String(ports.auth)], {
   ...redis,
+  ...events,
   DEMO_CLI_CLIENT_SECRET: cli.clientSecret,
 });
 await waitFor("auth server", `${issuer}/.well-known/oauth-authorization-server`);
-start("gateway", "packages/gateway/dist/main.js", ["--config", gatewayConfigFile, "--port", String(ports.gateway), "--admin-port", String(ports.admin)], redis);
+start("gateway", "packages/gateway/dist/main.js", ["--config", gatewayConfigFile, "--port", String(ports.gateway), "--admin-port", String(ports.admin)], { ...redis, ...events });
+if (eventsRedisUrl === undefined) {
+  process.stderr.write("console not started: it needs Redis for the event stream (install redis-server, or set REDIS_URL)\n");
+} else {
+  start("console", "packages/console/dist/main.js", ["--config", consoleConfigFile, "--port", String(ports.console)], {
+    REDIS_URL: eventsRedisUrl,
+    GATEHOUSE_ADMIN_TOKEN: consoleAdmin.adminToken,
+  });
+}
 start("inventory", "examples/inventory/dist/main.js", [], {
   GATEHOUSE_CREDENTIALS: join(credentialsDir, "inventory.json"),
   PORT: String(ports.inventory),
@@ -156,8 +210,18 @@ try {
   await waitFor("gateway", `http://127.0.0.1:${ports.admin}/healthz`);
   await waitFor("inventory", `http://127.0.0.1:${ports.inventory}/`);
   await waitFor("orders", `http://127.0.0.1:${ports.orders}/`);
+  if (eventsRedisUrl !== undefined) await waitFor("console", `http://127.0.0.1:${ports.console}/healthz`);
 } catch (error) {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
   await stop(1);
 }
-process.stdout.write(walkthrough({ ports, issuer, cliSecretFile: relative(root, join(credentialsDir, "demo-cli.json")), devDir: relative(root, devDir), redis: process.env["REDIS_URL"] !== undefined }));
+process.stdout.write(
+  walkthrough({
+    ports,
+    issuer,
+    cliSecretFile: relative(root, join(credentialsDir, "demo-cli.json")),
+    consoleCredentialFile: relative(root, join(credentialsDir, "console.json")),
+    devDir: relative(root, devDir),
+    redis: process.env["REDIS_URL"] !== undefined,
+  }),
+);

@@ -223,7 +223,7 @@ describe("docker/Dockerfile", () => {
 
 describe("docker/config", () => {
   // `pnpm start` listens on loopback ports where compose has service names.
-  const ports = { auth: 4000, gateway: 8080, admin: 9090, orders: 7001, inventory: 7002 };
+  const ports = { auth: 4000, gateway: 8080, admin: 9090, orders: 7001, inventory: 7002, console: 9400 };
   const hosts: Readonly<Record<string, string>> = {
     "http://127.0.0.1:4000": "http://auth-server:4000",
     "http://127.0.0.1:7001": "http://orders:7001",

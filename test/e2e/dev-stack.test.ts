@@ -19,7 +19,7 @@ let ports: Record<string, number>;
 
 beforeAll(async () => {
   stateDir = mkdtempSync(join(tmpdir(), "gatehouse-dev-stack-"));
-  ports = { AUTH_PORT: await freePort(), GATEWAY_PORT: await freePort(), ADMIN_PORT: await freePort(), ORDERS_PORT: await freePort(), INVENTORY_PORT: await freePort() };
+  ports = { AUTH_PORT: await freePort(), GATEWAY_PORT: await freePort(), ADMIN_PORT: await freePort(), ORDERS_PORT: await freePort(), INVENTORY_PORT: await freePort(), CONSOLE_PORT: await freePort(), EVENTS_REDIS_PORT: await freePort() };
   const env: NodeJS.ProcessEnv = { ...process.env, GATEHOUSE_STATE_DIR: stateDir, LOG_LEVEL: "warn" };
   delete env["REDIS_URL"];
   for (const [name, port] of Object.entries(ports)) env[name] = String(port);
@@ -77,7 +77,8 @@ describe("pnpm start", () => {
   it("prints the walkthrough with every URL on the ports it was given", () => {
     expect(output).toContain(`gateway      http://127.0.0.1:${ports["GATEWAY_PORT"]!}`);
     expect(output).toContain("in-memory stores");
-    expect([...steps.keys()]).toEqual(["1", "2", "3", "4", "5"]);
+    expect(output).toContain(`console      http://127.0.0.1:${ports["CONSOLE_PORT"]!}`);
+    expect([...steps.keys()]).toEqual(["1", "2", "3", "4", "5", "6", "7"]);
   });
 
   it("step 2: a demo-cli token reaches orders, and orders reaches inventory through the gateway", () => {
@@ -103,6 +104,12 @@ describe("pnpm start", () => {
 
   it("step 5: the eleventh call in a minute is refused with 429", () => {
     expect(steps.get("5")!.trim().split(" ")).toEqual([...Array<string>(9).fill("200"), "429", "429", "429"]);
+  });
+
+  it("step 7: the console raised the failed-authentication burst of step 6 and prints the page's link", () => {
+    const lines = steps.get("7")!.trim().split("\n");
+    expect(lines.some((line) => /^5 failed authentications from 127\.0\.0\.1 in \d+ s \(claiming demo-cli\)$/.test(line))).toBe(true);
+    expect(lines.at(-1)).toMatch(new RegExp(`^open http://127\\.0\\.0\\.1:${String(ports["CONSOLE_PORT"]!)}/#token=[A-Za-z0-9_-]{43}$`));
   });
 });
 

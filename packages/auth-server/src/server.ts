@@ -53,6 +53,8 @@ export interface AuthServerDeps {
   readonly logger?: Logger;
   /** Redis for the replay cache, the shared registry and the throttle; in-memory stores (one process, dev only) without it. */
   readonly redisUrl?: string;
+  /** Redis for the security event stream (`EVENTS_REDIS_URL`); defaults to `redisUrl`. */
+  readonly eventsRedisUrl?: string;
   /** Prefix of every Redis key (default: the config's `redis.keyPrefix`); tests use a unique one per run. */
   readonly redisKeyPrefix?: string;
   /** Where `secretEnv` variables and the admin credential are looked up (default `process.env`). */
@@ -122,7 +124,7 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
   const revocationStore: RevocationStore = redis === undefined ? new MemoryRevocationStore() : new RedisRevocationStore(redis, prefix, logger);
   const revocations = new Revocations({ store: revocationStore, registry, keys, tokens: config.tokens, logger, metrics: metrics.registry });
   const addresses = new ClientAddressResolver(config.http.trustedProxies);
-  const events = new AuthSecurityEvents(config.events, { redisUrl: deps.redisUrl, logger, registry: metrics.registry });
+  const events = new AuthSecurityEvents(config.events, { redisUrl: deps.eventsRedisUrl ?? deps.redisUrl, logger, registry: metrics.registry });
   if (redis === undefined) logger.warn("no REDIS_URL: registry, replay cache and throttle are in memory (one process, development only)");
 
   let issuer = config.issuer;

@@ -43,6 +43,8 @@ export interface GatewayDeps {
   readonly redisUrl?: string;
   /** Where `revocation.secretEnv` and `identity.secretEnv` are looked up (default `process.env`). */
   readonly env?: NodeJS.ProcessEnv;
+  /** Redis for the security event stream (`EVENTS_REDIS_URL`); defaults to `redisUrl`. */
+  readonly eventsRedisUrl?: string;
 }
 
 /** A running gateway; ports are opened by {@link Gateway.listen} and {@link Gateway.listenAdmin}. */
@@ -95,7 +97,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     logger,
     observer: metrics,
   });
-  const events = new GatewaySecurityEvents(config.events, { redisUrl: deps.redisUrl, registry: metrics.registry });
+  const events = new GatewaySecurityEvents(config.events, { redisUrl: deps.eventsRedisUrl ?? deps.redisUrl, registry: metrics.registry });
   let current = config;
   let table = compileTable(config, pools);
 
