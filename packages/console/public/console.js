@@ -111,7 +111,7 @@ function renderGraph(graph) {
     path.append(svg("title", {}, `${edge.from} → ${edge.to}: ${edge.rate} req/s, ${edge.denials} denials, ${edge.limited} limited, pressure ${Math.round(edge.limitPressure * 100)}%`));
     root.append(path);
     const label = `${edge.rate} req/s${edge.denials ? ` · ${edge.denials} denied` : ""}`;
-    root.append(svg("text", { x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 4, "text-anchor": "middle", class: "rate" }, label));
+    root.append(svg("text", { x: x2 - 6, y: y2 - 16 - 12 * graph.edges.filter((o) => o.to === edge.to).indexOf(edge), "text-anchor": "end", class: "rate" }, label));
   }
   const node = (n, x, yy) => {
     const g = svg("g", { class: `node ${n.kind}`, "data-node": `${n.kind}:${n.name}` });
@@ -286,7 +286,6 @@ async function start() {
     renderGraph(graph);
     await Promise.all([loadAnomalies(), loadEvents()]);
     void follow();
-    setInterval(() => api("/api/status").then(renderStatus).catch(() => undefined), 10000);
   } catch (error) {
     showLogin(error.auth ? error.message : `the console did not answer: ${error.message}`);
   }

@@ -141,7 +141,9 @@ export function createConsole(config: ConsoleConfig, deps: ConsoleDeps): Securit
   };
   const server = createServer(createConsoleApp({ views, access, feed, registry: metrics.registry, logger }));
   const graphTimer = setInterval(() => {
-    if (feed.size > 0) feed.send("graph", state.graph.snapshot(Date.now()));
+    if (feed.size === 0) return;
+    feed.send("graph", state.graph.snapshot(Date.now()));
+    feed.send("status", status());
   }, GRAPH_PUSH_MS).unref();
 
   return {

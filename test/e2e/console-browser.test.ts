@@ -1,0 +1,90 @@
+// The console as a person uses it: Debian's Chromium (driven by playwright-core) opens the page of
+// `pnpm start`'s console, sees the walkthrough's services and edges, then watches a provoked
+// denial burst appear. `GATEHOUSE_WRITE_DOCS=1` saves the screenshots the docs show
+// (docs/images/); otherwise they go to a temp folder.
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startDevStack, type DevStack } from "./helpers/dev-stack.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const root = resolve(import.meta.dirname, "../..");
+const shots = process.env["GATEHOUSE_WRITE_DOCS"] === "1" ? join(root, "docs/images") : mkdtempSync(join(tmpdir(), "gatehouse-console-shots-"));
+
+let stack: DevStack;
+let browser: Browser;
+let page: Page;
+let gateway: string;
+let token: string;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/ensure-chromium.sh (apt-get install -y chromium); .ci/run does`);
+  stack = await startDevStack();
+  gateway = `http://127.0.0.1:${String(stack.ports.GATEWAY_PORT)}`;
+  const { clientSecret } = stack.credentials<{ clientSecret: string }>("demo-cli");
+  const response = await fetch(`${gateway}/oauth/token`, {
+    method: "POST",
+    headers: { authorization: `Basic ${Buffer.from(`demo-cli:${clientSecret}`).toString("base64")}`, "content-type": "application/x-www-form-urlencoded" },
+    body: "grant_type=client_credentials&resource=https%3A%2F%2Forders.internal&scope=orders%3Aread",
+  });
+  token = ((await response.json()) as { access_token: string }).access_token;
+  // The walkthrough's traffic: demo-cli → orders (and orders → inventory behind it), a request without a token.
+  for (let i = 0; i < 3; i++) await (await fetch(`${gateway}/api/orders/42`, { headers: { authorization: `Bearer ${token}` } })).body?.cancel();
+  await (await fetch(`${gateway}/api/orders/42`)).body?.cancel();
+  browser = await chromium.launch({ executablePath: CHROMIUM });
+  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+}, 30_000);
+
+describe("the console page", () => {
+  it("shows the walkthrough's services and edges with their figures, live", async () => {
+    const { adminToken } = stack.credentials<{ adminToken: string }>("console");
+    await page.goto(`http://127.0.0.1:${String(stack.ports.CONSOLE_PORT)}/#token=${adminToken}`);
+    // The credential moved out of the address bar into the tab's session storage.
+    expect(new URL(page.url()).hash).toBe("");
+    await page.locator("#connection[data-state=connected]").waitFor({ timeout: 10_000 });
+    // Gateways send their per-edge counts every 5 s.
+    const edge = page.locator('#edges tr[data-edge="demo-cli→orders-read"]');
+    await edge.waitFor({ timeout: 15_000 });
+    await page.locator('#edges tr[data-edge="orders→inventory-read"]').waitFor({ timeout: 15_000 });
+    expect(await edge.locator("td").allTextContents()).toEqual(["demo-cli", "orders-read", "0.05", "3", "0", "0", "0", expect.stringMatching(/^\d+%$/), expect.stringMatching(/ago$/)]);
+    await page.locator('#graph [data-node="service:demo-cli"]').waitFor();
+    await page.locator('#graph [data-node="route:inventory-read"]').waitFor();
+    await page.locator('#events tr[data-event="gateway.unauthenticated"]').first().waitFor({ timeout: 10_000 });
+    expect(await page.locator("#keys tbody tr").count()).toBeGreaterThan(0);
+    await page.screenshot({ path: join(shots, "console.png"), fullPage: true });
+  });
+
+  it("shows a provoked denial burst within 2 s of the denial that completes it, with its evidence", async () => {
+    const denials = page.locator('#anomalies li[data-kind="denial_burst"]');
+    expect(await denials.count()).toBe(0);
+    // A token with orders:read only may not place orders: twenty 403s in a row.
+    for (let i = 0; i < 19; i++) {
+      const response = await fetch(`${gateway}/api/orders`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: "{}" });
+      expect(response.status).toBe(403);
+      await response.body?.cancel();
+    }
+    const last = await fetch(`${gateway}/api/orders`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: "{}" });
+    const completed = Date.now();
+    await last.body?.cancel();
+    await denials.first().waitFor({ timeout: 2_000 });
+    const shownAfterMs = Date.now() - completed;
+    expect(shownAfterMs).toBeLessThan(2_000);
+    const text = await denials.first().textContent();
+    expect(text).toContain("anomaly.denial_burst");
+    expect(text).toMatch(/20 denials in \d+ s on demo-cli → orders-write/);
+    await denials.first().locator("summary").click();
+    expect(await denials.first().locator("pre").textContent()).toContain('"threshold": 20');
+    await page.locator('#filter input[name="event"]').fill("gateway.forbidden");
+    await page.locator('#filter button[type="submit"]').click();
+    await expect.poll(() => page.locator('#events tbody tr:not([data-event="gateway.forbidden"])').count()).toBe(0);
+    expect(await page.locator('#events tbody tr[data-event="gateway.forbidden"]').count()).toBeGreaterThanOrEqual(20);
+    await page.screenshot({ path: join(shots, "console-anomaly.png"), fullPage: true });
+  });
+});

@@ -1,0 +1,76 @@
+// Runs `pnpm start`'s stack (scripts/dev-stack.ts) as a child process on free ports in a temp folder.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const root = resolve(import.meta.dirname, "../../..");
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === "object" && address !== null ? address.port : 0));
+    });
+  });
+}
+
+export interface DevStack {
+  readonly ports: Readonly<Record<"AUTH_PORT" | "GATEWAY_PORT" | "ADMIN_PORT" | "ORDERS_PORT" | "INVENTORY_PORT" | "CONSOLE_PORT" | "EVENTS_REDIS_PORT", number>>;
+  readonly stateDir: string;
+  /** A credential file the stack wrote under `dev/credentials/`. */
+  credentials<T>(name: string): T;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts the stack without REDIS_URL (in-memory stores, a private Redis for the events) and waits for its walkthrough. */
+export async function startDevStack(): Promise<DevStack> {
+  const stateDir = mkdtempSync(join(tmpdir(), "gatehouse-dev-stack-"));
+  const ports = {
+    AUTH_PORT: await freePort(),
+    GATEWAY_PORT: await freePort(),
+    ADMIN_PORT: await freePort(),
+    ORDERS_PORT: await freePort(),
+    INVENTORY_PORT: await freePort(),
+    CONSOLE_PORT: await freePort(),
+    EVENTS_REDIS_PORT: await freePort(),
+  };
+  const env: NodeJS.ProcessEnv = { ...process.env, GATEHOUSE_STATE_DIR: stateDir, LOG_LEVEL: "warn" };
+  delete env["REDIS_URL"];
+  for (const [name, port] of Object.entries(ports)) env[name] = String(port);
+  const stack: ChildProcess = spawn(process.execPath, ["scripts/dev-stack.ts"], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  stack.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+  stack.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
+  await new Promise<void>((ready, fail) => {
+    const timer = setTimeout(() => fail(new Error(`the stack did not come up in 60 s:\n${output}`)), 60_000);
+    stack.stdout?.on("data", () => {
+      if (output.includes("Ctrl-C stops everything.")) {
+        clearTimeout(timer);
+        ready();
+      }
+    });
+    stack.once("exit", (code) => {
+      clearTimeout(timer);
+      fail(new Error(`the stack exited (${String(code)}) before it was up:\n${output}`));
+    });
+  });
+  return {
+    ports,
+    stateDir,
+    credentials: <T>(name: string) => JSON.parse(readFileSync(join(stateDir, "dev", "credentials", `${name}.json`), "utf8")) as T,
+    output: () => output,
+    async stop() {
+      if (stack.exitCode === null) {
+        const exited = new Promise((r) => stack.once("exit", r));
+        stack.kill("SIGTERM");
+        await exited;
+      }
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
