@@ -18,6 +18,7 @@
 #   orders.jwks.json             auth server: orders' public JWKS (private_key_jwt)
 #   inventory.credentials.json   inventory: the same for inventory
 #   inventory.jwks.json          auth server: inventory's public JWKS
+#   console-admin.token          console: the credential its page and API accept
 #
 #   docker/make-secrets.sh          # creates what is missing, keeps what exists
 #   docker/make-secrets.sh --force  # replaces everything (every running token becomes invalid)
@@ -84,6 +85,8 @@ if (missing("redis-users.acl", ...redisUsers.map(([, file]) => file))) {
 if (missing("registry-mac.key")) write("registry-mac.key", randomBytes(32).toString("base64url"));
 
 if (missing("demo-cli.secret")) write("demo-cli.secret", randomBytes(24).toString("base64url"));
+
+if (missing("console-admin.token")) write("console-admin.token", randomBytes(32).toString("base64url"));
 
 for (const [service, resource] of [["orders", "https://orders.internal"], ["inventory", "https://inventory.internal"]]) {
   if (!missing(`${service}.credentials.json`, `${service}.jwks.json`)) continue;

@@ -75,8 +75,8 @@ describe("docker-compose.yml", () => {
     expect(validate.errors?.map((e) => [e.instancePath, e.message])).toContainEqual(["/services/redis", "must NOT have additional properties"]);
   });
 
-  it("runs exactly Redis, the auth server, the gateway and the two demo services", () => {
-    expect(Object.keys(compose.services).sort()).toEqual(["auth-server", "gateway", "inventory", "orders", "redis"]);
+  it("runs exactly Redis, the auth server, the gateway, the console and the two demo services", () => {
+    expect(Object.keys(compose.services).sort()).toEqual(["auth-server", "console", "gateway", "inventory", "orders", "redis"]);
   });
 
   it.each(services)("%s: read-only root, every capability dropped, no new privileges, not privileged", (_, service) => {
@@ -120,16 +120,16 @@ describe("docker-compose.yml", () => {
     for (const volume of service.volumes ?? []) expect(volume).toMatch(/:ro$/);
   });
 
-  it("only the gateway publishes ports, and only on 127.0.0.1", () => {
+  it("only the gateway and the console publish ports, and only on 127.0.0.1", () => {
     const published = Object.fromEntries(services.filter(([, s]) => s.ports !== undefined).map(([name, s]) => [name, s.ports]));
-    expect(published).toEqual({ gateway: ["127.0.0.1:8080:8080", "127.0.0.1:9090:9090"] });
+    expect(published).toEqual({ gateway: ["127.0.0.1:8080:8080", "127.0.0.1:9090:9090"], console: ["127.0.0.1:9400:9400"] });
   });
 
   it("Redis, the auth server and the backends sit only on the internal network, which is `internal: true`", () => {
     expect(compose.networks["internal"]?.internal).toBe(true);
     expect(compose.networks["edge"]?.internal).toBeUndefined();
     for (const [name, service] of services) {
-      expect(service.networks, name).toEqual(name === "gateway" ? ["internal", "edge"] : ["internal"]);
+      expect(service.networks, name).toEqual(name === "gateway" || name === "console" ? ["internal", "edge"] : ["internal"]);
     }
   });
 

@@ -13,8 +13,8 @@ const CHROMIUM = "/usr/bin/chromium";
 const root = resolve(import.meta.dirname, "../..");
 const shots = process.env["GATEHOUSE_WRITE_DOCS"] === "1" ? join(root, "docs/images") : mkdtempSync(join(tmpdir(), "gatehouse-console-shots-"));
 
-let stack: DevStack;
-let browser: Browser;
+let stack: DevStack | undefined;
+let browser: Browser | undefined;
 let page: Page;
 let gateway: string;
 let token: string;
@@ -23,7 +23,7 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/ensure-chromium.sh (apt-get install -y chromium); .ci/run does`);
   stack = await startDevStack();
   gateway = `http://127.0.0.1:${String(stack.ports.GATEWAY_PORT)}`;
-  const { clientSecret } = stack.credentials<{ clientSecret: string }>("demo-cli");
+  const clientSecret = String(stack.credentials("demo-cli")["clientSecret"]);
   const response = await fetch(`${gateway}/oauth/token`, {
     method: "POST",
     headers: { authorization: `Basic ${Buffer.from(`demo-cli:${clientSecret}`).toString("base64")}`, "content-type": "application/x-www-form-urlencoded" },
@@ -44,8 +44,8 @@ afterAll(async () => {
 
 describe("the console page", () => {
   it("shows the walkthrough's services and edges with their figures, live", async () => {
-    const { adminToken } = stack.credentials<{ adminToken: string }>("console");
-    await page.goto(`http://127.0.0.1:${String(stack.ports.CONSOLE_PORT)}/#token=${adminToken}`);
+    const adminToken = String(stack!.credentials("console")["adminToken"]);
+    await page.goto(`http://127.0.0.1:${String(stack!.ports.CONSOLE_PORT)}/#token=${adminToken}`);
     // The credential moved out of the address bar into the tab's session storage.
     expect(new URL(page.url()).hash).toBe("");
     await page.locator("#connection[data-state=connected]").waitFor({ timeout: 10_000 });

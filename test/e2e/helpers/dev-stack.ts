@@ -21,8 +21,8 @@ export async function freePort(): Promise<number> {
 export interface DevStack {
   readonly ports: Readonly<Record<"AUTH_PORT" | "GATEWAY_PORT" | "ADMIN_PORT" | "ORDERS_PORT" | "INVENTORY_PORT" | "CONSOLE_PORT" | "EVENTS_REDIS_PORT", number>>;
   readonly stateDir: string;
-  /** A credential file the stack wrote under `dev/credentials/`. */
-  credentials<T>(name: string): T;
+  /** A credential file the stack wrote under `dev/credentials/`, parsed. */
+  credentials(name: string): Record<string, unknown>;
   output(): string;
   stop(): Promise<void>;
 }
@@ -62,7 +62,7 @@ export async function startDevStack(): Promise<DevStack> {
   return {
     ports,
     stateDir,
-    credentials: <T>(name: string) => JSON.parse(readFileSync(join(stateDir, "dev", "credentials", `${name}.json`), "utf8")) as T,
+    credentials: (name) => JSON.parse(readFileSync(join(stateDir, "dev", "credentials", `${name}.json`), "utf8")) as Record<string, unknown>,
     output: () => output,
     async stop() {
       if (stack.exitCode === null) {
