@@ -111,7 +111,8 @@ function renderGraph(graph) {
     path.append(svg("title", {}, `${edge.from} → ${edge.to}: ${edge.rate} req/s, ${edge.denials} denials, ${edge.limited} limited, pressure ${Math.round(edge.limitPressure * 100)}%`));
     root.append(path);
     const label = `${edge.rate} req/s${edge.denials ? ` · ${edge.denials} denied` : ""}`;
-    root.append(svg("text", { x: x2 - 6, y: y2 - 16 - 12 * graph.edges.filter((o) => o.to === edge.to).indexOf(edge), "text-anchor": "end", class: "rate" }, label));
+    const sibling = graph.edges.filter((o) => o.from === edge.from).indexOf(edge);
+    root.append(svg("text", { x: x1 + 4, y: y1 - 4 - 11 * sibling, "text-anchor": "start", class: "rate" }, `→ ${edge.to}: ${label}`));
   }
   const node = (n, x, yy) => {
     const g = svg("g", { class: `node ${n.kind}`, "data-node": `${n.kind}:${n.name}` });
