@@ -1,9 +1,12 @@
+import { BrandedError, isBrandedError } from "@gatehouse/sdk";
+
 /**
- * The console's errors. Every answer it makes itself on failure is rendered from a
- * {@link ConsoleError}: a stable `code` that is also the JSON body's `error`, the HTTP `status`,
- * and headers the answer needs (`WWW-Authenticate`, RFC 6750 §3; `Allow`). Match on `code`.
+ * The console's errors, on the SDK's branded error model: a stable `code` that is also the JSON
+ * body's `error`, the HTTP `status`, and the headers the answer needs (`WWW-Authenticate`,
+ * RFC 6750 §3; `Allow`; `Retry-After`). Match on `code`, never `instanceof`.
  */
 export const CONSOLE_ERROR_STATUS = {
+  invalid_request: 400,
   invalid_token: 401,
   insufficient_scope: 403,
   not_found: 404,
@@ -18,26 +21,18 @@ export type ConsoleErrorCode = keyof typeof CONSOLE_ERROR_STATUS;
 /** All codes, for documentation checks. */
 export const CONSOLE_ERROR_CODES = Object.keys(CONSOLE_ERROR_STATUS) as readonly ConsoleErrorCode[];
 
-/** An error the console answers with; `headers` are set by the one place that renders errors. */
-export class ConsoleError extends Error {
+const FAMILY = "console";
+
+/** An error the console answers with; its headers are set by the one place that renders errors. */
+export class ConsoleError extends BrandedError<ConsoleErrorCode> {
   override readonly name = "ConsoleError";
-  readonly code: ConsoleErrorCode;
-  readonly status: number;
-  readonly description: string;
-  readonly headers: Readonly<Record<string, string>>;
 
   constructor(code: ConsoleErrorCode, description: string, options: { headers?: Readonly<Record<string, string>>; cause?: unknown } = {}) {
-    super(description, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-    this.status = CONSOLE_ERROR_STATUS[code];
-    this.description = description;
-    this.headers = options.headers ?? {};
+    super(FAMILY, code, CONSOLE_ERROR_STATUS[code], description, options);
   }
 }
 
-/** Matches a console error by shape and code, so two copies of this module still agree. */
+/** Whether `value` is a console error (by brand and code, so two copies of this module agree). */
 export function isConsoleError(value: unknown): value is ConsoleError {
-  if (typeof value !== "object" || value === null) return false;
-  const candidate = value as { code?: unknown; status?: unknown; description?: unknown };
-  return typeof candidate.code === "string" && Object.hasOwn(CONSOLE_ERROR_STATUS, candidate.code) && typeof candidate.status === "number" && typeof candidate.description === "string";
+  return isBrandedError(value, FAMILY) && Object.hasOwn(CONSOLE_ERROR_STATUS, value.code);
 }

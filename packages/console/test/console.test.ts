@@ -150,11 +150,14 @@ describe("HTTP", () => {
     const none = await get(`${url}/api/graph`, null);
     expect(none.status).toBe(401);
     expect(none.headers.get("www-authenticate")).toBe('Bearer realm="gatehouse-console"');
-    expect(none.body).toEqual({ error: "invalid_token", error_description: "the console requires a bearer credential" });
+    expect(none.body).toEqual({ error: "invalid_token", error_description: "a Bearer access token is required" });
     const wrong = await get(`${url}/api/events`, "not-the-admin-credential");
     expect(wrong.status).toBe(401);
-    expect(wrong.headers.get("www-authenticate")).toBe('Bearer realm="gatehouse-console", error="invalid_token"');
+    expect(wrong.headers.get("www-authenticate")).toBe('Bearer realm="gatehouse-console", error="invalid_token", error_description="the credential is not valid"');
     expect(wrong.body).toEqual({ error: "invalid_token", error_description: "the credential is not valid" });
+    const inQuery = await get(`${url}/api/graph?access_token=${ADMIN}`, null);
+    expect(inQuery.status).toBe(400);
+    expect(inQuery.body).toEqual({ error: "invalid_request", error_description: "access tokens are accepted only in the Authorization header, not in the query string" });
   });
 
   it("answers unknown paths 404 and other methods 405 with Allow, in JSON", async () => {
@@ -210,7 +213,9 @@ describe("with a real auth server", () => {
       expect((await get(`${url}/api/anomalies`, await auth.token("reader", "gatehouse:console"))).status).toBe(200);
       const peek = await get(`${url}/api/anomalies`, await auth.token("peeker", "console:peek"));
       expect(peek.status).toBe(403);
-      expect(peek.headers.get("www-authenticate")).toBe('Bearer realm="gatehouse-console", error="insufficient_scope", scope="gatehouse:console"');
+      expect(peek.headers.get("www-authenticate")).toBe(
+        'Bearer realm="gatehouse-console", error="insufficient_scope", error_description="the token lacks the gatehouse:console scope", scope="gatehouse:console"',
+      );
       expect(peek.body).toEqual({ error: "insufficient_scope", error_description: "the token lacks the gatehouse:console scope" });
       const status = (await get(`${url}/api/status`)).body as { signingKeys: { keys: { kid: string; ageSeconds: number }[] } };
       expect(status.signingKeys.keys.length).toBeGreaterThan(0);

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { createVerifier, isGatehouseError, type Verifier } from "@gatehouse/sdk";
+import { createVerifier, isGatehouseError, readBearerToken, wwwAuthenticate, type Verifier } from "@gatehouse/sdk";
 import { ConsoleError } from "../errors.js";
 
 /** Who is reading the console. */
@@ -17,14 +17,16 @@ export interface AccessOptions {
   readonly scope: string;
 }
 
-const REALM = 'Bearer realm="gatehouse-console"';
+const REALM = "gatehouse-console";
 
 /**
- * Checks `Authorization: Bearer …` (RFC 6750 §2.1) on every API call: the admin credential,
- * compared in constant time over SHA-256 digests, or a Gatehouse access token for the console's
- * audience verified by the SDK verifier, which must carry the console scope. No credential or a
- * wrong one → 401 `invalid_token`; a valid token without the scope → 403 `insufficient_scope`;
- * both with a `WWW-Authenticate` challenge (RFC 6750 §3).
+ * Checks `Authorization: Bearer …` (RFC 6750 §2.1, read by the SDK's `readBearerToken` like every
+ * other Gatehouse service) on every API call: the admin credential, compared in constant time over
+ * SHA-256 digests, or a Gatehouse access token for the console's audience verified by the SDK
+ * verifier, which must carry the console scope. No credential or a wrong one → 401
+ * `invalid_token`; a malformed or repeated header or a token in the query → 400
+ * `invalid_request`; a valid token without the scope → 403 `insufficient_scope`; each with the
+ * SDK's `WWW-Authenticate` challenge (RFC 6750 §3).
  */
 export class AccessCheck {
   readonly #want: Buffer | undefined;
@@ -38,12 +40,20 @@ export class AccessCheck {
     this.#scope = options.scope;
   }
 
-  async check(authorization: string | undefined): Promise<Reader> {
-    const match = /^Bearer ([\x21-\x7E]+)$/i.exec(authorization ?? "");
-    if (match === null) throw new ConsoleError("invalid_token", "the console requires a bearer credential", { headers: { "www-authenticate": REALM } });
-    const given = match[1] ?? "";
+  /** Checks a request's credential; `rawHeaders` and `query` as node:http has them. */
+  async check(rawHeaders: readonly string[], query: string): Promise<Reader> {
+    const given = readBearerToken(rawHeaders, query);
+    if (typeof given !== "string") {
+      if (given.problem === "missing") {
+        throw new ConsoleError("invalid_token", given.description, { headers: { "www-authenticate": wwwAuthenticate(undefined, { realm: REALM }) } });
+      }
+      throw new ConsoleError("invalid_request", given.description, { headers: { "www-authenticate": wwwAuthenticate(given, { realm: REALM }) } });
+    }
     if (this.#want !== undefined && timingSafeEqual(createHash("sha256").update(given).digest(), this.#want)) return { actor: "admin-credential" };
-    const invalid = () => new ConsoleError("invalid_token", "the credential is not valid", { headers: { "www-authenticate": `${REALM}, error="invalid_token"` } });
+    const invalid = () => {
+      const description = "the credential is not valid";
+      return new ConsoleError("invalid_token", description, { headers: { "www-authenticate": wwwAuthenticate({ code: "invalid_token", description }, { realm: REALM }) } });
+    };
     if (this.#verifier === undefined || given.split(".").length !== 3) throw invalid();
     let service: string;
     let scopes: readonly string[];
@@ -56,8 +66,9 @@ export class AccessCheck {
       throw invalid();
     }
     if (!scopes.includes(this.#scope)) {
-      throw new ConsoleError("insufficient_scope", `the token lacks the ${this.#scope} scope`, {
-        headers: { "www-authenticate": `${REALM}, error="insufficient_scope", scope="${this.#scope}"` },
+      const description = `the token lacks the ${this.#scope} scope`;
+      throw new ConsoleError("insufficient_scope", description, {
+        headers: { "www-authenticate": wwwAuthenticate({ code: "insufficient_scope", description }, { realm: REALM, scope: this.#scope }) },
       });
     }
     return { actor: service };

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { queryOf } from "@gatehouse/sdk";
 import type { Logger } from "@gatehouse/service-kit";
 import type { Registry } from "prom-client";
 import { ConsoleError, isConsoleError } from "../errors.js";
@@ -46,8 +47,10 @@ export function createConsoleApp(options: ConsoleAppOptions): (req: IncomingMess
     res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), "cache-control": "no-store", "x-content-type-options": "nosniff" });
     res.end(text);
   };
-  const guarded = (handler: Handler): Handler => async (req, res, url) => {
-    await access.check(req.headers.authorization);
+  const guarded =
+    (handler: Handler): Handler =>
+    async (req, res, url) => {
+    await access.check(req.rawHeaders, queryOf(req.url));
     await handler(req, res, url);
   };
   const routes: Record<string, Handler> = {
@@ -105,7 +108,7 @@ export function createConsoleApp(options: ConsoleAppOptions): (req: IncomingMess
         res.destroy();
         return;
       }
-      const body = JSON.stringify({ error: failure.code, error_description: failure.description });
+      const body = JSON.stringify({ error: failure.code, error_description: failure.expose ? failure.description : "the console could not answer this request" });
       res.writeHead(failure.status, {
         ...failure.headers,
         "content-type": "application/json; charset=utf-8",
