@@ -7,7 +7,11 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { randomBytes, randomUUID } from "node:crypto";
+import { createConsole, parseConsoleConfig } from "@gatehouse/console";
+import { createLogger } from "@gatehouse/service-kit";
 import { startDevStack, type DevStack } from "./helpers/dev-stack.js";
+import { PrivateRedis } from "./helpers/private-redis.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const root = resolve(import.meta.dirname, "../..");
@@ -86,5 +90,34 @@ describe("the console page", () => {
     await expect.poll(() => page.locator('#events tbody tr:not([data-event="gateway.forbidden"])').count()).toBe(0);
     expect(await page.locator('#events tbody tr[data-event="gateway.forbidden"]').count()).toBeGreaterThanOrEqual(20);
     await page.screenshot({ path: join(shots, "console-anomaly.png"), fullPage: true });
+  });
+});
+
+describe("when Redis goes away", () => {
+  it("the page says so, keeps what it has, and is live again when Redis returns", async () => {
+    const redis = await PrivateRedis.start();
+    const admin = randomBytes(24).toString("base64url");
+    const securityConsole = createConsole(parseConsoleConfig({ stream: `gatehouse-test:browser:${randomUUID()}` }), {
+      redisUrl: redis.url,
+      logger: createLogger("console", { level: "silent" }),
+      env: { GATEHOUSE_ADMIN_TOKEN: admin },
+    });
+    const own = await browser!.newPage({ viewport: { width: 1440, height: 900 } });
+    try {
+      const { port } = await securityConsole.listen(0);
+      await own.goto(`http://127.0.0.1:${String(port)}/#token=${admin}`);
+      await own.locator("#connection[data-state=connected]").waitFor({ timeout: 10_000 });
+      await redis.stop();
+      const down = own.locator("#connection[data-state=down]");
+      await down.waitFor({ timeout: 10_000 });
+      expect(await down.textContent()).toContain("Redis down");
+      await own.screenshot({ path: join(shots, "console-redis-down.png") });
+      await redis.start();
+      await own.locator("#connection[data-state=connected]").waitFor({ timeout: 15_000 });
+    } finally {
+      await own.close();
+      await securityConsole.close();
+      await redis.stop();
+    }
   });
 });
