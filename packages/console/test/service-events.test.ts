@@ -22,11 +22,10 @@ let backend: Server;
 let issuer: string;
 let gatewayUrl: string;
 
-beforeAll(async () => {
-  const events = { stream };
-  auth = createAuthServer(
-    parseAuthServerConfig(
-      {
+const events = { stream };
+const authConfig = () =>
+  parseAuthServerConfig(
+    {
         keys: { generate: "memory" },
         admin: { enabled: true },
         events,
@@ -37,9 +36,12 @@ beforeAll(async () => {
         },
       },
       "registry.yaml",
-    ),
-    { logger: silent, env: SECRETS, redisUrl: REDIS_URL, redisKeyPrefix: `${stream}:auth:` },
-  );
+    );
+/** An auth-server replica: every one shares the Redis prefix (registry, replay cache, audiences) and the stream. */
+const authReplica = () => createAuthServer(authConfig(), { logger: silent, env: SECRETS, redisUrl: REDIS_URL, redisKeyPrefix: `${stream}:auth:` });
+
+beforeAll(async () => {
+  auth = authReplica();
   ({ issuer } = await auth.listen(0));
   backend = createServer((_req, res) => res.end("ok"));
   backend.listen(0, "127.0.0.1");
@@ -49,6 +51,8 @@ beforeAll(async () => {
     parseGatewayConfig({
       issuer,
       events,
+      // Limits of this run only: the shared Redis keeps other runs' counters.
+      rateLimiting: { keyPrefix: `${stream}:rl:` },
       routes: [
         {
           name: "orders-read",
@@ -73,12 +77,14 @@ afterAll(async () => {
   await gateway.close();
   await auth.close();
   backend.close();
-  await redis.del(stream);
+  for await (const keys of redis.scanStream({ match: `${stream}*`, count: 1000 })) {
+    if ((keys as string[]).length > 0) await redis.del(...(keys as string[]));
+  }
   redis.disconnect();
 });
 
-async function token(secret: string): Promise<Response> {
-  return fetch(`${issuer}/token`, {
+async function token(secret: string, at = issuer): Promise<Response> {
+  return fetch(`${at}/token`, {
     method: "POST",
     headers: { authorization: `Basic ${Buffer.from(`billing:${secret}`).toString("base64")}`, "content-type": "application/x-www-form-urlencoded" },
     body: "grant_type=client_credentials&resource=https%3A%2F%2Forders.internal&scope=orders%3Aread",
@@ -91,6 +97,19 @@ async function streamEvents(): Promise<SecurityEvent[]> {
 }
 
 describe("security events from the auth server and the gateway", () => {
+  it("reports a service's first token for an audience once across auth-server replicas", async () => {
+    const replica = authReplica();
+    try {
+      const { issuer: other } = await replica.listen(0);
+      expect((await token(SECRETS.BILLING_SECRET)).status).toBe(200);
+      expect((await token(SECRETS.BILLING_SECRET, other)).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect((await streamEvents()).filter((e) => e.event === "auth.new_audience")).toHaveLength(1);
+    } finally {
+      await replica.close();
+    }
+  });
+
   it("writes each decision as a named event of the shared schema", async () => {
     const good = (await (await token(SECRETS.BILLING_SECRET)).json()) as { access_token: string };
     const bearer = { authorization: `Bearer ${good.access_token}` };

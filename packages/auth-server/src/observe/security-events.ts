@@ -1,20 +1,30 @@
+import type { Redis } from "ioredis";
 import { EVENT_NAMES, EventPublisher, type EventsConfig, type Logger } from "@gatehouse/service-kit";
 import type { Registry } from "prom-client";
 
-/** (service, audience) pairs remembered per process before the oldest are forgotten. */
+/** (service, audience) pairs remembered in process memory before they are forgotten and asked again. */
 const MAX_REMEMBERED_AUDIENCES = 10_000;
+
+/** Where the (service, audience) pairs every replica has issued live in Redis: one set. */
+export const AUDIENCES_KEY = "seen-audiences";
 
 /**
  * The auth server's security events, one method per kind (names in service-kit's `EVENT_NAMES`):
  * failed and throttled authentications, refused token requests, the first token a service gets
  * for an audience, admin changes and refused admin calls. Each is logged and queued for the
- * event stream; none ever waits for Redis.
+ * event stream; none ever waits for Redis. With the store's Redis, "first" holds across replicas
+ * and restarts (one `SADD` per pair a process has not seen yet); without it, per process.
  */
 export class AuthSecurityEvents {
   readonly #publisher: EventPublisher;
   readonly #audiences = new Set<string>();
+  readonly #store: { readonly redis: Redis; readonly key: string } | undefined;
 
-  constructor(config: EventsConfig, options: { redisUrl?: string | undefined; logger: Logger; registry: Registry }) {
+  constructor(
+    config: EventsConfig,
+    options: { redisUrl?: string | undefined; logger: Logger; registry: Registry; store?: { readonly redis: Redis; readonly keyPrefix: string } | undefined },
+  ) {
+    this.#store = options.store === undefined ? undefined : { redis: options.store.redis, key: `${options.store.keyPrefix}${AUDIENCES_KEY}` };
     this.#publisher = new EventPublisher({
       component: "auth-server",
       redisUrl: config.enabled ? options.redisUrl : undefined,
@@ -60,14 +70,29 @@ export class AuthSecurityEvents {
     });
   }
 
-  /** A token was issued: the first one per (service, audience) in this process is an event. */
+  /**
+   * A token was issued: the first one per (service, audience) is an `auth.new_audience` event.
+   * Returns at once; the Redis check (when there is one) runs in the background, and when it fails
+   * the pair counts as new for this process.
+   */
   tokenIssued(service: string, audience: string | undefined, scopes: readonly string[], source: string): void {
     if (audience === undefined) return;
-    const key = `${service}\u0000${audience}`;
+    const key = `${service} ${audience}`;
     if (this.#audiences.has(key)) return;
     if (this.#audiences.size >= MAX_REMEMBERED_AUDIENCES) this.#audiences.clear();
     this.#audiences.add(key);
-    this.#publisher.publish({ event: EVENT_NAMES.newAudience, severity: "info", service, route: audience, source, detail: { scopes: [...scopes] } });
+    const publish = () =>
+      this.#publisher.publish({ event: EVENT_NAMES.newAudience, severity: "info", service, route: audience, source, detail: { scopes: [...scopes] } });
+    if (this.#store === undefined) {
+      publish();
+      return;
+    }
+    this.#store.redis.sadd(this.#store.key, key).then(
+      (added) => {
+        if (added === 1) publish();
+      },
+      () => publish(),
+    );
   }
 
   /** The registry changed through the admin API. */
