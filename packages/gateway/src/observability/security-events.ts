@@ -22,12 +22,15 @@ interface EdgeCounts {
  * (`gateway.upstream_failed`), and, every 5 s, one `gateway.traffic` event per edge
  * (calling service → route) with its counts, so the console sees rates without an event per
  * request. The request path only bumps counters in a Map; publishing is queued and never waits.
+ * With `events.enabled: false` or without Redis it does nothing at all.
  */
 export class GatewaySecurityEvents {
   readonly #publisher: EventPublisher;
   readonly #edges = new Map<string, EdgeCounts>();
   readonly #timer: NodeJS.Timeout;
   readonly #intervalMs: number;
+  /** False with `events.enabled: false` or without Redis: nothing is counted or queued then. */
+  readonly #enabled: boolean;
 
   constructor(config: EventsConfig, options: { redisUrl?: string | undefined; registry: Registry; intervalMs?: number }) {
     this.#publisher = new EventPublisher({
@@ -40,13 +43,14 @@ export class GatewaySecurityEvents {
       // The access log already has a line per request with its decision.
     });
     this.#intervalMs = options.intervalMs ?? TRAFFIC_INTERVAL_MS;
+    this.#enabled = config.enabled && options.redisUrl !== undefined;
     this.#timer = setInterval(() => this.flushTraffic(), this.#intervalMs).unref();
   }
 
   /** Records one answered request (called once per request, after the response). */
   observe(exchange: Exchange): void {
     const route = exchange.route;
-    if (route === undefined) return;
+    if (route === undefined || !this.#enabled) return;
     const service = exchange.token?.service;
     const key = `${service ?? ""}\u0000${route.name}`;
     let edge = this.#edges.get(key);
