@@ -13,6 +13,6 @@ export const eventsConfigSchema = z
     queueLimit: z.int().min(1).default(10_000).describe("Events held in memory while Redis is slow; beyond it events are dropped and counted."),
   })
   .default({ enabled: true, stream: DEFAULT_EVENT_STREAM, maxLength: 100_000, queueLimit: 10_000 })
-  .describe("Security events (see docs/operations.md, \"Security events\").");
+  .describe("Security events (see docs/operations.md, \"Security events and the console\").");
 
 export type EventsConfig = z.infer<typeof eventsConfigSchema>;
