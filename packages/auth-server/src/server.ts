@@ -154,7 +154,7 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
       : requireAdmin({ credential: adminToken, verifyToken, scope: config.admin.scope, logger, throttle, events });
   const admin: Router[] =
     config.admin.enabled && adminGuard !== undefined
-      ? [adminRouter({ guard: adminGuard, registry, credentials, logger, metrics, events, bodyLimitBytes: config.http.bodyLimitBytes, revocations })]
+      ? [adminRouter({ guard: adminGuard, registry, credentials, logger, metrics, events, keys, bodyLimitBytes: config.http.bodyLimitBytes, revocations })]
       : [];
   const feedTokens =
     config.revocation.audience === undefined ? undefined : createAdminTokenVerifier(keys, () => issuer ?? "", config.revocation.audience);

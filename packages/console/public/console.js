@@ -75,8 +75,18 @@ function feedLost() {
 
 function renderKeys(keys) {
   const body = $("#keys tbody");
-  body.replaceChildren(...keys.keys.map((k) => el("tr", { "data-kid": k.kid }, el("td", {}, k.kid), el("td", {}, k.alg ?? ""), el("td", { class: "num" }, duration(k.ageSeconds)))));
-  $("#keys-note").textContent = keys.error ? `JWKS not readable: ${keys.error}` : keys.jwksUri ? `ages counted from when this console first saw each key in ${keys.jwksUri}` : "no authServer.issuer configured";
+  body.replaceChildren(
+    ...keys.keys.map((k) =>
+      el("tr", { "data-kid": k.kid }, el("td", {}, `${k.kid}${k.signing ? " (signs)" : ""}`), el("td", {}, k.alg ?? ""), el("td", { class: "num" }, k.ageSeconds < 0 ? "unknown" : duration(k.ageSeconds))),
+    ),
+  );
+  $("#keys-note").textContent = keys.error
+    ? `keys not readable: ${keys.error}`
+    : keys.source === "admin"
+      ? "ages from each key's creation time (the auth server's admin API)"
+      : keys.jwksUri
+        ? `ages counted from when this console first saw each key in ${keys.jwksUri}`
+        : "no authServer.issuer configured";
 }
 
 // ---- call graph ----

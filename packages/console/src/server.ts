@@ -53,8 +53,14 @@ export function createConsole(config: ConsoleConfig, deps: ConsoleDeps): Securit
   let redisUp = false;
   const metrics = new ConsoleMetrics({ redisUp: () => redisUp, feedClients: () => feed.size });
   const publisher = new EventPublisher({ component: "console", redisUrl: deps.redisUrl, stream: config.stream, registry: metrics.registry, logger, instance, flushDelayMs: 0 });
-  const responder = new Responder({ respond: config.respond, adminUrl: config.authServer.adminUrl ?? issuer, adminToken: credential, publisher, logger });
-  const keys = new SigningKeyWatch(issuer, config.authServer.keysRefreshSeconds, logger);
+  const adminUrl = config.authServer.adminUrl ?? issuer;
+  const responder = new Responder({ respond: config.respond, adminUrl, adminToken: credential, publisher, logger });
+  const keys = new SigningKeyWatch(
+    issuer,
+    config.authServer.keysRefreshSeconds,
+    logger,
+    adminUrl === undefined || credential === undefined ? undefined : { url: adminUrl, credential },
+  );
   const access = new AccessCheck({ credential, issuer, audience: config.access.audience, scope: config.access.scope });
   if (credential === undefined && (issuer === undefined || config.access.audience === undefined)) {
     logger.warn(`neither ${config.access.tokenEnv} nor authServer.issuer with access.audience is set: nobody can read the console's API`);

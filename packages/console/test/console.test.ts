@@ -217,8 +217,29 @@ describe("with a real auth server", () => {
         'Bearer realm="gatehouse-console", error="insufficient_scope", error_description="the token lacks the gatehouse:console scope", scope="gatehouse:console"',
       );
       expect(peek.body).toEqual({ error: "insufficient_scope", error_description: "the token lacks the gatehouse:console scope" });
-      const status = (await get(`${url}/api/status`)).body as { signingKeys: { keys: { kid: string; ageSeconds: number }[] } };
-      expect(status.signingKeys.keys.length).toBeGreaterThan(0);
+      // With the admin credential and the admin API at the issuer, the keys come from /admin/keys.
+      const status = await eventually(async () => {
+        const s = (await get(`${url}/api/status`)).body as { signingKeys: { source?: string; keys: { kid: string; ageFrom: string; signing?: boolean; ageSeconds: number }[] } };
+        return s.signingKeys.keys.length > 0 ? s : undefined;
+      });
+      expect(status.signingKeys.source).toBe("admin");
+      expect(status.signingKeys.keys).toEqual([expect.objectContaining({ ageFrom: "createdAt", signing: true })]);
+      expect(status.signingKeys.keys[0]?.ageSeconds).toBeGreaterThanOrEqual(0);
+    } finally {
+      await auth.server.close();
+    }
+  });
+
+  it("lists the signing keys' schedule on GET /admin/keys, never key material", async () => {
+    const auth = await authServer();
+    try {
+      const response = await fetch(`${auth.issuer}/admin/keys`, { headers: { authorization: `Bearer ${ADMIN}` } });
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { keys: Record<string, unknown>[] };
+      expect(body.keys).toHaveLength(1);
+      expect(Object.keys(body.keys[0] ?? {}).sort()).toEqual(["alg", "createdAt", "kid", "published", "retireAt", "signFrom", "signing"]);
+      expect(body.keys[0]).toMatchObject({ alg: "ES256", signing: true, published: true, retireAt: null });
+      expect((await fetch(`${auth.issuer}/admin/keys`)).status).toBe(401);
     } finally {
       await auth.server.close();
     }
