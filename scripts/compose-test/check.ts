@@ -288,7 +288,7 @@ await check("the gateway's metrics answer on the published admin port", async ()
   assert.match(text, /^# HELP /m);
 });
 
-await check("the console on its published port: 401 without the credential, the walkthrough's edges and anomalies with it", async () => {
+await check("the console on its published port: 401 without the credential, the walkthrough's edges with it", async () => {
   const refused = await fetch(`${consoleUrl}/api/graph`, { signal: AbortSignal.timeout(10_000) });
   assert.equal(refused.status, 401);
   assert.equal(refused.headers.get("www-authenticate"), 'Bearer realm="gatehouse-console"');

@@ -1,5 +1,4 @@
-import { createHash, timingSafeEqual } from "node:crypto";
-import { createVerifier, isGatehouseError, readBearerToken, wwwAuthenticate, type Verifier } from "@gatehouse/sdk";
+import { createVerifier, isGatehouseError, readBearerToken, staticCredentialMatcher, wwwAuthenticate, type Verifier } from "@gatehouse/sdk";
 import { ConsoleError } from "../errors.js";
 
 /** Who is reading the console. */
@@ -21,20 +20,20 @@ const REALM = "gatehouse-console";
 
 /**
  * Checks `Authorization: Bearer …` (RFC 6750 §2.1, read by the SDK's `readBearerToken` like every
- * other Gatehouse service) on every API call: the admin credential, compared in constant time over
- * SHA-256 digests, or a Gatehouse access token for the console's audience verified by the SDK
+ * other Gatehouse service) on every API call: the admin credential, compared in constant time by the
+ * SDK's `staticCredentialMatcher` (the same comparison as the auth server's admin API), or a Gatehouse access token for the console's audience verified by the SDK
  * verifier, which must carry the console scope. No credential or a wrong one → 401
  * `invalid_token`; a malformed or repeated header or a token in the query → 400
  * `invalid_request`; a valid token without the scope → 403 `insufficient_scope`; each with the
  * SDK's `WWW-Authenticate` challenge (RFC 6750 §3).
  */
 export class AccessCheck {
-  readonly #want: Buffer | undefined;
+  readonly #matches: ((presented: string) => boolean) | undefined;
   readonly #verifier: Verifier | undefined;
   readonly #scope: string;
 
   constructor(options: AccessOptions) {
-    this.#want = options.credential === undefined ? undefined : createHash("sha256").update(options.credential).digest();
+    this.#matches = options.credential === undefined ? undefined : staticCredentialMatcher(options.credential);
     this.#verifier =
       options.issuer === undefined || options.audience === undefined ? undefined : createVerifier({ issuer: options.issuer, audience: options.audience });
     this.#scope = options.scope;
@@ -49,7 +48,7 @@ export class AccessCheck {
       }
       throw new ConsoleError("invalid_request", given.description, { headers: { "www-authenticate": wwwAuthenticate(given, { realm: REALM }) } });
     }
-    if (this.#want !== undefined && timingSafeEqual(createHash("sha256").update(given).digest(), this.#want)) return { actor: "admin-credential" };
+    if (this.#matches?.(given) === true) return { actor: "admin-credential" };
     const invalid = () => {
       const description = "the credential is not valid";
       return new ConsoleError("invalid_token", description, { headers: { "www-authenticate": wwwAuthenticate({ code: "invalid_token", description }, { realm: REALM }) } });

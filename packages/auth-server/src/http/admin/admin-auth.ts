@@ -1,6 +1,5 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { Middleware } from "koa";
-import { readBearerToken, wwwAuthenticate } from "@gatehouse/sdk";
+import { readBearerToken, staticCredentialMatcher, wwwAuthenticate } from "@gatehouse/sdk";
 import type { Logger } from "@gatehouse/service-kit";
 import { AuthServerError } from "../../errors.js";
 import { ThrottledError, type Admission, type AuthThrottle } from "../../throttle/auth-throttle.js";
@@ -37,8 +36,9 @@ export interface AdminAuthOptions {
 
 /**
  * Requires `Authorization: Bearer …` (RFC 6750 §2.1, read by the SDK's `readBearerToken` like
- * every Gatehouse resource): the static admin credential, compared in constant time over SHA-256
- * digests (neither content nor length leaks through timing), or, with `admin.audience`, a
+ * every Gatehouse resource): the static admin credential, compared in constant time by the SDK's
+ * `staticCredentialMatcher` (SHA-256 digests: neither content nor length leaks through timing),
+ * or, with `admin.audience`, a
  * Gatehouse access token this server signed for that audience. No credential, or a wrong or
  * expired one, is a 401 `invalid_token`; two `Authorization` headers, a malformed value or an
  * `access_token` query parameter a 400 `invalid_request`; a valid token without the admin scope a
@@ -48,7 +48,7 @@ export interface AdminAuthOptions {
  * `ctx.state.admin.actor` for the audit log.
  */
 export function requireAdmin(options: AdminAuthOptions): Middleware {
-  const want = options.credential === undefined ? undefined : createHash("sha256").update(options.credential).digest();
+  const matches = options.credential === undefined ? undefined : staticCredentialMatcher(options.credential);
   return async (ctx, next) => {
     const remote = clientAddressOf(ctx);
     let admission: Admission | undefined;
@@ -78,8 +78,7 @@ export function requireAdmin(options: AdminAuthOptions): Middleware {
         if (given.problem === "missing") throw refuse("admin_unauthorized", "the admin API requires a bearer credential", undefined);
         throw refuse("admin_bad_request", given.description, given);
       }
-      const digest = createHash("sha256").update(given).digest();
-      if (want !== undefined && timingSafeEqual(digest, want)) return "admin-credential";
+      if (matches?.(given) === true) return "admin-credential";
       const verified = options.verifyToken !== undefined && given.split(".").length === 3 ? await options.verifyToken(given) : undefined;
       if (verified === undefined) {
         const description = "the admin credential is not valid";
