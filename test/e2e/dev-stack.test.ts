@@ -1,54 +1,29 @@
 // `pnpm start`'s stack, run for real (built services as child processes, embedded defaults), and the
 // walkthrough it prints executed command for command, as a newcomer would paste it.
-import { spawn, execFile, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTokenSource } from "@gatehouse/sdk";
-import { freePort } from "../helpers/services.js";
+import { startDevStack, type DevStack } from "./helpers/dev-stack.js";
 
 const root = resolve(import.meta.dirname, "../..");
 const run = promisify(execFile);
 
-let stack: ChildProcess;
+let stack: DevStack | undefined;
 let output = "";
 let stateDir: string;
-let ports: Record<string, number>;
+let ports: DevStack["ports"];
 
 beforeAll(async () => {
-  stateDir = mkdtempSync(join(tmpdir(), "gatehouse-dev-stack-"));
-  ports = { AUTH_PORT: await freePort(), GATEWAY_PORT: await freePort(), ADMIN_PORT: await freePort(), ORDERS_PORT: await freePort(), INVENTORY_PORT: await freePort(), CONSOLE_PORT: await freePort(), EVENTS_REDIS_PORT: await freePort() };
-  const env: NodeJS.ProcessEnv = { ...process.env, GATEHOUSE_STATE_DIR: stateDir, LOG_LEVEL: "warn" };
-  delete env["REDIS_URL"];
-  for (const [name, port] of Object.entries(ports)) env[name] = String(port);
-  stack = spawn(process.execPath, ["scripts/dev-stack.ts"], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
-  stack.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
-  stack.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
-  await new Promise<void>((ready, fail) => {
-    const timer = setTimeout(() => fail(new Error(`the stack did not come up in 60 s:\n${output}`)), 60_000);
-    const check = () => {
-      if (output.includes("Ctrl-C stops everything.")) {
-        clearTimeout(timer);
-        ready();
-      }
-    };
-    stack.stdout?.on("data", check);
-    stack.once("exit", (code) => {
-      clearTimeout(timer);
-      fail(new Error(`the stack exited (${String(code)}) before it was up:\n${output}`));
-    });
-  });
+  stack = await startDevStack();
+  ({ stateDir, ports } = stack);
+  output = stack.output();
 }, 90_000);
 
 afterAll(async () => {
-  if (stack.exitCode === null) {
-    const exited = new Promise((r) => stack.once("exit", r));
-    stack.kill("SIGTERM");
-    await exited;
-  }
-  rmSync(stateDir, { recursive: true, force: true });
+  await stack?.stop();
 }, 30_000);
 
 /** The printed walkthrough as one bash script, each `# N.` comment turned into a step marker. */
@@ -75,9 +50,9 @@ describe("pnpm start", () => {
   }, 40_000);
 
   it("prints the walkthrough with every URL on the ports it was given", () => {
-    expect(output).toContain(`gateway      http://127.0.0.1:${ports["GATEWAY_PORT"]!}`);
+    expect(output).toContain(`gateway      http://127.0.0.1:${ports.GATEWAY_PORT}`);
     expect(output).toContain("in-memory stores");
-    expect(output).toContain(`console      http://127.0.0.1:${ports["CONSOLE_PORT"]!}`);
+    expect(output).toContain(`console      http://127.0.0.1:${ports.CONSOLE_PORT}`);
     expect([...steps.keys()]).toEqual(["1", "2", "3", "4", "5", "6", "7"]);
   });
 
@@ -109,7 +84,7 @@ describe("pnpm start", () => {
   it("step 7: the console raised the failed-authentication burst of step 6 and prints the page's link", () => {
     const lines = steps.get("7")!.trim().split("\n");
     expect(lines.some((line) => /^5 failed authentications from 127\.0\.0\.1 in \d+ s \(claiming demo-cli\)$/.test(line))).toBe(true);
-    expect(lines.at(-1)).toMatch(new RegExp(`^open http://127\\.0\\.0\\.1:${String(ports["CONSOLE_PORT"]!)}/#token=[A-Za-z0-9_-]{43}$`));
+    expect(lines.at(-1)).toMatch(new RegExp(`^open http://127\\.0\\.0\\.1:${String(ports.CONSOLE_PORT)}/#token=[A-Za-z0-9_-]{43}$`));
   });
 });
 
@@ -155,13 +130,13 @@ describe("defence in depth", () => {
   it("a backend called directly, past the gateway, still verifies the audience of the token", async () => {
     const credentials = JSON.parse(readFileSync(join(stateDir, "dev", "credentials", "demo-cli.json"), "utf8")) as { clientSecret: string };
     const tokens = createTokenSource({
-      issuer: `http://127.0.0.1:${ports["AUTH_PORT"]!}`,
+      issuer: `http://127.0.0.1:${ports.AUTH_PORT}`,
       clientId: "demo-cli",
       auth: { method: "client_secret_basic", clientSecret: credentials.clientSecret },
     });
     try {
       const ordersToken = await tokens.getToken({ resource: "https://orders.internal", scopes: ["orders:read"] });
-      const direct = await fetch(`http://127.0.0.1:${ports["INVENTORY_PORT"]!}/api/inventory/items/widget`, {
+      const direct = await fetch(`http://127.0.0.1:${ports.INVENTORY_PORT}/api/inventory/items/widget`, {
         headers: { authorization: `Bearer ${ordersToken}`, "x-gatehouse-service": "orders" },
       });
       expect(direct.status).toBe(401);
@@ -173,9 +148,7 @@ describe("defence in depth", () => {
   });
 
   it("stops every process it started on SIGTERM", async () => {
-    const exited = new Promise<number | null>((r) => stack.once("exit", r));
-    stack.kill("SIGTERM");
-    expect(await exited).toBe(0);
+    expect(await stack!.stop()).toBe(0);
     for (const port of Object.values(ports)) {
       await expect(fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1000) })).rejects.toThrow();
     }

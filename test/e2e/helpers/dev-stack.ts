@@ -24,7 +24,8 @@ export interface DevStack {
   /** A credential file the stack wrote under `dev/credentials/`, parsed. */
   credentials(name: string): Record<string, unknown>;
   output(): string;
-  stop(): Promise<void>;
+  /** SIGTERM, then resolves with the stack's exit code once every process it started has stopped; removes the folder. */
+  stop(): Promise<number | null>;
 }
 
 /** Starts the stack without REDIS_URL (in-memory stores, a private Redis for the events) and waits for its walkthrough. */
@@ -43,6 +44,7 @@ export async function startDevStack(): Promise<DevStack> {
   delete env["REDIS_URL"];
   for (const [name, port] of Object.entries(ports)) env[name] = String(port);
   const stack: ChildProcess = spawn(process.execPath, ["scripts/dev-stack.ts"], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+  const exited = new Promise<number | null>((resolveExit) => stack.once("exit", (code) => resolveExit(code)));
   let output = "";
   stack.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
   stack.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
@@ -65,12 +67,10 @@ export async function startDevStack(): Promise<DevStack> {
     credentials: (name) => JSON.parse(readFileSync(join(stateDir, "dev", "credentials", `${name}.json`), "utf8")) as Record<string, unknown>,
     output: () => output,
     async stop() {
-      if (stack.exitCode === null) {
-        const exited = new Promise((r) => stack.once("exit", r));
-        stack.kill("SIGTERM");
-        await exited;
-      }
+      if (stack.exitCode === null && stack.signalCode === null) stack.kill("SIGTERM");
+      const code = await exited;
       rmSync(stateDir, { recursive: true, force: true });
+      return code;
     },
   };
 }
