@@ -32,7 +32,8 @@ export const SERVE_USAGE = `usage: gatehouse-auth serve --config FILE [options] 
       --version          print the version and exit
 
 environment: REDIS_URL (redis://, rediss:// or redis+sentinel://host:port,host:port/mastername),
-  REDIS_USERNAME, REDIS_PASSWORD_FILE, GATEHOUSE_ISSUER, GATEHOUSE_ADMIN_TOKEN
+  REDIS_USERNAME, REDIS_PASSWORD_FILE, GATEHOUSE_ISSUER, GATEHOUSE_ADMIN_TOKEN,
+  EVENTS_REDIS_URL (where security events go; default REDIS_URL)
 signals: SIGTERM/SIGINT drain and exit 0
 exit codes: 0 stopped, 1 unexpected error, 64 bad flag, 69 Redis/port unavailable, 70 workers crash-looping, 78 bad config
 `;

@@ -1,53 +1,47 @@
 #!/usr/bin/env node
 /**
  * Starts the console: `node packages/console/dist/main.js --config FILE` (bin `gatehouse-console`).
- *
- * Flags and variables (flags beat variables, variables beat the file): `--config`/
- * `GATEHOUSE_CONFIG`, `--port`/`PORT` (default 9400), `--host`/`HOST` (default 127.0.0.1),
- * `REDIS_URL` (required: the event stream; `REDIS_PASSWORD_FILE` for its password),
- * `GATEHOUSE_ADMIN_TOKEN` or a file named by `GATEHOUSE_ADMIN_TOKEN_FILE` (the admin credential,
- * also used for `disable`/`revoke` responses), `GATEHOUSE_ISSUER` (overrides `authServer.issuer`).
- * One process only: its baselines live in memory. SIGTERM/SIGINT close it.
+ * The flags, `--help`, `--version` and exit codes are every Gatehouse service's (service-kit
+ * `runService`); see {@link USAGE}. One process only: its baselines live in memory.
  */
 import { readFileSync } from "node:fs";
-import { createLogger, parseStartFlags, runWorkers } from "@gatehouse/service-kit";
+import { createLogger, packageVersion, runService, runWorkers, StartFlagError, type Logger, type StartFlags } from "@gatehouse/service-kit";
 import { loadConsoleConfig } from "./config/load.js";
-import type { ConsoleConfig } from "./config/schema.js";
 import { createConsole } from "./server.js";
 
 const DEFAULT_PORT = 9400;
 const DEFAULT_HOST = "127.0.0.1";
 
-class StartError extends Error {
-  readonly code = "invalid_start_flag";
-}
+/** `gatehouse-console --help`. */
+const USAGE = `usage: gatehouse-console --config FILE [options]
 
-async function main(): Promise<void> {
-  const logger = createLogger("console");
-  let flags: ReturnType<typeof parseStartFlags>;
-  let config: ConsoleConfig;
-  let redisUrl: string;
-  const env = { ...process.env };
-  try {
-    flags = parseStartFlags(process.argv.slice(2), process.env);
-    if (flags.config === undefined) throw new StartError("--config FILE is required (or GATEHOUSE_CONFIG)");
-    if ((flags.workers ?? 1) > 1) throw new StartError("--workers must be 1: the console keeps its baselines in one process");
-    config = loadConsoleConfig(flags.config);
-    if (flags.redisUrl === undefined) throw new StartError("REDIS_URL is required: the console reads the event stream from Redis");
-    redisUrl = flags.redisUrl;
-    const tokenFile = env[`${config.access.tokenEnv}_FILE`];
-    if (tokenFile !== undefined && tokenFile !== "") {
-      try {
-        env[config.access.tokenEnv] = readFileSync(tokenFile, "utf8").trim();
-      } catch (error) {
-        throw new StartError(`${config.access.tokenEnv}_FILE: ${tokenFile} cannot be read (${error instanceof Error ? error.message : String(error)})`);
-      }
+  -c, --config FILE      the console config file (or GATEHOUSE_CONFIG)
+  -p, --port N           port of the page and its API (or PORT; default ${DEFAULT_PORT}; 0 = any free port)
+      --host ADDRESS     interface to listen on (or HOST; default ${DEFAULT_HOST})
+  -h, --help             print this help and exit
+      --version          print the version and exit
+
+environment: REDIS_URL (required: the event stream; redis://, rediss:// or
+  redis+sentinel://host:port,host:port/mastername), REDIS_USERNAME, REDIS_PASSWORD_FILE,
+  GATEHOUSE_ADMIN_TOKEN or GATEHOUSE_ADMIN_TOKEN_FILE (the admin credential), GATEHOUSE_ISSUER
+signals: SIGTERM/SIGINT close and exit 0
+exit codes: 0 stopped, 1 unexpected error, 64 bad flag, 69 port unavailable, 78 bad config
+`;
+
+async function start(logger: Logger, flags: StartFlags, env: NodeJS.ProcessEnv): Promise<void> {
+  if (flags.config === undefined) throw new StartFlagError("--config FILE is required (or GATEHOUSE_CONFIG)");
+  if ((flags.workers ?? 1) > 1) throw new StartFlagError("--workers must be 1: the console keeps its baselines in one process");
+  const config = loadConsoleConfig(flags.config, env);
+  if (flags.redisUrl === undefined) throw new StartFlagError("REDIS_URL is required: the console reads the event stream from Redis");
+  const redisUrl = flags.redisUrl;
+  const withToken = { ...env };
+  const tokenFile = env[`${config.access.tokenEnv}_FILE`];
+  if (tokenFile !== undefined && tokenFile !== "") {
+    try {
+      withToken[config.access.tokenEnv] = readFileSync(tokenFile, "utf8").trim();
+    } catch (error) {
+      throw new StartFlagError(`${config.access.tokenEnv}_FILE: ${tokenFile} cannot be read (${error instanceof Error ? error.message : String(error)})`);
     }
-  } catch (error) {
-    const code = (error as { code?: unknown } | null)?.code;
-    logger.fatal({ code, problems: (error as { problems?: unknown } | null)?.problems }, `console not started: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = code === "invalid_config" ? 78 : 64;
-    return;
   }
   const port = flags.port ?? DEFAULT_PORT;
   const host = flags.host ?? DEFAULT_HOST;
@@ -56,15 +50,29 @@ async function main(): Promise<void> {
     logger,
     shutdownTimeoutMs: 5_000,
     start: async () => {
-      const securityConsole = createConsole(config, { redisUrl, logger, env });
-      const listening = await securityConsole.listen(port, host);
-      logger.info({ port: listening.port, host, stream: config.stream, learningSeconds: config.learningSeconds }, "console listening");
+      const securityConsole = createConsole(config, { redisUrl, logger, env: withToken });
+      try {
+        const listening = await securityConsole.listen(port, host);
+        logger.info({ port: listening.port, host, stream: config.stream, learningSeconds: config.learningSeconds }, "console listening");
+      } catch (error) {
+        await securityConsole.close();
+        throw error;
+      }
       return () => securityConsole.close();
     },
   });
 }
 
-main().catch((error: unknown) => {
-  createLogger("console").fatal({ err: error }, "console failed to start");
-  process.exitCode = 1;
-});
+const logger = createLogger("console");
+await runService(
+  {
+    command: "gatehouse-console",
+    name: "console",
+    version: packageVersion(import.meta.url),
+    usage: USAGE,
+    logger,
+    start: (flags) => start(logger, flags, process.env),
+  },
+  process.argv.slice(2),
+  process.env,
+);

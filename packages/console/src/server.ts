@@ -1,8 +1,5 @@
-import { once } from "node:events";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { hostname } from "node:os";
-import { createLogger, EventPublisher, type Logger } from "@gatehouse/service-kit";
+import { closeServer, connectionErrorLogger, createHttpServer, createLogger, EventPublisher, listen, type Logger } from "@gatehouse/service-kit";
 import type { ConsoleConfig } from "./config/schema.js";
 import { AccessCheck } from "./http/access.js";
 import { createConsoleApp, type ConsoleViews } from "./http/console-app.js";
@@ -143,9 +140,11 @@ export function createConsole(config: ConsoleConfig, deps: ConsoleDeps): Securit
       ["status", status()],
       ["graph", state.graph.snapshot(Date.now())],
     ],
-    ready: () => ({ ready: redisUp, checks: { redis: redisUp ? "ok" : "failing" } }),
+    readinessChecks: () => ({ accepting: () => serving, redis: () => redisUp }),
   };
-  const server = createServer(createConsoleApp({ views, access, feed, registry: metrics.registry, logger }));
+  let serving = false;
+  const server = createHttpServer(config.listener, createConsoleApp({ views, access, feed, registry: metrics.registry, logger }));
+  server.on("clientError", connectionErrorLogger(logger));
   const graphTimer = setInterval(() => {
     if (feed.size === 0) return;
     feed.send("graph", state.graph.snapshot(Date.now()));
@@ -160,18 +159,16 @@ export function createConsole(config: ConsoleConfig, deps: ConsoleDeps): Securit
       if (!(await reader.ready(STREAM_READY_TIMEOUT_MS))) {
         logger.warn({ timeoutMs: STREAM_READY_TIMEOUT_MS }, "the event stream is not reachable at start; the page says so until it is");
       }
-      server.listen(port, host);
-      await once(server, "listening");
-      return { port: (server.address() as AddressInfo).port };
+      const address = await listen(server, port, host);
+      serving = true;
+      return { port: address.port };
     },
     async close() {
       clearInterval(graphTimer);
       keys.stop();
+      serving = false;
       feed.close();
-      const closed = server.listening ? once(server, "close") : Promise.resolve();
-      server.close();
-      server.closeAllConnections();
-      await closed;
+      await closeServer(server, 2_000);
       await reader.close();
       access.close();
       await publisher.close();

@@ -126,7 +126,7 @@ describe("reading the stream", () => {
         const r = await get(`${url}/readyz`, null);
         return r.status === 503 ? r : undefined;
       });
-      expect(down.body).toEqual({ status: "not_ready", checks: { redis: "failing" } });
+      expect(down.body).toEqual({ status: "not_ready", checks: { accepting: "ok", redis: "failing" } });
       expect(((await get(`${url}/api/status`)).body as Status).redis.connected).toBe(false);
       await own.start();
       const writer = new Redis(own.url);

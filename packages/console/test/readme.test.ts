@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { readmeOptionsSection } from "@gatehouse/service-kit";
+import { readmeOptionsSection } from "@gatehouse/service-kit/docs";
 import { describe, expect, it } from "vitest";
 import { consoleConfigSchema } from "../src/config/schema.js";
 import { CONSOLE_ERROR_CODES, CONSOLE_ERROR_STATUS } from "../src/errors.js";

@@ -33,7 +33,8 @@ const USAGE = `usage: gatehouse-gateway --config FILE [options]
       --version          print the version and exit
 
 environment: REDIS_URL (redis://, rediss:// or redis+sentinel://host:port,host:port/mastername),
-  REDIS_USERNAME, REDIS_PASSWORD_FILE, GATEHOUSE_ISSUER, GATEHOUSE_JWKS_URI
+  REDIS_USERNAME, REDIS_PASSWORD_FILE, GATEHOUSE_ISSUER, GATEHOUSE_JWKS_URI,
+  EVENTS_REDIS_URL (where security events go; default REDIS_URL)
 signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the route table
 exit codes: 0 stopped, 1 unexpected error, 64 bad flag, 69 Redis/port unavailable, 70 workers crash-looping, 78 bad config
 `;

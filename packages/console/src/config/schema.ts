@@ -1,4 +1,4 @@
-import { DEFAULT_EVENT_STREAM } from "@gatehouse/service-kit";
+import { DEFAULT_EVENT_STREAM, listenerSchema } from "@gatehouse/service-kit";
 import { z } from "zod";
 
 /** What the console does about an anomaly of one kind. */
@@ -94,6 +94,7 @@ const readerSchema = z
 export const consoleConfigSchema = z.strictObject({
   stream: z.string().min(1).default(DEFAULT_EVENT_STREAM).describe("The Redis stream to read (and to append anomalies to); `REDIS_URL` is the Redis."),
   learningSeconds: z.int().min(0).default(600).describe("The quiet period, from the first event seen, before a new edge counts as an anomaly."),
+  listener: listenerSchema,
   authServer: authServerSchema,
   access: accessSchema,
   detection: detectionSchema,

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { queryOf } from "@gatehouse/sdk";
-import type { Logger } from "@gatehouse/service-kit";
+import { HEALTH_HEADERS, liveness, readiness, type Logger, type ReadinessCheck } from "@gatehouse/service-kit";
 import type { Registry } from "prom-client";
 import { ConsoleError, isConsoleError } from "../errors.js";
 import type { EventFilter } from "../state/recent-events.js";
@@ -16,7 +16,8 @@ export interface ConsoleViews {
   status(): unknown;
   /** The messages a new live feed starts with. */
   feedSnapshot(): [string, unknown][];
-  ready(): { ready: boolean; checks: Record<string, "ok" | "failing"> };
+  /** The `/readyz` checks: `accepting` (listening, not closing) and `redis` (the stream can be read). */
+  readinessChecks(): Readonly<Record<string, ReadinessCheck>>;
 }
 
 export interface ConsoleAppOptions {
@@ -44,7 +45,7 @@ export function createConsoleApp(options: ConsoleAppOptions): (req: IncomingMess
   const { views, access, feed, registry, logger } = options;
   const json = (res: ServerResponse, status: number, body: unknown) => {
     const text = JSON.stringify(body);
-    res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), "cache-control": "no-store", "x-content-type-options": "nosniff" });
+    res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), ...HEALTH_HEADERS, "x-content-type-options": "nosniff" });
     res.end(text);
   };
   const guarded =
@@ -54,10 +55,13 @@ export function createConsoleApp(options: ConsoleAppOptions): (req: IncomingMess
     await handler(req, res, url);
   };
   const routes: Record<string, Handler> = {
-    "/healthz": (_req, res) => json(res, 200, { status: "ok" }),
-    "/readyz": (_req, res) => {
-      const { ready, checks } = views.ready();
-      json(res, ready ? 200 : 503, { status: ready ? "ready" : "not_ready", checks });
+    "/healthz": (_req, res) => {
+      const answer = liveness();
+      json(res, answer.status, answer.body);
+    },
+    "/readyz": async (_req, res) => {
+      const answer = await readiness(views.readinessChecks());
+      json(res, answer.status, answer.body);
     },
     "/metrics": async (_req, res) => {
       const text = await registry.metrics();

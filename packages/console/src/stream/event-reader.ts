@@ -1,5 +1,5 @@
-import { Redis } from "ioredis";
-import type { Logger } from "@gatehouse/service-kit";
+import type { Redis } from "ioredis";
+import { createRedisClient, type Logger } from "@gatehouse/service-kit";
 import { compareStreamIds, parseEntry, type SkipReason, type StreamEvent } from "./parse-entry.js";
 
 export interface EventReaderOptions {
@@ -40,14 +40,9 @@ export class EventReader {
 
   constructor(options: EventReaderOptions) {
     this.#options = options;
-    this.#redis = new Redis(options.redisUrl, {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      connectTimeout: 2_000,
-      retryStrategy: (times) => Math.min(100 * times, 1_000),
-    });
-    this.#redis.on("error", () => undefined);
+    // The shared client (Sentinel, ACL user, password file, no offline queue); a blocked XREAD may
+    // take `blockMs`, so calls get that much more than the usual bound.
+    this.#redis = createRedisClient(options.redisUrl, { name: "events-reader", logger: options.logger, lazyConnect: true, commandTimeoutMs: options.blockMs + 2_000 });
     this.#redis.on("close", () => this.#setConnected(false));
     this.#positioned = new Promise((resolve) => {
       this.#markPositioned = resolve;

@@ -1,7 +1,8 @@
 import { hostname } from "node:os";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { Counter, type Registry } from "prom-client";
 import type { Logger } from "../logger.js";
+import { createRedisClient } from "../redis/create-redis-client.js";
 import { DEFAULT_EVENT_STREAM, MAX_FIELD_LENGTH, type SecurityEvent, type Severity } from "./schema.js";
 
 /** The stream entry's only field: the event as JSON. */
@@ -69,7 +70,10 @@ export class EventPublisher {
     this.#batchSize = options.batchSize ?? 500;
     this.#flushDelayMs = options.flushDelayMs ?? 20;
     this.#logger = options.logger;
-    this.#redis = options.redisUrl === undefined ? undefined : eventsRedis(options.redisUrl);
+    // The shared client (Sentinel, ACL user, password file; no offline queue, no replays, bounded
+    // calls): while Redis is away a write fails at once and its events count as dropped.
+    this.#redis =
+      options.redisUrl === undefined ? undefined : createRedisClient(options.redisUrl, { name: "events", ...(options.logger === undefined ? {} : { logger: options.logger }) });
     if (options.registry !== undefined) {
       const registers = [options.registry];
       this.#appended = new Counter({ name: "gatehouse_events_appended_total", help: "Security events appended to the event stream.", registers });
@@ -174,21 +178,4 @@ const LOG_LEVEL: Record<Severity, (logger: Logger, line: object, message: string
 
 function clip(value: string): string {
   return value.length > MAX_FIELD_LENGTH ? value.slice(0, MAX_FIELD_LENGTH) : value;
-}
-
-/**
- * A connection that fails fast instead of queueing: no offline queue, no replays, a short command
- * timeout, reconnecting in the background (50 ms growing to 2 s). Its errors are expected while
- * Redis is away and show up as `redis_unavailable` drops, so they are not logged one by one.
- */
-function eventsRedis(url: string): Redis {
-  const client = new Redis(url, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: 1_000,
-    connectTimeout: 2_000,
-    retryStrategy: (times) => Math.min(50 * times, 2_000),
-  });
-  client.on("error", () => undefined);
-  return client;
 }
