@@ -1,22 +1,11 @@
 // Runs `pnpm start`'s stack (scripts/dev-stack.ts) as a child process on free ports in a temp folder.
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { freePort } from "../../helpers/services.js";
 
 const root = resolve(import.meta.dirname, "../../..");
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolvePort(typeof address === "object" && address !== null ? address.port : 0));
-    });
-  });
-}
 
 export interface DevStack {
   readonly ports: Readonly<Record<"AUTH_PORT" | "GATEWAY_PORT" | "ADMIN_PORT" | "ORDERS_PORT" | "INVENTORY_PORT" | "CONSOLE_PORT" | "EVENTS_REDIS_PORT", number>>;

@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { connect } from "node:net";
-import { freePort } from "./dev-stack.js";
+import { freePort } from "../../helpers/services.js";
 
 export class PrivateRedis {
   readonly port: number;
