@@ -152,10 +152,11 @@ describe("docker-compose.yml", () => {
       const before = files.map((file) => readFileSync(join(dir, file), "utf8"));
       expect(run()).toBe("");
       expect(files.map((file) => readFileSync(join(dir, file), "utf8"))).toEqual(before);
-      // The ACL file is the shipped template with the two components' password hashes, `default` off.
+      // The ACL file is the shipped template with the components' password hashes, `default` off.
       const passwords = new Map([
         ["auth-server", readFileSync(join(dir, "redis-auth-server.password"), "utf8")],
         ["gateway", readFileSync(join(dir, "redis-gateway.password"), "utf8")],
+        ["console", readFileSync(join(dir, "redis-console.password"), "utf8")],
         ["replication", readFileSync(join(dir, "redis-replication.password"), "utf8")],
       ]);
       const acl = readFileSync(join(dir, "redis-users.acl"), "utf8");

@@ -89,7 +89,7 @@ describe("pnpm start", () => {
 });
 
 describe("the auth server through the gateway", () => {
-  const gateway = () => `http://127.0.0.1:${ports["GATEWAY_PORT"]!}`;
+  const gateway = () => `http://127.0.0.1:${ports.GATEWAY_PORT}`;
 
   it("publishes its discovery documents and JWKS", async () => {
     for (const path of ["/oauth/.well-known/oauth-authorization-server", "/oauth/.well-known/openid-configuration", "/oauth/jwks"]) {
