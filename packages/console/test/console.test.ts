@@ -183,7 +183,7 @@ describe("with a real auth server", () => {
   const SECRETS = { READER_SECRET: "reader-secret-0123456789abcdef", PEEKER_SECRET: "peeker-secret-0123456789abcdef", GATEHOUSE_ADMIN_TOKEN: ADMIN };
   const registry = {
     keys: { generate: "memory" },
-    admin: { enabled: true },
+    admin: { enabled: true, onPublicPort: true },
     services: {
       console: { resource: "https://console.internal", scopes: ["gatehouse:console", "console:peek"], auth: { method: "client_secret_basic", secretEnv: "READER_SECRET" } },
       reader: { auth: { method: "client_secret_basic", secretEnv: "READER_SECRET" }, allow: { console: ["gatehouse:console"] } },

@@ -1,8 +1,11 @@
 // The auth server and the gateway, real and on port 0, write their security events to the stream
 // with the stable names operators filter on; the console reads them as they are.
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuthServer, parseAuthServerConfig, type AuthServer } from "@gatehouse/auth-server";
@@ -23,11 +26,15 @@ let issuer: string;
 let gatewayUrl: string;
 
 const events = { stream };
+// Every replica of a deployment shares the key that MACs the registry entries it writes to Redis.
+const macKeyDir = mkdtempSync(join(tmpdir(), "gatehouse-console-mac-"));
+const registryMacKeyFile = join(macKeyDir, "registry-mac.key");
+writeFileSync(registryMacKeyFile, randomBytes(32).toString("base64url"), { mode: 0o600 });
 const authConfig = () =>
   parseAuthServerConfig(
     {
-        keys: { generate: "memory" },
-        admin: { enabled: true },
+        keys: { generate: "memory", registryMacKeyFile },
+        admin: { enabled: true, onPublicPort: true },
         events,
         throttle: { maxFailures: 3, windowSeconds: 60 },
         services: {
@@ -81,6 +88,7 @@ afterAll(async () => {
     if ((keys as string[]).length > 0) await redis.del(...(keys as string[]));
   }
   redis.disconnect();
+  rmSync(macKeyDir, { recursive: true, force: true });
 });
 
 async function token(secret: string, at = issuer): Promise<Response> {

@@ -19,7 +19,7 @@ const authServerSchema = z
     adminUrl: z
       .url({ protocol: /^https?$/ })
       .optional()
-      .describe("Base URL of the auth server's admin API for `disable`/`revoke` responses (default: the issuer)."),
+      .describe("Base URL of the auth server's admin API (its `admin.port` listener) for `GET /admin/keys` and the `disable`/`revoke` responses; default: the issuer, right only with `admin.onPublicPort: true`."),
     keysRefreshSeconds: z.int().min(5).default(60).describe("How often the JWKS is read for the signing-key list."),
   })
   .default({ keysRefreshSeconds: 60 })
