@@ -122,14 +122,14 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
   });
   const serviceAccountStep = serviceAccounts.middleware();
   const revocationStore: RevocationStore = redis === undefined ? new MemoryRevocationStore() : new RedisRevocationStore(redis, prefix, logger);
-  const revocations = new Revocations({ store: revocationStore, registry, keys, tokens: config.tokens, logger, metrics: metrics.registry });
-  const addresses = new ClientAddressResolver(config.http.trustedProxies);
   const events = new AuthSecurityEvents(config.events, {
     redisUrl: deps.eventsRedisUrl ?? deps.redisUrl,
     logger,
     registry: metrics.registry,
     store: redis === undefined ? undefined : { redis, keyPrefix: prefix },
   });
+  const revocations = new Revocations({ store: revocationStore, registry, keys, tokens: config.tokens, logger, metrics: metrics.registry, events });
+  const addresses = new ClientAddressResolver(config.http.trustedProxies);
   if (redis === undefined) logger.warn("no REDIS_URL: registry, replay cache and throttle are in memory (one process, development only)");
 
   let issuer = config.issuer;

@@ -143,6 +143,7 @@ describe("security events from the auth server and the gateway", () => {
       "auth.client_auth_failed",
       "auth.throttled",
       "admin.change",
+      "admin.revocation",
       "admin.refused",
     ];
     const events = await eventually(async () => {
@@ -160,6 +161,8 @@ describe("security events from the auth server and the gateway", () => {
     expect(one("auth.client_auth_failed")).toMatchObject({ severity: "warning", service: "billing", source: "127.0.0.1", detail: { error: "invalid_client" } });
     expect(one("auth.throttled")).toMatchObject({ severity: "warning", source: "127.0.0.1", detail: { status: 429 } });
     expect(one("admin.change")).toMatchObject({ severity: "warning", service: "billing", detail: { action: "disabled", actor: "admin-credential" } });
+    // Disabling a service revokes its outstanding tokens: a revocation event of its own.
+    expect(one("admin.revocation")).toMatchObject({ severity: "warning", service: "billing", detail: { kind: "service", value: "billing" } });
     expect(one("admin.refused")).toMatchObject({ detail: { error: "admin_unauthorized", method: "GET", path: "/admin/services" } });
     // No event ever carries a credential.
     const text = JSON.stringify(events);

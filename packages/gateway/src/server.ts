@@ -143,6 +143,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     // alert to that client and a log line here; the process carries on.
     https.on("tlsClientError", (error, socket) => {
       logger.warn({ err: { message: error.message }, remote: socket.remoteAddress }, "TLS handshake failed");
+      events.tlsRefused(socket.remoteAddress, error.message);
     });
     stopWatchingTls = watchListenerTls(tls, (options) => https.setSecureContext(options), logger);
     if (tls.fromIssuer && identity !== undefined) {

@@ -27,6 +27,7 @@ export function auditTokenEvents(provider: Provider, logger: Logger, events: Aut
   provider.on("grant.success", (ctx: KoaContextWithOIDC) => {
     const certificate = (ctx.state as CertificateState).issuedCertificate;
     if (certificate !== undefined) {
+      events.certificateIssued(ctx.oidc.client?.clientId, certificate.spiffeId, certificate.serial, certificate.notAfter.toISOString(), clientAddressOf(ctx));
       logger.info(
         {
           audit: true,

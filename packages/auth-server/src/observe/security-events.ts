@@ -95,6 +95,27 @@ export class AuthSecurityEvents {
     );
   }
 
+  /** A service certificate was issued. */
+  certificateIssued(service: string | undefined, spiffeId: string, serial: string, notAfter: string, source: string): void {
+    this.#publisher.publish({
+      event: EVENT_NAMES.certificateIssued,
+      severity: "info",
+      ...(service === undefined ? {} : { service }),
+      source,
+      detail: { spiffeId: spiffeId.slice(0, 256), serial: serial.slice(0, 128), notAfter },
+    });
+  }
+
+  /** A revocation was recorded (by an operator, or implied by a registry change). */
+  revocation(kind: string, value: string, cause: string, actor: string | undefined): void {
+    this.#publisher.publish({
+      event: EVENT_NAMES.revocation,
+      severity: "warning",
+      ...(kind === "service" ? { service: value } : {}),
+      detail: { kind, value: value.slice(0, 256), cause, actor: actor ?? "unknown" },
+    });
+  }
+
   /** The registry changed through the admin API. */
   adminChange(action: string, service: string, actor: string | undefined, source: string): void {
     this.#publisher.publish({

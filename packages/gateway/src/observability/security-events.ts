@@ -85,6 +85,17 @@ export class GatewaySecurityEvents {
     });
   }
 
+  /** A refused TLS handshake (`gateway.tls_refused`), from the peer `source`. */
+  tlsRefused(source: string | undefined, reason: string): void {
+    if (!this.#enabled) return;
+    this.#publisher.publish({
+      event: EVENT_NAMES.tlsRefused,
+      severity: "warning",
+      ...(source === undefined ? {} : { source }),
+      detail: { reason: reason.slice(0, 256) },
+    });
+  }
+
   /** Publishes one `gateway.traffic` event per edge seen since the last call, and starts over. */
   flushTraffic(): void {
     const seconds = this.#intervalMs / 1000;

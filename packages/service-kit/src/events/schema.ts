@@ -20,6 +20,10 @@ export const EVENT_NAMES = {
   tokenRefused: "auth.token_refused",
   /** Auth server: a service got a token for an audience this process never issued to it before. */
   newAudience: "auth.new_audience",
+  /** Auth server: a service certificate was issued (`detail`: spiffeId, serial, notAfter). */
+  certificateIssued: "auth.certificate_issued",
+  /** Auth server: a revocation was recorded (`detail`: kind jti/service/kid, value, cause, actor). */
+  revocation: "admin.revocation",
   /** Auth server: the registry changed through the admin API (`detail.action`: created, updated, disabled, enabled). */
   adminChange: "admin.change",
   /** Auth server: an admin API call was refused (bad or missing credential, missing scope). */
@@ -32,6 +36,8 @@ export const EVENT_NAMES = {
   rateLimited: "gateway.rate_limited",
   /** Gateway: the upstream failed or timed out (502/503/504). */
   upstreamFailed: "gateway.upstream_failed",
+  /** Gateway: a TLS handshake was refused (no or a foreign client certificate, an old protocol); `source` the peer. */
+  tlsRefused: "gateway.tls_refused",
   /** Gateway: per-edge traffic counts of the last interval (`detail`: requests, denied, limited, failed, pressure). */
   traffic: "gateway.traffic",
   /** Console: a caller reached a route it never reached before, after the learning period. */
