@@ -6,6 +6,7 @@
 #                                format of `gatehouse-auth keys generate` (rotate it with `keys rotate`)
 #   redis-auth-server.password   auth server: its Redis password (Redis user auth-server)
 #   redis-gateway.password       gateway: its Redis password (Redis user gateway)
+#   redis-console.password       console: its Redis password (Redis user console: the event stream only)
 #   redis-replication.password   Redis replicas and Sentinel (user replication; the Kubernetes
 #                                overlay only: compose runs one Redis)
 #   redis-users.acl              redis: the ACL file (docker/redis/users.acl with the passwords'
@@ -26,6 +27,7 @@
 #   orders.jwks.json             auth server: orders' public JWKS (private_key_jwt)
 #   inventory.credentials.json   inventory: the same for inventory
 #   inventory.jwks.json          auth server: inventory's public JWKS
+#   console-admin.token          console: the credential its page and API accept
 #
 #   docker/make-secrets.sh          # creates what is missing, keeps what exists
 #   docker/make-secrets.sh --force  # replaces everything (every running token becomes invalid)
@@ -85,7 +87,7 @@ if (missing("signing-keys.json")) {
 }
 
 // One Redis user per component; the ACL file holds only the SHA-256 hashes of their passwords.
-const redisUsers = [["auth-server", "redis-auth-server.password"], ["gateway", "redis-gateway.password"], ["replication", "redis-replication.password"]];
+const redisUsers = [["auth-server", "redis-auth-server.password"], ["gateway", "redis-gateway.password"], ["console", "redis-console.password"], ["replication", "redis-replication.password"]];
 if (missing("redis-users.acl", ...redisUsers.map(([, file]) => file))) {
   for (const [, file] of redisUsers) write(file, randomBytes(32).toString("hex"));
   const { renderRedisAcl } = await import(`${process.env.GATEHOUSE_REPO}/scripts/redis-acl.ts`);
@@ -109,6 +111,8 @@ if (missing("ca.crt", "ca.key")) {
 for (const name of ["demo-cli", "gateway", "operator"]) {
   if (missing(`${name}.secret`)) write(`${name}.secret`, randomBytes(24).toString("base64url"));
 }
+
+if (missing("console-admin.token")) write("console-admin.token", randomBytes(32).toString("base64url"));
 
 for (const [service, resource] of [["orders", "https://orders.internal"], ["inventory", "https://inventory.internal"]]) {
   if (!missing(`${service}.credentials.json`, `${service}.jwks.json`)) continue;

@@ -16,6 +16,7 @@ export PATH="$(scripts/bootstrap.sh --print-path):$PATH"
 services=(
   "auth-server:@gatehouse/auth-server"
   "gateway:@gatehouse/gateway"
+  "console:@gatehouse/console"
   "orders:@gatehouse/example-orders"
   "inventory:@gatehouse/example-inventory"
 )

@@ -136,7 +136,7 @@ export GATEHOUSE_SECRETS_DIR="$tmp/secrets"
 docker/make-secrets.sh >/dev/null
 phase "made secrets in $GATEHOUSE_SECRETS_DIR"
 
-export COMPOSE_PROJECT_NAME="$project" GATEHOUSE_HTTP_PORT="$(free_port)" GATEHOUSE_ADMIN_PORT="$(free_port)"
+export COMPOSE_PROJECT_NAME="$project" GATEHOUSE_HTTP_PORT="$(free_port)" GATEHOUSE_ADMIN_PORT="$(free_port)" GATEHOUSE_CONSOLE_PORT="$(free_port)"
 COMPOSE_CMD="$COMPOSE -f $repo/docker-compose.yml"
 $COMPOSE_CMD config -q
 $COMPOSE_CMD build >"$tmp/build.log" 2>&1 || { cat "$tmp/build.log"; exit 1; }

@@ -1,13 +1,16 @@
 // `pnpm start`: the whole Gatehouse stack on embedded defaults, no Docker.
 // Auth server :4000 (admin API :4001), gateway :8080 (admin :9090), demo services orders :7001 and inventory :7002.
-// Every hop is mutual TLS under a dev CA the auth server generates once (trust bundle: .gatehouse/dev/trust-bundle.pem).
-// In-memory stores unless REDIS_URL is set. Keys and configs live under .gatehouse/ (git-ignored).
-import { spawn, type ChildProcess } from "node:child_process";
+// The console :9400. Every hop is mutual TLS under a dev CA the auth server generates once (trust bundle:
+// .gatehouse/dev/trust-bundle.pem). In-memory stores unless REDIS_URL is set; the security events go to REDIS_URL,
+// else to a private redis-server (no persistence) on :6380 that this script starts and stops.
+// Keys and configs live under .gatehouse/ (git-ignored).
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { connect } from "node:net";
 import { get } from "node:https";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { renderAuthConfig, renderGatewayConfig, type StackPorts } from "./dev-stack/configs.ts";
+import { renderAuthConfig, renderConsoleConfig, renderGatewayConfig, type StackPorts } from "./dev-stack/configs.ts";
 import { walkthrough } from "./dev-stack/walkthrough.ts";
 
 const root = resolve(import.meta.dirname, "..");
@@ -22,7 +25,9 @@ const ports: StackPorts = {
   admin: Number(process.env["ADMIN_PORT"] ?? 9090),
   orders: Number(process.env["ORDERS_PORT"] ?? 7001),
   inventory: Number(process.env["INVENTORY_PORT"] ?? 7002),
+  console: Number(process.env["CONSOLE_PORT"] ?? 9400),
 };
+const eventsRedisPort = Number(process.env["EVENTS_REDIS_PORT"] ?? 6380);
 const issuer = `https://127.0.0.1:${ports.auth}`;
 // The gateway's certificate names it by its SPIFFE ID and the DNS name `localhost` (its registered dnsNames).
 const gatewayUrl = `https://localhost:${ports.gateway}`;
@@ -90,14 +95,16 @@ const authConfigFile = join(devDir, "services.yaml");
 const gatewayConfigFile = join(devDir, "gateway.yaml");
 writeFileSync(authConfigFile, renderAuthConfig({ issuer, adminPort: ports.authAdmin, stateDir, orders: orders.publicJwk, inventory: inventory.publicJwk }));
 writeFileSync(gatewayConfigFile, renderGatewayConfig({ issuer, ports, trustBundleFile }));
+const consoleConfigFile = join(devDir, "console.yaml");
+writeFileSync(consoleConfigFile, renderConsoleConfig({ issuer, adminUrl: `http://127.0.0.1:${ports.authAdmin}` }));
 
 const children: { name: string; child: ChildProcess }[] = [];
 /** The demo services that logged they are listening. */
 const listening = new Set<string>();
 let stopping = false;
 
-function start(name: string, script: string, args: string[], env: Record<string, string>): void {
-  const child = spawn(process.execPath, [script, ...args], {
+function start(name: string, script: string, args: string[], env: Record<string, string>, command = process.execPath): void {
+  const child = spawn(command, command === process.execPath ? [script, ...args] : args, {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -172,6 +179,26 @@ async function writeTrustBundle(timeoutMs = 30_000): Promise<void> {
   writeFileSync(trustBundleFile, authorities.map((authority) => authority.certificate.trim()).join("\n") + "\n");
 }
 
+/** Waits until a Redis on this loopback port answers PING. */
+async function waitForRedis(port: number, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const answered = await new Promise<boolean>((resolvePing) => {
+      const socket = connect({ host: "127.0.0.1", port }, () => socket.write("PING\r\n"));
+      socket.setTimeout(500, () => socket.destroy());
+      socket.once("data", (chunk) => {
+        socket.destroy();
+        resolvePing(chunk.toString("utf8").startsWith("+PONG"));
+      });
+      socket.once("error", () => resolvePing(false));
+      socket.once("close", () => resolvePing(false));
+    });
+    if (answered) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`redis-server on port ${port} did not answer within ${timeoutMs / 1000} s`);
+}
+
 async function stop(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
@@ -190,8 +217,17 @@ process.once("SIGINT", () => void stop(0));
 process.once("SIGTERM", () => void stop(0));
 
 const redis = process.env["REDIS_URL"] === undefined ? {} : { REDIS_URL: process.env["REDIS_URL"] };
+// The console needs Redis for the event stream even when the stores are in memory.
+let eventsRedisUrl = process.env["REDIS_URL"];
+if (eventsRedisUrl === undefined && spawnSync("redis-server", ["--version"]).status === 0) {
+  start("events", "", ["--port", String(eventsRedisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {}, "redis-server");
+  await waitForRedis(eventsRedisPort);
+  eventsRedisUrl = `redis://127.0.0.1:${eventsRedisPort}`;
+}
+const events: Record<string, string> = eventsRedisUrl === undefined ? {} : { EVENTS_REDIS_URL: eventsRedisUrl };
 start("auth", "packages/auth-server/dist/main.js", ["--config", authConfigFile, "--port", String(ports.auth)], {
   ...redis,
+  ...events,
   DEMO_CLI_CLIENT_SECRET: cli.clientSecret,
   GATEWAY_CLIENT_SECRET: gatewayClient.clientSecret,
   GATEHOUSE_ADMIN_TOKEN: adminToken,
@@ -204,7 +240,17 @@ try {
   await stop(1);
 }
 const tls = { GATEHOUSE_TRUST_BUNDLE: trustBundleFile };
-start("gateway", "packages/gateway/dist/main.js", ["--config", gatewayConfigFile, "--port", String(ports.gateway), "--admin-port", String(ports.admin)], { ...redis, GATEWAY_CLIENT_SECRET: gatewayClient.clientSecret });
+start("gateway", "packages/gateway/dist/main.js", ["--config", gatewayConfigFile, "--port", String(ports.gateway), "--admin-port", String(ports.admin)], { ...redis, ...events, GATEWAY_CLIENT_SECRET: gatewayClient.clientSecret });
+if (eventsRedisUrl === undefined) {
+  process.stderr.write("console not started: it needs Redis for the event stream (install redis-server, or set REDIS_URL)\n");
+} else {
+  // The console shares the auth server's dev admin credential (key ages from the admin API) and trusts the dev CA.
+  start("console", "packages/console/dist/main.js", ["--config", consoleConfigFile, "--port", String(ports.console)], {
+    REDIS_URL: eventsRedisUrl,
+    GATEHOUSE_ADMIN_TOKEN: adminToken,
+    NODE_EXTRA_CA_CERTS: trustBundleFile,
+  });
+}
 start("inventory", "examples/inventory/dist/main.js", [], {
   ...tls,
   GATEHOUSE_CREDENTIALS: join(credentialsDir, "inventory.json"),
@@ -220,6 +266,7 @@ try {
   await waitFor("gateway", `http://127.0.0.1:${ports.admin}/readyz`);
   await waitForListening("inventory");
   await waitForListening("orders");
+  if (eventsRedisUrl !== undefined) await waitFor("console", `http://127.0.0.1:${ports.console}/healthz`);
 } catch (error) {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
   await stop(1);

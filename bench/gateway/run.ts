@@ -80,6 +80,11 @@ const allScenarios = [
     what: "the same passthrough with `agent: new http.Agent({ keepAlive: true })` (upstream connections reused)",
   },
   { id: "gateway", title: "gateway, same token", what: "one gateway process, full job, the same token on every request (cache hits)" },
+  {
+    id: "gateway-events-off",
+    title: "gateway, same token, security events off",
+    what: "the same gateway with `events.enabled: false` (the other gateway scenarios publish to a stream of the run's own)",
+  },
   { id: "gateway-fresh", title: "gateway, fresh token per request", what: "one gateway process, full job, a different token on every request (cache misses)" },
   { id: "haproxy-1", title: "HAProxy nbthread 1", what: "HAProxy, `nbthread 1`, `jwt_verify` + stick-table limit, same token" },
   { id: "gateway-workers-2", title: "gateway --workers 2, same token", what: "gateway with `--workers 2` (node:cluster), full job, same token" },
@@ -98,6 +103,7 @@ const targets: RatioTarget[] = [
   { name: "gateway same token ÷ http-proxy, req/s", numerator: "gateway", denominator: "http-proxy", metric: "rps", bound: 1.25, kind: "min" },
   { name: "gateway same token ÷ http-proxy, p99", numerator: "gateway", denominator: "http-proxy", metric: "p99Ms", bound: 1, kind: "max" },
   { name: "gateway same token ÷ http-proxy with keep-alive agent, req/s", numerator: "gateway", denominator: "http-proxy-keepalive", metric: "rps", bound: 1.25, kind: "min", informative: true },
+  { name: "gateway same token, security events on ÷ off, req/s", numerator: "gateway", denominator: "gateway-events-off", metric: "rps", bound: 0.97, kind: "min" },
   { name: "gateway fresh token ÷ http-proxy, req/s", numerator: "gateway-fresh", denominator: "http-proxy", metric: "rps", bound: 0.5, kind: "min" },
   { name: "gateway ÷ HAProxy nbthread 1, req/s", numerator: "gateway", denominator: "haproxy-1", metric: "rps", bound: 1.1, kind: "min" },
   { name: "gateway ÷ HAProxy nbthread 1, p99", numerator: "gateway", denominator: "haproxy-1", metric: "p99Ms", bound: 1.2, kind: "max" },
@@ -160,6 +166,17 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
       admins.set("gateway", g.adminUrl);
       admins.set("gateway-fresh", g.adminUrl);
       processes.set("gateway", g.process);
+    }
+    if (wants("gateway-events-off")) {
+      const g = await startGateway(
+        group,
+        dir,
+        { ...gatewayBase, name: "gateway-events-off", events: false, workers: 1, port: await freePort(), adminPort: await freePort(), keyPrefix: `bench:${runId}:g0:` },
+        token,
+      );
+      urls.set("gateway-events-off", g.url);
+      admins.set("gateway-events-off", g.adminUrl);
+      processes.set("gateway-events-off", g.process);
     }
     if (wants("gateway-workers-2")) {
       const g = await startGateway(group, dir, { ...gatewayBase, name: "gateway-workers-2", workers: 2, port: await freePort(), adminPort: await freePort(), keyPrefix: `bench:${runId}:g2:` }, token);

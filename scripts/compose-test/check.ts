@@ -19,11 +19,17 @@ const project = required("COMPOSE_PROJECT_NAME");
 // gateway's certificate names `localhost` (its registered dnsNames) and its SPIFFE ID.
 const gatewayUrl = `https://localhost:${required("GATEHOUSE_HTTP_PORT")}`;
 const adminUrl = `http://127.0.0.1:${required("GATEHOUSE_ADMIN_PORT")}`;
+const consoleUrl = `http://127.0.0.1:${required("GATEHOUSE_CONSOLE_PORT")}`;
 const secretsDir = required("GATEHOUSE_SECRETS_DIR");
 
-/** The services of docker-compose.yml; the gateway is the only one that may publish ports. */
-const SERVICES = ["redis", "auth-server", "gateway", "orders", "inventory"] as const;
-const NODE_SERVICES = ["auth-server", "gateway", "orders", "inventory"] as const;
+/** The services of docker-compose.yml; the gateway and the console are the only ones that publish ports. */
+const SERVICES = ["redis", "auth-server", "gateway", "console", "orders", "inventory"] as const;
+const NODE_SERVICES = ["auth-server", "gateway", "console", "orders", "inventory"] as const;
+/** What each publishing service publishes, all on 127.0.0.1. */
+const PUBLISHED: Readonly<Record<string, readonly string[]>> = {
+  gateway: [`127.0.0.1:${new URL(gatewayUrl).port}->8080/tcp`, `127.0.0.1:${new URL(adminUrl).port}->9090/tcp`],
+  console: [`127.0.0.1:${new URL(consoleUrl).port}->9400/tcp`],
+};
 
 interface PortBinding {
   readonly HostIp: string;
@@ -135,23 +141,17 @@ for (const [service, { id, info }] of running) {
     assert.ok(uids.length > 0, "docker top listed no process");
     assert.deepEqual([...new Set(uids)], [info.Config.User.split(":")[0]]);
   });
-  await check(`${service}: ${service === "gateway" ? "publishes its ports on 127.0.0.1 only" : "publishes no port"}`, () => {
+  const publishes = PUBLISHED[service];
+  await check(`${service}: ${publishes === undefined ? "publishes no port" : "publishes its ports on 127.0.0.1 only"}`, () => {
     const published = Object.entries(info.NetworkSettings.Ports ?? {}).flatMap(([port, bindings]) =>
       (bindings ?? []).map((b) => `${b.HostIp}:${b.HostPort}->${port}`),
     );
-    if (service !== "gateway") {
-      assert.deepEqual(published, []);
-      return;
-    }
-    assert.deepEqual(published.sort(), [
-      `127.0.0.1:${new URL(gatewayUrl).port}->8080/tcp`,
-      `127.0.0.1:${new URL(adminUrl).port}->9090/tcp`,
-    ].sort());
+    assert.deepEqual(published.sort(), [...(publishes ?? [])].sort());
   });
-  await check(`${service}: ${service === "gateway" ? "on the internal and the edge network" : "only on internal networks"}`, () => {
+  await check(`${service}: ${publishes === undefined ? "only on internal networks" : "on the internal and the edge network"}`, () => {
     const networks = Object.keys(info.NetworkSettings.Networks).sort();
     const internal = networks.map((name) => JSON.parse(docker("network", "inspect", "--format", "{{json .Internal}}", name)) as boolean);
-    if (service === "gateway") {
+    if (publishes !== undefined) {
       assert.deepEqual(networks, [`${project}_edge`, `${project}_internal`]);
       assert.deepEqual(internal, [false, true]);
     } else {
@@ -367,6 +367,24 @@ await check("the gateway's metrics answer on the published admin port", async ()
   assert.equal(response.status, 200);
   assert.match(response.headers.get("content-type") ?? "", /^text\/plain/);
   assert.match(text, /^# HELP /m);
+});
+
+await check("the console on its published port: 401 without the credential, the walkthrough's edges with it", async () => {
+  const refused = await fetch(`${consoleUrl}/api/graph`, { signal: AbortSignal.timeout(10_000) });
+  assert.equal(refused.status, 401);
+  assert.equal(refused.headers.get("www-authenticate"), 'Bearer realm="gatehouse-console"');
+  const admin = readFileSync(join(secretsDir, "console-admin.token"), "utf8").trim();
+  // Gateways send their per-edge counts every 5 s.
+  const deadline = Date.now() + 15_000;
+  let edges: { from: string; to: string }[] = [];
+  while (Date.now() < deadline && !edges.some((e) => e.from === "demo-cli" && e.to === "orders-read")) {
+    const graph = await fetch(`${consoleUrl}/api/graph`, { headers: { authorization: `Bearer ${admin}` }, signal: AbortSignal.timeout(10_000) });
+    assert.equal(graph.status, 200);
+    edges = ((await graph.json()) as { edges: { from: string; to: string }[] }).edges;
+    if (!edges.some((e) => e.from === "demo-cli")) await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.ok(edges.some((e) => e.from === "demo-cli" && e.to === "orders-read"), `edges: ${JSON.stringify(edges)}`);
+  assert.ok(edges.some((e) => e.from === "orders" && e.to === "inventory-read"), `edges: ${JSON.stringify(edges)}`);
 });
 
 const failed = results.filter((r) => r.error !== undefined).length;

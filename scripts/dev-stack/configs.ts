@@ -8,6 +8,7 @@ export interface StackPorts {
   readonly admin: number;
   readonly orders: number;
   readonly inventory: number;
+  readonly console: number;
 }
 
 const json = (value: unknown) => JSON.stringify(value);
@@ -167,5 +168,18 @@ routes:
     audience: https://inventory.internal
     policy: { scopes: [inventory:reserve], services: [orders], attributes: { team: checkout } }
     rateLimit: { limit: 120, windowSeconds: 60 }
+`;
+}
+
+/** `.gatehouse/dev/console.yaml`: the console follows the event stream; short learning for a demo. */
+export function renderConsoleConfig(options: { readonly issuer: string; readonly adminUrl: string }): string {
+  return `# Written by \`pnpm start\` (scripts/dev-stack.ts); regenerated at every start.
+learningSeconds: 20          # the demo's edges are learned in its first 20 s; production default is 600
+authServer:
+  issuer: ${options.issuer}  # Gatehouse tokens for the console are verified against it
+  adminUrl: ${options.adminUrl}  # signing-key ages and the disable/revoke responses go through the admin API
+detection:
+  authFailureBurst: { threshold: 5, windowSeconds: 60 }   # below the auth server's throttle (10)
+  denialBurst: { threshold: 20, windowSeconds: 60 }
 `;
 }

@@ -20,6 +20,7 @@ export function walkthrough({ ports, issuer, cliSecretFile, adminFile, trustBund
 Gatehouse is running (${redis ? "rate limits and replay cache in Redis" : "in-memory stores; set REDIS_URL to use Redis"}; every hop mutual TLS under the dev CA).
   auth server  ${issuer}  (metadata: ${issuer}/.well-known/oauth-authorization-server; admin API: http://127.0.0.1:${ports.authAdmin}/admin)
   gateway      ${gw}  (metrics: http://127.0.0.1:${ports.admin}/metrics)
+  console      http://127.0.0.1:${ports.console}  (security events, call graph, anomalies)
   orders       https://127.0.0.1:${ports.orders}  inventory  https://127.0.0.1:${ports.inventory}  (they accept the gateway's certificate only)
   configs      ${devDir}/services.yaml  ${devDir}/gateway.yaml  credentials in ${devDir}/credentials/  trust bundle ${trustBundleFile}
 
@@ -62,6 +63,15 @@ Try it from another terminal, in the repository root:
 
   # 7. Over the limit (demo-cli may call /api/orders 10 times a minute): 429 with Retry-After.
   for i in $(seq 12); do curl -s -o /dev/null -w '%{http_code} ' --cacert "$CA" -H "Authorization: Bearer $TOKEN" ${gw}/api/orders/42; done; echo
+
+  # 8. Five logins with a wrong secret: the console raises anomaly.auth_failure_burst.
+  for i in $(seq 5); do curl -s -o /dev/null --cacert "$CA" -u demo-cli:wrong -d grant_type=client_credentials ${gw}/oauth/token; done
+  sleep 1
+
+  # 9. The console: anomalies in JSON, then open the page (the link carries the dev admin credential).
+  curl -s -H "Authorization: Bearer $ADMIN" http://127.0.0.1:${ports.console}/api/anomalies \\
+    | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).anomalies.map((a) => a.summary).join("\\n")'
+  echo "open http://127.0.0.1:${ports.console}/#token=$ADMIN"
 
 Ctrl-C stops everything.
 `;

@@ -75,8 +75,8 @@ describe("docker-compose.yml", () => {
     expect(validate.errors?.map((e) => [e.instancePath, e.message])).toContainEqual(["/services/redis", "must NOT have additional properties"]);
   });
 
-  it("runs exactly Redis, the auth server, the gateway and the two demo services", () => {
-    expect(Object.keys(compose.services).sort()).toEqual(["auth-server", "gateway", "inventory", "orders", "redis"]);
+  it("runs exactly Redis, the auth server, the gateway, the console and the two demo services", () => {
+    expect(Object.keys(compose.services).sort()).toEqual(["auth-server", "console", "gateway", "inventory", "orders", "redis"]);
   });
 
   it.each(services)("%s: read-only root, every capability dropped, no new privileges, not privileged", (_, service) => {
@@ -109,9 +109,10 @@ describe("docker-compose.yml", () => {
   it.each(nodeServices)("%s: healthcheck is `node -e` (no curl in the image): a fetch of its plain-HTTP health port, or its port listening", (name, service) => {
     const [, command, flag, script = ""] = service.healthcheck?.test ?? [];
     expect([command, flag]).toEqual(["node", "-e"]);
-    if (name === "gateway" || name === "auth-server") {
-      // Their public ports speak HTTPS; /healthz answers on the plain-HTTP admin port (the auth server's on its loopback).
-      const port = name === "gateway" ? service.environment?.["ADMIN_PORT"] : "4001";
+    if (name === "gateway" || name === "auth-server" || name === "console") {
+      // The gateway's and the auth server's public ports speak HTTPS; /healthz answers on the plain-HTTP admin port (the
+      // auth server's on its loopback). The console serves plain HTTP on loopback-published 9400.
+      const port = name === "gateway" ? service.environment?.["ADMIN_PORT"] : name === "console" ? "9400" : "4001";
       expect(script).toContain(`fetch('http://127.0.0.1:${port ?? "?"}/healthz'`);
       expect(script).toContain("AbortSignal.timeout(");
     } else {
@@ -127,23 +128,23 @@ describe("docker-compose.yml", () => {
     for (const volume of service.volumes ?? []) expect(volume).toMatch(/:ro$/);
   });
 
-  it("only the gateway publishes ports, and only on 127.0.0.1", () => {
+  it("only the gateway and the console publish ports, and only on 127.0.0.1", () => {
     const published = Object.fromEntries(services.filter(([, s]) => s.ports !== undefined).map(([name, s]) => [name, s.ports]));
-    expect(published).toEqual({ gateway: ["127.0.0.1:8080:8080", "127.0.0.1:9090:9090"] });
+    expect(published).toEqual({ gateway: ["127.0.0.1:8080:8080", "127.0.0.1:9090:9090"], console: ["127.0.0.1:9400:9400"] });
   });
 
   it("Redis, the auth server and the backends sit only on the internal network, which is `internal: true`", () => {
     expect(compose.networks["internal"]?.internal).toBe(true);
     expect(compose.networks["edge"]?.internal).toBeUndefined();
     for (const [name, service] of services) {
-      expect(service.networks, name).toEqual(name === "gateway" ? ["internal", "edge"] : ["internal"]);
+      expect(service.networks, name).toEqual(name === "gateway" || name === "console" ? ["internal", "edge"] : ["internal"]);
     }
   });
 
   it("the service CA's key is a secret of the auth server only; the others get its certificate (trust_bundle)", () => {
     const holders = (secret: string) => services.filter(([, service]) => service.secrets?.includes(secret)).map(([name]) => name).sort();
     expect(holders("ca_key")).toEqual(["auth-server"]);
-    expect(holders("trust_bundle")).toEqual(["auth-server", "gateway", "inventory", "orders"]);
+    expect(holders("trust_bundle")).toEqual(["auth-server", "console", "gateway", "inventory", "orders"]);
     const auth = parse(read("docker/config/auth-server.yaml")) as { ca: unknown; tls: unknown; trustDomain: string };
     expect(auth).toMatchObject({ ca: { certFile: "/run/secrets/trust_bundle", keyFile: "/run/secrets/ca_key" }, tls: { fromCa: true }, trustDomain: "gatehouse.internal" });
   });
@@ -167,10 +168,11 @@ describe("docker-compose.yml", () => {
       const before = files.map((file) => readFileSync(join(dir, file), "utf8"));
       expect(run()).toBe("");
       expect(files.map((file) => readFileSync(join(dir, file), "utf8"))).toEqual(before);
-      // The ACL file is the shipped template with the two components' password hashes, `default` off.
+      // The ACL file is the shipped template with the components' password hashes, `default` off.
       const passwords = new Map([
         ["auth-server", readFileSync(join(dir, "redis-auth-server.password"), "utf8")],
         ["gateway", readFileSync(join(dir, "redis-gateway.password"), "utf8")],
+        ["console", readFileSync(join(dir, "redis-console.password"), "utf8")],
         ["replication", readFileSync(join(dir, "redis-replication.password"), "utf8")],
       ]);
       const acl = readFileSync(join(dir, "redis-users.acl"), "utf8");
@@ -238,7 +240,7 @@ describe("docker/Dockerfile", () => {
 
 describe("docker/config", () => {
   // `pnpm start` listens on loopback ports where compose has service names.
-  const ports = { auth: 4000, authAdmin: 4001, gateway: 8080, admin: 9090, orders: 7001, inventory: 7002 };
+  const ports = { auth: 4000, authAdmin: 4001, gateway: 8080, admin: 9090, orders: 7001, inventory: 7002, console: 9400 };
   const hosts: Readonly<Record<string, string>> = {
     "https://127.0.0.1:4000": "https://auth-server:4000",
     "https://127.0.0.1:7001": "https://orders:7001",

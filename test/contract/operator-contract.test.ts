@@ -52,14 +52,14 @@ describe.concurrent.each(binaries)("$name ($script)", ({ name, script, versionLi
   it("prints its usage for --help and exits 0", async () => {
     const result = await runBinary(script, ["--help"]);
     expect(result.code).toBe(documentedExit["ok"]);
-    expect(result.stdout).toMatch(/^usage: gatehouse-(gateway|auth) /);
+    expect(result.stdout).toMatch(/^usage: gatehouse-(gateway|auth|console) /);
     expect(result.stdout).toContain("--version");
   });
 
   it("prints the documented version line for --version and exits 0", async () => {
     const result = await runBinary(script, ["--version"]);
     expect(result.code).toBe(documentedExit["ok"]);
-    const pkg = name === "gateway" ? "gateway" : "auth-server";
+    const pkg = name === "gateway" || name === "console" ? name : "auth-server";
     expect(result.stdout).toBe(`${versionLine.replace("<version>", version(pkg))}\n`);
   });
 
@@ -84,6 +84,7 @@ describe("a bad config file", () => {
     ["gateway", BINARIES.gateway, ["--port", "0", "--admin-port", "0"]],
     ["auth server", BINARIES.authServer, ["--port", "0"]],
     ["auth server", BINARIES.authCli, ["serve", "--port", "0"]],
+    ["console", BINARIES.console, ["--port", "0"]],
   ] as const)("stops the %s (%s) with the documented config exit code", async (service, script, args) => {
     const file = join(dir, `${service.replace(" ", "-")}-${args.length}.yaml`);
     writeFileSync(file, "listener: { headersTimeoutMs: 0 }\n");

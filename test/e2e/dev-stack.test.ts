@@ -1,55 +1,30 @@
 // `pnpm start`'s stack, run for real (built services as child processes, embedded defaults), and the
 // walkthrough it prints executed command for command, as a newcomer would paste it.
-import { spawn, execFile, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { request } from "node:https";
 import { connect } from "node:tls";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../helpers/services.js";
+import { startDevStack, type DevStack } from "./helpers/dev-stack.js";
 
 const root = resolve(import.meta.dirname, "../..");
 const run = promisify(execFile);
 
-let stack: ChildProcess;
+let stack: DevStack | undefined;
 let output = "";
 let stateDir: string;
-let ports: Record<string, number>;
+let ports: DevStack["ports"];
 
 beforeAll(async () => {
-  stateDir = mkdtempSync(join(tmpdir(), "gatehouse-dev-stack-"));
-  ports = { AUTH_PORT: await freePort(), AUTH_ADMIN_PORT: await freePort(), GATEWAY_PORT: await freePort(), ADMIN_PORT: await freePort(), ORDERS_PORT: await freePort(), INVENTORY_PORT: await freePort() };
-  const env: NodeJS.ProcessEnv = { ...process.env, GATEHOUSE_STATE_DIR: stateDir, LOG_LEVEL: "warn" };
-  delete env["REDIS_URL"];
-  for (const [name, port] of Object.entries(ports)) env[name] = String(port);
-  stack = spawn(process.execPath, ["scripts/dev-stack.ts"], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
-  stack.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
-  stack.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
-  await new Promise<void>((ready, fail) => {
-    const timer = setTimeout(() => fail(new Error(`the stack did not come up in 60 s:\n${output}`)), 60_000);
-    const check = () => {
-      if (output.includes("Ctrl-C stops everything.")) {
-        clearTimeout(timer);
-        ready();
-      }
-    };
-    stack.stdout?.on("data", check);
-    stack.once("exit", (code) => {
-      clearTimeout(timer);
-      fail(new Error(`the stack exited (${String(code)}) before it was up:\n${output}`));
-    });
-  });
+  stack = await startDevStack();
+  ({ stateDir, ports } = stack);
+  output = stack.output();
 }, 90_000);
 
 afterAll(async () => {
-  if (stack.exitCode === null) {
-    const exited = new Promise((r) => stack.once("exit", r));
-    stack.kill("SIGTERM");
-    await exited;
-  }
-  rmSync(stateDir, { recursive: true, force: true });
+  await stack?.stop();
 }, 30_000);
 
 /** The printed walkthrough as one bash script, each `# N.` comment turned into a step marker. */
@@ -76,9 +51,10 @@ describe("pnpm start", () => {
   }, 40_000);
 
   it("prints the walkthrough with every URL on the ports it was given", () => {
-    expect(output).toContain(`gateway      https://localhost:${ports["GATEWAY_PORT"]!}`);
+    expect(output).toContain(`gateway      https://localhost:${ports.GATEWAY_PORT}`);
     expect(output).toContain("in-memory stores");
-    expect([...steps.keys()]).toEqual(["1", "2", "3", "4", "5", "6", "7"]);
+    expect(output).toContain(`console      http://127.0.0.1:${ports.CONSOLE_PORT}`);
+    expect([...steps.keys()]).toEqual(["1", "2", "3", "4", "5", "6", "7", "8", "9"]);
   });
 
   it("step 2: a demo-cli token reaches orders, and orders reaches inventory through the gateway", () => {
@@ -127,6 +103,12 @@ describe("pnpm start", () => {
     // Three calls passed before: step 2's, step 5's with the new token and step 6's with the bound token (refusals are not counted).
     expect(steps.get("7")!.trim().split(" ")).toEqual([...Array<string>(7).fill("200"), ...Array<string>(5).fill("429")]);
   });
+
+  it("step 9: the console raised the failed-authentication burst of step 8 and prints the page's link", () => {
+    const lines = steps.get("9")!.trim().split("\n");
+    expect(lines.some((line) => /^5 failed authentications from 127\.0\.0\.1 in \d+ s \(claiming demo-cli\)$/.test(line))).toBe(true);
+    expect(lines.at(-1)).toMatch(new RegExp(`^open http://127\\.0\\.0\\.1:${String(ports.CONSOLE_PORT)}/#token=\\S+$`));
+  });
 });
 
 /** One HTTPS request trusting the stack's dev trust bundle (the gateway's listener). */
@@ -168,7 +150,7 @@ function tlsAttempt(port: number, identity?: { cert: string; key: string }): Pro
 }
 
 describe("the auth server through the gateway", () => {
-  const gateway = () => `https://localhost:${ports["GATEWAY_PORT"]!}`;
+  const gateway = () => `https://localhost:${ports.GATEWAY_PORT}`;
 
   it("publishes its discovery documents and JWKS", async () => {
     for (const path of ["/oauth/.well-known/oauth-authorization-server", "/oauth/.well-known/openid-configuration", "/oauth/jwks"]) {
@@ -206,7 +188,7 @@ describe("the auth server through the gateway", () => {
 
 describe("defence in depth", () => {
   it("a backend refuses a TLS client without a certificate, and one whose Gatehouse certificate is not the gateway's", async () => {
-    for (const port of [ports["INVENTORY_PORT"]!, ports["ORDERS_PORT"]!]) {
+    for (const port of [ports.INVENTORY_PORT, ports.ORDERS_PORT]) {
       // No certificate: the handshake fails with a TLS alert (certificate required).
       expect(await tlsAttempt(port)).toBe("error ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED");
       // demo-cli's certificate from step 6 chains to the dev CA, but names spiffe://gatehouse.internal/demo-cli: closed before any HTTP.
@@ -216,9 +198,7 @@ describe("defence in depth", () => {
   });
 
   it("stops every process it started on SIGTERM", async () => {
-    const exited = new Promise<number | null>((r) => stack.once("exit", r));
-    stack.kill("SIGTERM");
-    expect(await exited).toBe(0);
+    expect(await stack!.stop()).toBe(0);
     for (const port of Object.values(ports)) {
       await expect(fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1000) })).rejects.toThrow();
     }

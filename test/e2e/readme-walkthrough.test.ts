@@ -19,7 +19,7 @@ describe("README walkthrough", () => {
     const section = readme.slice(readme.indexOf("## Five minutes with curl"));
     const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
     const printed = walkthrough({
-      ports: { auth: 4000, authAdmin: 4001, gateway: 8080, admin: 9090, orders: 7001, inventory: 7002 },
+      ports: { auth: 4000, authAdmin: 4001, gateway: 8080, admin: 9090, orders: 7001, inventory: 7002, console: 9400 },
       issuer: "https://127.0.0.1:4000",
       cliSecretFile: ".gatehouse/dev/credentials/demo-cli.json",
       adminFile: ".gatehouse/dev/credentials/admin.json",

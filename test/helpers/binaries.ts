@@ -11,6 +11,7 @@ export const BINARIES = {
   gateway: resolve(root, "packages/gateway/dist/main.js"),
   authServer: resolve(root, "packages/auth-server/dist/main.js"),
   authCli: resolve(root, "packages/auth-server/dist/cli.js"),
+  console: resolve(root, "packages/console/dist/main.js"),
 } as const;
 
 /** What a binary printed and how it ended. */

@@ -26,6 +26,8 @@ export interface GatewayOptions {
   readonly keyPrefix: string;
   readonly ratePerMinute: number;
   readonly accessLog: boolean;
+  /** Security events to a stream of the run's own (`<keyPrefix>events`); on unless false. */
+  readonly events?: boolean;
   /** Extra node options, e.g. `--cpu-prof`. */
   readonly nodeArgs?: readonly string[];
 }
@@ -57,6 +59,7 @@ export function gatewayConfig(options: GatewayOptions): object {
     ],
     rateLimiting: { keyPrefix: options.keyPrefix, replicas: options.workers },
     accessLog: options.accessLog,
+    events: { enabled: options.events ?? true, stream: `${options.keyPrefix}events` },
   };
 }
 

@@ -28,6 +28,7 @@ import { FEED_PATH, revocationFeed } from "./http/revocation-feed.js";
 import { SigningKeys } from "./keys/signing-keys.js";
 import { auditTokenEvents } from "./observe/audit.js";
 import { AuthMetrics } from "./observe/metrics.js";
+import { AuthSecurityEvents } from "./observe/security-events.js";
 import { observeTokenEndpoint } from "./observe/token-observer.js";
 import { createProvider } from "./provider/create-provider.js";
 import { ServiceAccountAssertions } from "./provider/service-account-assertion.js";
@@ -52,6 +53,8 @@ export interface AuthServerDeps {
   readonly logger?: Logger;
   /** Redis for the replay cache, the shared registry and the throttle; in-memory stores (one process, dev only) without it. */
   readonly redisUrl?: string;
+  /** Redis for the security event stream (`EVENTS_REDIS_URL`); defaults to `redisUrl`. */
+  readonly eventsRedisUrl?: string;
   /** Prefix of every Redis key (default: the config's `redis.keyPrefix`); tests use a unique one per run. */
   readonly redisKeyPrefix?: string;
   /** Where `secretEnv` variables and the admin credential are looked up (default `process.env`). */
@@ -119,7 +122,13 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
   });
   const serviceAccountStep = serviceAccounts.middleware();
   const revocationStore: RevocationStore = redis === undefined ? new MemoryRevocationStore() : new RedisRevocationStore(redis, prefix, logger);
-  const revocations = new Revocations({ store: revocationStore, registry, keys, tokens: config.tokens, logger, metrics: metrics.registry });
+  const events = new AuthSecurityEvents(config.events, {
+    redisUrl: deps.eventsRedisUrl ?? deps.redisUrl,
+    logger,
+    registry: metrics.registry,
+    store: redis === undefined ? undefined : { redis, keyPrefix: prefix },
+  });
+  const revocations = new Revocations({ store: revocationStore, registry, keys, tokens: config.tokens, logger, metrics: metrics.registry, events });
   const addresses = new ClientAddressResolver(config.http.trustedProxies);
   if (redis === undefined) logger.warn("no REDIS_URL: registry, replay cache and throttle are in memory (one process, development only)");
 
@@ -142,10 +151,10 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
   const adminGuard =
     adminToken === undefined && verifyToken === undefined
       ? undefined
-      : requireAdmin({ credential: adminToken, verifyToken, scope: config.admin.scope, logger, throttle });
+      : requireAdmin({ credential: adminToken, verifyToken, scope: config.admin.scope, logger, throttle, events });
   const admin: Router[] =
     config.admin.enabled && adminGuard !== undefined
-      ? [adminRouter({ guard: adminGuard, registry, credentials, logger, metrics, bodyLimitBytes: config.http.bodyLimitBytes, revocations })]
+      ? [adminRouter({ guard: adminGuard, registry, credentials, logger, metrics, events, keys, bodyLimitBytes: config.http.bodyLimitBytes, revocations })]
       : [];
   const feedTokens =
     config.revocation.audience === undefined ? undefined : createAdminTokenVerifier(keys, () => issuer ?? "", config.revocation.audience);
@@ -206,7 +215,7 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
         // Before the ServiceAccount step: a certificate request becomes a token request with its body already read.
         certificateRequests(config.http.bodyLimitBytes, trustDomain),
         serviceAccountStep,
-        observeTokenEndpoint(metrics, throttle),
+        observeTokenEndpoint(metrics, throttle, events),
         boundTokenErrors,
       ],
       admitClient,
@@ -219,7 +228,7 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
       certificates: { authority: currentAuthority(), trustDomain, ttlSeconds: config.certificates.ttlSeconds },
       logger,
     });
-    auditTokenEvents(provider, logger);
+    auditTokenEvents(provider, logger, events);
     provider.on("server_error", (_ctx, error) => logger.error({ err: error }, "token endpoint error"));
     // oidc-provider is a Koa app; its typings list only its own events, so Koa's `error` is added through the Koa type.
     const koa: Koa = provider;
@@ -293,6 +302,7 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
     await Promise.all(servers.splice(0).map((server) => closeServer(server, 5000)));
     await registry.close();
     await revocationStore.close();
+    await events.close();
     if (redis !== undefined) await redis.quit().catch(() => redis.disconnect());
   };
 

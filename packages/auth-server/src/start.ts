@@ -17,6 +17,8 @@ export interface StartPlan {
   readonly host: string;
   readonly workers: number;
   readonly redisUrl: string | undefined;
+  /** `EVENTS_REDIS_URL`, else `REDIS_URL`: where security events go. */
+  readonly eventsRedisUrl: string | undefined;
 }
 
 /** `gatehouse-auth serve --help` and `node dist/main.js --help`. */
@@ -30,15 +32,17 @@ export const SERVE_USAGE = `usage: gatehouse-auth serve --config FILE [options] 
       --version          print the version and exit
 
 environment: REDIS_URL (redis://, rediss:// or redis+sentinel://host:port,host:port/mastername),
-  REDIS_USERNAME, REDIS_PASSWORD_FILE, GATEHOUSE_ISSUER, GATEHOUSE_ADMIN_TOKEN
+  REDIS_USERNAME, REDIS_PASSWORD_FILE, GATEHOUSE_ISSUER, GATEHOUSE_ADMIN_TOKEN,
+  EVENTS_REDIS_URL (where security events go; default REDIS_URL)
 signals: SIGTERM/SIGINT drain and exit 0
 exit codes: 0 stopped, 1 unexpected error, 64 bad flag, 69 Redis/port unavailable, 70 workers crash-looping, 78 bad config
 `;
 
 /**
  * Decides the start from the strict start flags (`--config`, `--port`/`PORT`, `--workers N|auto`/`WORKERS`,
- * `--host`/`HOST`, default 127.0.0.1, `REDIS_URL` with `REDIS_USERNAME` and `REDIS_PASSWORD_FILE`) and
- * `GATEHOUSE_ISSUER` (beats the file's `issuer`). More than one worker needs `REDIS_URL`
+ * `--host`/`HOST`, default 127.0.0.1, `REDIS_URL` with `REDIS_USERNAME` and `REDIS_PASSWORD_FILE`),
+ * `GATEHOUSE_ISSUER` (beats the file's `issuer`) and `EVENTS_REDIS_URL` (where security events go, default
+ * `REDIS_URL`). More than one worker needs `REDIS_URL`
  * (the replay cache and the registry must be shared) and keys that are not per-process memory keys.
  */
 export function planStart(flags: StartFlags, env: NodeJS.ProcessEnv): StartPlan {
@@ -56,7 +60,8 @@ export function planStart(flags: StartFlags, env: NodeJS.ProcessEnv): StartPlan 
   if (workers > 1 && config.keys.file === undefined && config.keys.generate === "memory") {
     throw new StartFlagError(`--workers ${workers} cannot use keys.generate: memory (each worker would sign with its own key)`);
   }
-  return { config, port: flags.port ?? DEFAULT_PORT, host: flags.host ?? "127.0.0.1", workers, redisUrl };
+  const eventsRedisUrl = env["EVENTS_REDIS_URL"]?.trim() || redisUrl;
+  return { config, port: flags.port ?? DEFAULT_PORT, host: flags.host ?? "127.0.0.1", workers, redisUrl, eventsRedisUrl };
 }
 
 /**
@@ -89,7 +94,11 @@ export async function serve(plan: StartPlan, logger: Logger = createLogger("auth
     workers: plan.workers,
     logger,
     start: async () => {
-      const server = createAuthServer(plan.config, plan.redisUrl === undefined ? { logger } : { logger, redisUrl: plan.redisUrl });
+      const server = createAuthServer(plan.config, {
+        logger,
+        ...(plan.redisUrl === undefined ? {} : { redisUrl: plan.redisUrl }),
+        ...(plan.eventsRedisUrl === undefined ? {} : { eventsRedisUrl: plan.eventsRedisUrl }),
+      });
       await server.listen(plan.port, plan.host);
       return () => server.close();
     },

@@ -31,6 +31,7 @@ describe("loadAuthServerConfig", () => {
       admin: { enabled: false, onPublicPort: false, host: "127.0.0.1", tokenEnv: "GATEHOUSE_ADMIN_TOKEN", scope: "gatehouse:admin" },
       revocation: { scope: "gatehouse:revocations", heartbeatSeconds: 5 },
       redis: { keyPrefix: "gatehouse:auth:" },
+      events: { enabled: true, stream: "gatehouse:events", maxLength: 100_000, queueLimit: 10_000 },
       services: {
         orders: {
           resource: "https://orders.internal",

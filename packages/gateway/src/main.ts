@@ -6,7 +6,8 @@
  * `GATEHOUSE_CONFIG`, `--port`/`PORT` (default 8080), `--admin-port`/`ADMIN_PORT` (default 9090),
  * `--host`/`HOST` (default 127.0.0.1, both ports), `--workers N|auto`/`WORKERS` (default 1; more than one requires `REDIS_URL`, since limits are
  * exact only through a shared store), `REDIS_URL` (absent: limits in memory, logged),
- * `GATEHOUSE_ISSUER`/`GATEHOUSE_JWKS_URI` (override the file). SIGTERM/SIGINT drain in-flight
+ * `GATEHOUSE_ISSUER`/`GATEHOUSE_JWKS_URI` (override the file), `EVENTS_REDIS_URL` (where security
+ * events go, default `REDIS_URL`). SIGTERM/SIGINT drain in-flight
  * requests and exit; SIGHUP reloads the route table from the same file (or keeps the old one and
  * logs why).
  */
@@ -32,7 +33,8 @@ const USAGE = `usage: gatehouse-gateway --config FILE [options]
       --version          print the version and exit
 
 environment: REDIS_URL (redis://, rediss:// or redis+sentinel://host:port,host:port/mastername),
-  REDIS_USERNAME, REDIS_PASSWORD_FILE, GATEHOUSE_ISSUER, GATEHOUSE_JWKS_URI
+  REDIS_USERNAME, REDIS_PASSWORD_FILE, GATEHOUSE_ISSUER, GATEHOUSE_JWKS_URI,
+  EVENTS_REDIS_URL (where security events go; default REDIS_URL)
 signals: SIGTERM/SIGINT drain and exit 0; SIGHUP reloads the route table
 exit codes: 0 stopped, 1 unexpected error, 64 bad flag, 69 Redis/port unavailable, 70 workers crash-looping, 78 bad config
 `;
@@ -49,6 +51,7 @@ async function start(logger: Logger, flags: StartFlags): Promise<void> {
   const adminPort = flags.adminPort ?? DEFAULT_ADMIN_PORT;
   const host = flags.host ?? DEFAULT_HOST;
   const redisUrl = flags.redisUrl;
+  const eventsRedisUrl = process.env["EVENTS_REDIS_URL"] ?? redisUrl;
   // Each worker's in-process fallback takes its share of the limit.
   const withReplicas = (c: GatewayConfig): GatewayConfig =>
     c.rateLimiting.replicas >= workers ? c : { ...c, rateLimiting: { ...c.rateLimiting, replicas: workers } };
@@ -65,7 +68,11 @@ async function start(logger: Logger, flags: StartFlags): Promise<void> {
     logger,
     shutdownTimeoutMs: config.shutdownTimeoutMs + 2_000,
     start: async () => {
-      const gateway = createGateway(withReplicas(config), { logger, ...(redisUrl === undefined ? {} : { redisUrl }) });
+      const gateway = createGateway(withReplicas(config), {
+        logger,
+        ...(redisUrl === undefined ? {} : { redisUrl }),
+        ...(eventsRedisUrl === undefined ? {} : { eventsRedisUrl }),
+      });
       try {
         const listening = await gateway.listen(port, host);
         const admin = await gateway.listenAdmin(adminPort, host);

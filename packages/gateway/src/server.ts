@@ -15,6 +15,7 @@ import { requestIdStep } from "./http/request-id.js";
 import { writeAccessLog } from "./observability/access-log.js";
 import { createAdminApp } from "./observability/admin.js";
 import { GatewayMetrics } from "./observability/metrics.js";
+import { GatewaySecurityEvents } from "./observability/security-events.js";
 import { authorizeStep } from "./policy/step.js";
 import { proxyStep } from "./proxy/step.js";
 import { UpstreamGroup, UpstreamPools } from "./proxy/upstreams.js";
@@ -42,6 +43,8 @@ export interface GatewayDeps {
   readonly redisUrl?: string;
   /** Where `revocation.secretEnv` and `identity.secretEnv` are looked up (default `process.env`). */
   readonly env?: NodeJS.ProcessEnv;
+  /** Redis for the security event stream (`EVENTS_REDIS_URL`); defaults to `redisUrl`. */
+  readonly eventsRedisUrl?: string;
 }
 
 /** A running gateway; ports are opened by {@link Gateway.listen} and {@link Gateway.listenAdmin}. */
@@ -94,6 +97,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     logger,
     observer: metrics,
   });
+  const events = new GatewaySecurityEvents(config.events, { redisUrl: deps.eventsRedisUrl ?? deps.redisUrl, registry: metrics.registry });
   let current = config;
   let table = compileTable(config, pools);
 
@@ -112,6 +116,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       inFlight--;
       const durationMs = performance.now() - exchange.startedAt;
       metrics.observe(exchange, durationMs);
+      events.observe(exchange);
       if (config.accessLog) writeAccessLog(logger, exchange, durationMs);
     },
   });
@@ -138,6 +143,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     // alert to that client and a log line here; the process carries on.
     https.on("tlsClientError", (error, socket) => {
       logger.warn({ err: { message: error.message }, remote: socket.remoteAddress }, "TLS handshake failed");
+      events.tlsRefused(socket.remoteAddress, error.message);
     });
     stopWatchingTls = watchListenerTls(tls, (options) => https.setSecureContext(options), logger);
     if (tls.fromIssuer && identity !== undefined) {
@@ -239,7 +245,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
         admin.closeAllConnections();
         await adminClosed;
       }
-      await Promise.all([limiter.close(), pools.close()]);
+      await Promise.all([limiter.close(), pools.close(), events.close()]);
       verifier.close();
       revocation?.tokenSource.close();
     },

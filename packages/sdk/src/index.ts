@@ -28,6 +28,7 @@ export { BrandedError, ERROR_BRAND, isBrandedError, type BrandedErrorOptions } f
 export { BEARER_PROBLEMS, queryOf, readBearerToken, type BearerProblem, type BearerProblemKind } from "./rules/bearer-header.js";
 export { ATTRIBUTE_NAME, B64TOKEN, CHALLENGE_VALUE, SCOPE_TOKEN, SERVICE_ID, type NamedPattern } from "./rules/patterns.js";
 export { compilePolicy, evaluatePolicy, type CompiledPolicy, type ServicePolicy } from "./rules/route-policy.js";
+export { staticCredentialMatcher } from "./rules/static-credential.js";
 export { VERIFIER_DEFAULTS } from "./verifier/defaults.js";
 export { createVerifier } from "./verifier/index.js";
 export {

@@ -1,7 +1,7 @@
 // The rules every component applies the same way (the gateway and the SDK middleware import these): the bearer
 // header parser (RFC 6750 §2.1) and the route policy evaluator, as tables.
 import { describe, expect, it } from "vitest";
-import { BEARER_PROBLEMS, compilePolicy, evaluatePolicy, queryOf, readBearerToken, type ServicePolicy } from "../src/index.js";
+import { BEARER_PROBLEMS, compilePolicy, evaluatePolicy, queryOf, readBearerToken, staticCredentialMatcher, type ServicePolicy } from "../src/index.js";
 
 const TOKEN = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJvcmRlcnMifQ.c2ln";
 
@@ -104,5 +104,15 @@ describe("evaluatePolicy: scopes, then services, then attributes", () => {
     scopes.push("inventory:write");
     expect(evaluatePolicy(compiled, caller)).toBeUndefined();
     expect(Object.isFrozen(compiled) && Object.isFrozen(compiled.scopes) && Object.isFrozen(compiled.attributes)).toBe(true);
+  });
+});
+
+describe("staticCredentialMatcher", () => {
+  it("accepts exactly the credential: not a prefix, an extension, another case or the empty string", () => {
+    const matches = staticCredentialMatcher("s3cret-admin-credential-0123456789abcdef");
+    expect(matches("s3cret-admin-credential-0123456789abcdef")).toBe(true);
+    for (const other of ["s3cret-admin-credential-0123456789abcde", "s3cret-admin-credential-0123456789abcdef0", "S3CRET-admin-credential-0123456789abcdef", ""]) {
+      expect(matches(other), other).toBe(false);
+    }
   });
 });

@@ -46,3 +46,15 @@ export {
 } from "./redis/create-redis-client.js";
 export { parseRedisUrl, redisTargetFromEnv, describeRedisTarget, formatRedisUrl, type RedisTarget } from "./redis/redis-url.js";
 export { ClientAddressResolver, trustedProxySchema } from "./http/client-address.js";
+export {
+  DEFAULT_EVENT_STREAM,
+  EVENT_NAMES,
+  MAX_FIELD_LENGTH,
+  SEVERITIES,
+  securityEventSchema,
+  type EventName,
+  type SecurityEvent,
+  type Severity,
+} from "./events/schema.js";
+export { EventPublisher, EVENT_FIELD, type DropReason, type EventInput, type EventPublisherOptions } from "./events/publisher.js";
+export { eventsConfigSchema, type EventsConfig } from "./events/config.js";

@@ -1,5 +1,5 @@
 import { ATTRIBUTE_NAME, SCOPE_TOKEN, SERVICE_ID } from "@gatehouse/sdk";
-import { listenerSchema } from "@gatehouse/service-kit";
+import { eventsConfigSchema, listenerSchema } from "@gatehouse/service-kit";
 import { z } from "zod";
 import { trustedProxySchema } from "@gatehouse/service-kit";
 
@@ -442,6 +442,7 @@ export const authServerConfigSchema = z.strictObject({
   admin: adminSchema,
   revocation: revocationSchema,
   redis: redisSchema,
+  events: eventsConfigSchema,
   services: servicesSchema,
 });
 

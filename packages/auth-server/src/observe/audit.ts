@@ -3,6 +3,7 @@ import type { errors, KoaContextWithOIDC, Provider } from "oidc-provider";
 import { clientAddressOf } from "../http/client-address.js";
 import { CERTIFICATE_GRANT_TYPE, type CertificateState } from "../ca/certificate-grant.js";
 import { claimedAssertionId, claimedClientId } from "./claimed-client.js";
+import type { AuthSecurityEvents } from "./security-events.js";
 
 /** The audit events this server writes (pino, `audit: true`, field `event`). */
 export type AuditEvent =
@@ -22,10 +23,11 @@ export type AuditEvent =
  * authentications as their own event. A line names the client, the resource, the scopes, the
  * token's `jti` and the remote address; never a secret, an assertion or a token.
  */
-export function auditTokenEvents(provider: Provider, logger: Logger): void {
+export function auditTokenEvents(provider: Provider, logger: Logger, events: AuthSecurityEvents): void {
   provider.on("grant.success", (ctx: KoaContextWithOIDC) => {
     const certificate = (ctx.state as CertificateState).issuedCertificate;
     if (certificate !== undefined) {
+      events.certificateIssued(ctx.oidc.client?.clientId, certificate.spiffeId, certificate.serial, certificate.notAfter.toISOString(), clientAddressOf(ctx));
       logger.info(
         {
           audit: true,
@@ -42,6 +44,8 @@ export function auditTokenEvents(provider: Provider, logger: Logger): void {
       return;
     }
     const token = ctx.oidc.entities.ClientCredentials;
+    const client = ctx.oidc.client?.clientId;
+    if (client !== undefined) events.tokenIssued(client, typeof token?.aud === "string" ? token.aud : undefined, token?.scope?.split(" ") ?? [], clientAddressOf(ctx));
     logger.info(
       {
         audit: true,
@@ -60,6 +64,8 @@ export function auditTokenEvents(provider: Provider, logger: Logger): void {
     const failedAuth = error.error === "invalid_client";
     const forCertificate = stringParam(ctx, "grant_type") === CERTIFICATE_GRANT_TYPE;
     const event: AuditEvent = failedAuth ? "client_auth.failed" : forCertificate ? "certificate.refused" : "token.refused";
+    if (failedAuth) events.authFailed(claimedClientId(ctx), clientAddressOf(ctx), error.error_detail);
+    else if (error.statusCode !== 429) events.tokenRefused(claimedClientId(ctx), stringParam(ctx, "resource"), clientAddressOf(ctx), error.error);
     logger.warn(
       {
         audit: true,

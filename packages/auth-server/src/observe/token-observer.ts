@@ -4,6 +4,8 @@ import { clientAddressOf } from "../http/client-address.js";
 import type { AuthThrottle, ThrottleState } from "../throttle/auth-throttle.js";
 import type { CertificateState } from "../ca/certificate-grant.js";
 import type { AuthMetrics } from "./metrics.js";
+import type { AuthSecurityEvents } from "./security-events.js";
+import { claimedClientId } from "./claimed-client.js";
 
 /**
  * Wraps `POST /token`: settles the attempt the throttle admitted at client lookup (a success gives
@@ -11,7 +13,7 @@ import type { AuthMetrics } from "./metrics.js";
  * counts against the source address), sets `Retry-After` on a 429, and counts the outcome and
  * latency in the metrics. Other endpoints pass straight through.
  */
-export function observeTokenEndpoint(metrics: AuthMetrics, throttle: AuthThrottle): Middleware {
+export function observeTokenEndpoint(metrics: AuthMetrics, throttle: AuthThrottle, events: AuthSecurityEvents): Middleware {
   return async (rawCtx, next) => {
     if (rawCtx.path !== "/token") {
       await next();
@@ -33,6 +35,7 @@ export function observeTokenEndpoint(metrics: AuthMetrics, throttle: AuthThrottl
     const oidc = (rawCtx as { oidc?: KoaContextWithOIDC["oidc"] }).oidc;
     if (ctx.status === 429 && state.throttledFor !== undefined) ctx.set("Retry-After", String(state.throttledFor));
     if (state.issuanceLimited === true) metrics.issuanceLimited.inc({ client: oidc?.client?.clientId ?? "" });
+    if (ctx.status === 429) events.throttled(oidc === undefined ? undefined : claimedClientId(ctx), clientAddressOf(ctx), state.throttledFor);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (ctx.status === 200 && (ctx.state as CertificateState).issuedCertificate !== undefined) {
       metrics.certificatesIssued.inc({ client: oidc?.client?.clientId ?? "" });

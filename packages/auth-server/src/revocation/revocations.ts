@@ -5,6 +5,7 @@ import { AuthServerError } from "../errors.js";
 import type { SigningKeys } from "../keys/signing-keys.js";
 import type { RegistryStore, ServiceRecord } from "../registry/store.js";
 import type { FeedRecord, Revocation, RevocationCause, RevocationRecord, RevocationRequest } from "./entry.js";
+import type { AuthSecurityEvents } from "../observe/security-events.js";
 import type { RevocationStore } from "./store.js";
 
 /** What {@link Revocations} is built from. */
@@ -16,6 +17,8 @@ export interface RevocationsOptions {
   readonly logger: Logger;
   /** Where the revocation counter is registered (the server's metrics registry). */
   readonly metrics: Registry;
+  /** Where each recorded revocation goes as an `admin.revocation` security event. */
+  readonly events?: AuthSecurityEvents | undefined;
 }
 
 /**
@@ -104,6 +107,7 @@ export class Revocations {
       { audit: true, event: "revocation.created", kind: revocation.kind, value: revocation.value, cause, actor, reason: request.reason, until: revocation.until, feedId: added.id },
       "revocation recorded",
     );
+    this.#options.events?.revocation(revocation.kind, revocation.value, cause, actor);
     return added;
   }
 

@@ -16,10 +16,11 @@ import { memoryLogger, PLAIN_HTTP, serviceKey, startServer, type ServiceKey, typ
 
 const root = resolve(import.meta.dirname, "../../../..");
 const dir = mkdtempSync(join(tmpdir(), "gatehouse-redis-acl-"));
-const USERS = ["auth-server", "gateway", "replication"] as const;
+const USERS = ["auth-server", "gateway", "console", "replication"] as const;
 const passwords: Record<(typeof USERS)[number] | "admin", string> = {
   "auth-server": randomBytes(16).toString("hex"),
   gateway: randomBytes(16).toString("hex"),
+  console: randomBytes(16).toString("hex"),
   replication: randomBytes(16).toString("hex"),
   admin: randomBytes(16).toString("hex"),
 };
@@ -101,6 +102,24 @@ describe("Redis ACL users (docker/redis/users.acl)", () => {
     await expect(gateway.config("SET", "dir", "/tmp")).rejects.toThrow(/NOPERM/);
     // Its own rate-limit keys and script are fine.
     expect(await gateway.eval("return redis.call('SET', KEYS[1], '1', 'PX', 1000)", 1, "gatehouse:rl:route:ip:1")).toBe("OK");
+  });
+
+  it("lets the auth server and the gateway append to the security event stream, and the console read it and nothing else", async () => {
+    const auth = connect("auth-server", passwords["auth-server"]);
+    const gateway = connect("gateway", passwords.gateway);
+    const reader = connect("console", passwords.console);
+    await Promise.all([auth.connect(), gateway.connect(), reader.connect()]);
+    expect(await auth.xadd("gatehouse:events", "*", "e", "{}")).toMatch(/^\d+-\d+$/);
+    expect(await gateway.xadd("gatehouse:events", "MAXLEN", "~", "100", "*", "e", "{}")).toMatch(/^\d+-\d+$/);
+    expect(await auth.sadd("gatehouse:auth:seen-audiences", "orders https://inventory.internal")).toBe(1);
+    // Neither writer may read the stream; the console reads and appends to it and touches no other key.
+    await expect(gateway.xrange("gatehouse:events", "-", "+")).rejects.toThrow(/NOPERM/);
+    expect(await reader.xrevrange("gatehouse:events", "+", "-", "COUNT", 1)).toHaveLength(1);
+    expect(await reader.xread("COUNT", 10, "STREAMS", "gatehouse:events", "0-0")).toEqual([["gatehouse:events", expect.any(Array)]]);
+    expect(await reader.xadd("gatehouse:events", "*", "e", "{}")).toMatch(/^\d+-\d+$/);
+    await expect(reader.get("gatehouse:auth:registry:services")).rejects.toThrow(/NOPERM/);
+    await expect(reader.set("gatehouse:rl:route:ip:1", "0")).rejects.toThrow(/NOPERM/);
+    await expect(reader.del("gatehouse:events")).rejects.toThrow(/NOPERM/);
   });
 
   it("limits the auth server's user to its own prefix", async () => {

@@ -1,5 +1,5 @@
 import { ATTRIBUTE_NAME, CHALLENGE_VALUE, SCOPE_TOKEN, SERVICE_ID, VERIFIER_DEFAULTS } from "@gatehouse/sdk";
-import { LISTENER_DESCRIPTION, listenerFields, listenerTimeoutsRule, trustedProxySchema } from "@gatehouse/service-kit";
+import { eventsConfigSchema, LISTENER_DESCRIPTION, listenerFields, listenerTimeoutsRule, trustedProxySchema } from "@gatehouse/service-kit";
 import { z } from "zod";
 import { DEFAULT_LOCAL_MAX_KEYS } from "../ratelimit/memory-store.js";
 import { canonicalizeTarget, PATH_FORMS, type PathForm } from "../routes/canonical-path.js";
@@ -227,6 +227,7 @@ export const gatewayConfigSchema = z
     trustedProxies: z.array(trustedProxySchema).default([])
       .describe("Peers (IPs or CIDR blocks) whose `X-Forwarded-For` is believed; from anyone else it is replaced by the socket address."),
     accessLog: z.boolean().default(true).describe("Write one JSON access-log line per request."),
+    events: eventsConfigSchema,
     shutdownTimeoutMs: z.int().min(0).default(10_000).describe("How long in-flight requests may take to drain on shutdown."),
   })
   .superRefine((config, ctx) => {

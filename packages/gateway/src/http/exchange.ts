@@ -46,6 +46,8 @@ export interface Exchange {
   /** Flat `[name, value, …]` headers the gateway adds to whatever response goes out. */
   readonly responseHeaders: string[];
   limitSource: LimitSource | undefined;
+  /** Requests left in the caller's rate-limit window after this one, when a limit applied. */
+  limitRemaining: number | undefined;
   status: number;
   decision: Decision;
   upstreamMs: number | undefined;
@@ -68,6 +70,7 @@ export function newExchange(req: IncomingMessage, res: ServerResponse): Exchange
     forwardedFor: "",
     responseHeaders: [],
     limitSource: undefined,
+    limitRemaining: undefined,
     status: 0,
     decision: "forwarded",
     upstreamMs: undefined,

@@ -29,6 +29,7 @@ function apply(exchange: Exchange, name: string, policyField: string, result: Li
     });
   }
   if (decision === undefined) return;
+  exchange.limitRemaining = decision.remaining;
   const field = rateLimitField(name, decision);
   if (decision.allowed) {
     exchange.responseHeaders.push("ratelimit-policy", policyField, "ratelimit", field);

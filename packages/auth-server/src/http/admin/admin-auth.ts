@@ -1,10 +1,10 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { Middleware } from "koa";
-import { readBearerToken, wwwAuthenticate } from "@gatehouse/sdk";
+import { readBearerToken, staticCredentialMatcher, wwwAuthenticate } from "@gatehouse/sdk";
 import type { Logger } from "@gatehouse/service-kit";
 import { AuthServerError } from "../../errors.js";
 import { ThrottledError, type Admission, type AuthThrottle } from "../../throttle/auth-throttle.js";
 import { clientAddressOf } from "../client-address.js";
+import type { AuthSecurityEvents } from "../../observe/security-events.js";
 
 /** Shortest accepted admin credential. */
 export const MIN_ADMIN_TOKEN_LENGTH = 32;
@@ -30,12 +30,15 @@ export interface AdminAuthOptions {
   readonly logger: Logger;
   /** Throttles failed admin authentications per source address. */
   readonly throttle: AuthThrottle;
+  /** Where refused calls go as `admin.refused` security events. */
+  readonly events?: AuthSecurityEvents | undefined;
 }
 
 /**
  * Requires `Authorization: Bearer …` (RFC 6750 §2.1, read by the SDK's `readBearerToken` like
- * every Gatehouse resource): the static admin credential, compared in constant time over SHA-256
- * digests (neither content nor length leaks through timing), or, with `admin.audience`, a
+ * every Gatehouse resource): the static admin credential, compared in constant time by the SDK's
+ * `staticCredentialMatcher` (SHA-256 digests: neither content nor length leaks through timing),
+ * or, with `admin.audience`, a
  * Gatehouse access token this server signed for that audience. No credential, or a wrong or
  * expired one, is a 401 `invalid_token`; two `Authorization` headers, a malformed value or an
  * `access_token` query parameter a 400 `invalid_request`; a valid token without the admin scope a
@@ -45,7 +48,7 @@ export interface AdminAuthOptions {
  * `ctx.state.admin.actor` for the audit log.
  */
 export function requireAdmin(options: AdminAuthOptions): Middleware {
-  const want = options.credential === undefined ? undefined : createHash("sha256").update(options.credential).digest();
+  const matches = options.credential === undefined ? undefined : staticCredentialMatcher(options.credential);
   return async (ctx, next) => {
     const remote = clientAddressOf(ctx);
     let admission: Admission | undefined;
@@ -54,6 +57,7 @@ export function requireAdmin(options: AdminAuthOptions): Middleware {
     } catch (error) {
       if (!(error instanceof ThrottledError)) throw error;
       options.logger.warn({ audit: true, event: "admin.unauthorized", method: ctx.method, path: ctx.path, remote, error: "too_many_failures" }, "admin API call refused");
+      options.events?.adminRefused("too_many_failures", ctx.method, ctx.path, remote);
       throw new AuthServerError("too_many_failures", "too many failed admin authentications from this address; retry later", {
         headers: { "Retry-After": String(error.retryAfterSeconds) },
       });
@@ -64,6 +68,7 @@ export function requireAdmin(options: AdminAuthOptions): Middleware {
       challenge: { code: string; description: string } | undefined,
     ) => {
       options.logger.warn({ audit: true, event: "admin.unauthorized", method: ctx.method, path: ctx.path, remote, error: code }, "admin API call refused");
+      options.events?.adminRefused(code, ctx.method, ctx.path, remote);
       const scope = code === "admin_forbidden" ? { scope: options.scope } : {};
       return new AuthServerError(code, description, { headers: { "WWW-Authenticate": wwwAuthenticate(challenge, { realm: REALM, ...scope }) } });
     };
@@ -73,8 +78,7 @@ export function requireAdmin(options: AdminAuthOptions): Middleware {
         if (given.problem === "missing") throw refuse("admin_unauthorized", "the admin API requires a bearer credential", undefined);
         throw refuse("admin_bad_request", given.description, given);
       }
-      const digest = createHash("sha256").update(given).digest();
-      if (want !== undefined && timingSafeEqual(digest, want)) return "admin-credential";
+      if (matches?.(given) === true) return "admin-credential";
       const verified = options.verifyToken !== undefined && given.split(".").length === 3 ? await options.verifyToken(given) : undefined;
       if (verified === undefined) {
         const description = "the admin credential is not valid";

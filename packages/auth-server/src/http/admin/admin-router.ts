@@ -3,6 +3,8 @@ import type { Logger } from "@gatehouse/service-kit";
 import { AuthServerError } from "../../errors.js";
 import type { AuditEvent } from "../../observe/audit.js";
 import type { AuthMetrics } from "../../observe/metrics.js";
+import type { AuthSecurityEvents } from "../../observe/security-events.js";
+import type { SigningKeys } from "../../keys/signing-keys.js";
 import type { ClientCredentials } from "../../registry/client-metadata.js";
 import type { RegistryStore, ServiceRecord } from "../../registry/store.js";
 import { clientAddressOf } from "../client-address.js";
@@ -24,11 +26,14 @@ export interface AdminApiOptions {
   readonly bodyLimitBytes: number;
   /** Records revocations (`/admin/revocations`) and those a registry change implies. */
   readonly revocations: Revocations;
+  readonly events: AuthSecurityEvents;
+  /** The signing keys, for `GET /admin/keys` (their schedule, never key material). */
+  readonly keys: SigningKeys;
 }
 
 /**
  * The admin API under `/admin` (JSON in and out, bearer-authenticated by `guard`):
- * `GET /admin/services`, `GET /admin/services/:id`, `POST /admin/services` (body: `{ id, ...definition }`),
+ * `GET /admin/keys` (the signing keys' schedule, no key material), `GET /admin/services`, `GET /admin/services/:id`, `POST /admin/services` (body: `{ id, ...definition }`),
  * `PUT /admin/services/:id` (body: the definition), `POST /admin/services/:id/disable` and `/enable`.
  * Every change is validated like the config file and written to the audit log; a change of a
  * service's attributes, allow list or disabled flag also revokes its outstanding tokens. Revocations:
@@ -43,6 +48,7 @@ export function adminRouter(options: AdminApiOptions): Router {
   const audit = (event: AuditEvent, record: ServiceRecord, ctx: Parameters<typeof clientAddressOf>[0]) => {
     metrics.adminChanges.inc({ action: event.replace("admin.service_", "") });
     const actor = (ctx.state as { admin?: AdminActor }).admin?.actor;
+    options.events.adminChange(event.replace("admin.service_", ""), record.id, actor, clientAddressOf(ctx));
     logger.info({ audit: true, event, service: record.id, disabled: record.disabled, actor, remote: clientAddressOf(ctx) }, event.replace("admin.", "").replace("_", " "));
   };
 
@@ -51,6 +57,26 @@ export function adminRouter(options: AdminApiOptions): Router {
     if (record === undefined) throw new AuthServerError("service_not_found", `no service "${id}"`);
     return record;
   };
+
+  // The signing keys' schedule for operators and the console: kid, dates, whether it signs or is
+  // published now. Only these named fields are copied: never `d` or any other key material.
+  router.get("/keys", (ctx) => {
+    const now = Date.now();
+    const signing = options.keys.signingKid(now);
+    const published = new Set(options.keys.published(now).map((key) => key.kid));
+    ctx.set("Cache-Control", "no-store");
+    ctx.body = {
+      keys: options.keys.keys.map((key) => ({
+        kid: key.kid,
+        alg: key.alg,
+        createdAt: key.createdAt ?? null,
+        signFrom: key.signFrom ?? null,
+        retireAt: key.retireAt ?? null,
+        signing: key.kid === signing,
+        published: published.has(key.kid),
+      })),
+    };
+  });
 
   router.get("/services", async (ctx) => {
     ctx.set("Cache-Control", "no-store");
