@@ -19,42 +19,59 @@ export interface AuthServer {
   readonly process: Started;
   readonly issuer: string;
   readonly clientSecret: string;
+  /** The secret of the origin's service (`benchIdentity.target`), for its own certificate. */
+  readonly originSecret: string;
+}
+
+/**
+ * What a benchmark adds to the auth server of this one: top-level settings (`trustDomain`, `ca`, `tls`,
+ * `certificates`, …), registry entries merged over the two services here (same id: fields merged), their secrets.
+ * With `tls` the issuer is `https://127.0.0.1:<port>`.
+ */
+export interface AuthServerExtension {
+  readonly name?: string;
+  readonly settings?: Readonly<Record<string, unknown>>;
+  readonly services?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** Writes the registry, starts `servers/auth.js` (a real `createAuthServer`) and waits for discovery. */
-export async function startAuthServer(group: ProcessGroup, dir: string, port: number, tokenTtlSeconds: number): Promise<AuthServer> {
+export async function startAuthServer(group: ProcessGroup, dir: string, port: number, tokenTtlSeconds: number, extension: AuthServerExtension = {}): Promise<AuthServer> {
   const clientSecret = randomBytes(24).toString("base64url");
-  const config = {
-    keys: { generate: "memory" },
-    tokens: { ttlSeconds: tokenTtlSeconds },
-    services: {
-      [benchIdentity.target]: {
-        resource: benchIdentity.audience,
-        scopes: [benchIdentity.scope],
-        auth: { method: "client_secret_basic", secretEnv: "BENCH_ORIGIN_SECRET" },
-      },
-      [benchIdentity.client]: {
-        auth: { method: "client_secret_basic", secretEnv: "BENCH_CLIENT_SECRET" },
-        allow: { [benchIdentity.target]: [benchIdentity.scope] },
-        attributes: benchIdentity.attributes,
-      },
+  const originSecret = randomBytes(24).toString("base64url");
+  const base: Record<string, Record<string, unknown>> = {
+    [benchIdentity.target]: {
+      resource: benchIdentity.audience,
+      scopes: [benchIdentity.scope],
+      auth: { method: "client_secret_basic", secretEnv: "BENCH_ORIGIN_SECRET" },
+    },
+    [benchIdentity.client]: {
+      auth: { method: "client_secret_basic", secretEnv: "BENCH_CLIENT_SECRET" },
+      allow: { [benchIdentity.target]: [benchIdentity.scope] },
+      attributes: benchIdentity.attributes,
     },
   };
-  const file = join(dir, "auth-server.json");
+  const services = { ...base };
+  for (const [id, entry] of Object.entries(extension.services ?? {})) services[id] = { ...services[id], ...entry };
+  const config = { keys: { generate: "memory" }, tokens: { ttlSeconds: tokenTtlSeconds }, ...extension.settings, services };
+  const name = extension.name ?? "auth-server";
+  const file = join(dir, `${name}.json`);
   await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
   const started = group.spawn({
-    name: "auth-server",
+    name,
     command: process.execPath,
     args: [join(serversDir, "auth.js"), String(port), file],
     env: {
       ...process.env,
       BENCH_CLIENT_SECRET: clientSecret,
-      BENCH_ORIGIN_SECRET: randomBytes(24).toString("base64url"),
+      BENCH_ORIGIN_SECRET: originSecret,
+      ...extension.env,
     },
   });
-  const issuer = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${issuer}/.well-known/oauth-authorization-server`, started);
-  return { process: started, issuer, clientSecret };
+  const secure = extension.settings?.["tls"] !== undefined;
+  const issuer = `${secure ? "https" : "http"}://127.0.0.1:${port}`;
+  await waitForHttp(`${issuer}/.well-known/oauth-authorization-server`, started, 20_000, secure ? { rejectUnauthorized: false } : undefined);
+  return { process: started, issuer, clientSecret, originSecret };
 }
 
 /** One client_credentials token request (RFC 6749 §4.4) with client_secret_basic and a resource indicator. */
@@ -87,14 +104,18 @@ export async function mintTokens(auth: AuthServer, count: number, concurrency = 
   return tokens;
 }
 
+/** A GET answering its body parsed as JSON (over TLS with a trust bundle for an HTTPS auth server). */
+export type GetJson = (url: string) => Promise<unknown>;
+
+const getJson: GetJson = async (url) => (await fetch(url, { signal: AbortSignal.timeout(10_000) })).json();
+
 /**
  * The public key that signed `token`, from the auth server's JWKS, as an SPKI PEM file (what
  * HAProxy's `jwt_verify` reads).
  */
-export async function writeSigningKeyPem(auth: AuthServer, token: string, file: string): Promise<void> {
+export async function writeSigningKeyPem(auth: AuthServer, token: string, file: string, get: GetJson = getJson): Promise<void> {
   const header = JSON.parse(Buffer.from(token.split(".")[0] ?? "", "base64url").toString("utf8")) as { kid?: string };
-  const response = await fetch(`${auth.issuer}/jwks`, { signal: AbortSignal.timeout(10_000) });
-  const jwks = (await response.json()) as { keys: (JsonWebKey & { kid?: string })[] };
+  const jwks = (await get(`${auth.issuer}/jwks`)) as { keys: (JsonWebKey & { kid?: string })[] };
   const jwk = jwks.keys.find((key) => key.kid === header.kid);
   if (jwk === undefined) throw new Error(`the JWKS has no key ${String(header.kid)}`);
   const pem = createPublicKey({ key: jwk, format: "jwk" }).export({ type: "spki", format: "pem" });

@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { gatewayMain } from "../paths.js";
 import { benchIdentity } from "./auth.js";
-import { probe, waitForHttp } from "./net.js";
+import { probe, waitForHttp, type ProbeTls } from "./net.js";
 import type { ProcessGroup, Started } from "../../lib/processes.js";
 
 /** One gateway process (or cluster) under test. */
@@ -30,6 +30,33 @@ export interface GatewayOptions {
   readonly events?: boolean;
   /** Extra node options, e.g. `--cpu-prof`. */
   readonly nodeArgs?: readonly string[];
+  /** TLS on both legs (absent: plain HTTP to the gateway and to the origin). */
+  readonly tls?: GatewayTls;
+  /** Extra environment variables (the gateway's secret for `fromIssuer`). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The gateway with TLS on both legs: an HTTPS listener requiring a Gatehouse client certificate, the route taking
+ * certificate-bound tokens only, an `https://` origin whose SPIFFE ID is pinned, the gateway presenting its own
+ * certificate to it. `files`: certificate, key and trust bundle from files (as HAProxy gets them); `issuer`: the
+ * gateway's own identity from the issuer's CA (`fromIssuer`), renewed in the process.
+ */
+export interface GatewayTls {
+  readonly source: "files" | "issuer";
+  /** The trust bundle (PEM file): of the issuer's HTTPS listener, client certificates and the origin's certificate. */
+  readonly trustBundleFile: string;
+  /** The gateway's certificate and key (PEM files), for `files`. */
+  readonly certFile?: string;
+  readonly keyFile?: string;
+  /** The gateway's service id and the variable holding its secret, for `issuer`. */
+  readonly clientId?: string;
+  readonly secretEnv?: string;
+  /** The origin's `https://` URL and the SPIFFE ID its certificate must carry. */
+  readonly upstream: string;
+  readonly upstreamIdentity: string;
+  /** How the wiring check reaches the listener: the trust bundle, the caller's certificate, the name to verify. */
+  readonly probe: ProbeTls;
 }
 
 /** The path every benchmark request asks for, under the route's prefix. */
@@ -40,6 +67,7 @@ export const benchPath = "/bench/items";
  * service and attribute policy, a per-service Redis rate limit far above what the run can reach).
  */
 export function gatewayConfig(options: GatewayOptions): object {
+  const tls = options.tls;
   return {
     issuer: options.issuer,
     routes: [
@@ -47,19 +75,40 @@ export function gatewayConfig(options: GatewayOptions): object {
         name: "bench",
         pathPrefix: "/bench",
         methods: ["GET"],
-        upstreams: [`http://127.0.0.1:${options.originPort}`],
+        upstreams: [tls?.upstream ?? `http://127.0.0.1:${options.originPort}`],
         audience: benchIdentity.audience,
         policy: {
           scopes: [benchIdentity.scope],
           services: [benchIdentity.client],
           attributes: { environment: benchIdentity.attributes.environment },
+          ...(tls === undefined ? {} : { boundTokens: true }),
         },
         rateLimit: { limit: options.ratePerMinute, windowSeconds: 60 },
+        ...(tls === undefined ? {} : { upstreamIdentity: tls.upstreamIdentity }),
       },
     ],
     rateLimiting: { keyPrefix: options.keyPrefix, replicas: options.workers },
     accessLog: options.accessLog,
     events: { enabled: options.events ?? true, stream: `${options.keyPrefix}events` },
+    ...(tls === undefined ? {} : gatewayTlsConfig(tls)),
+  };
+}
+
+/** The `verifier`, `listener`, `proxy` (and `identity`) settings of {@link GatewayTls}. */
+function gatewayTlsConfig(tls: GatewayTls): object {
+  const bundle = tls.trustBundleFile;
+  if (tls.source === "issuer") {
+    return {
+      verifier: { trustBundleFile: bundle },
+      identity: { clientId: tls.clientId, secretEnv: tls.secretEnv },
+      listener: { tls: { fromIssuer: true, clientCertificates: "require" } },
+      proxy: { tls: { fromIssuer: true } },
+    };
+  }
+  return {
+    verifier: { trustBundleFile: bundle },
+    listener: { tls: { certFile: tls.certFile, keyFile: tls.keyFile, clientCertificates: "require", trustBundleFile: bundle } },
+    proxy: { tls: { trustBundleFile: bundle, certFile: tls.certFile, keyFile: tls.keyFile } },
   };
 }
 
@@ -89,7 +138,7 @@ export async function startGateway(group: ProcessGroup, dir: string, options: Ga
     name: options.name,
     command: process.execPath,
     args,
-    env: { ...process.env, REDIS_URL: options.redisUrl, NODE_ENV: "production" },
+    env: { ...process.env, REDIS_URL: options.redisUrl, NODE_ENV: "production", ...options.env },
   });
   const adminUrl = `http://127.0.0.1:${options.adminPort}`;
   await waitForHttp(`${adminUrl}/readyz`, started);
@@ -98,8 +147,8 @@ export async function startGateway(group: ProcessGroup, dir: string, options: Ga
     if (Date.now() > deadline) throw new Error(`${options.name} never became ready; see ${started.logFile}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  const url = `http://127.0.0.1:${options.port}${benchPath}`;
-  await expectEnforced(url, token, options.name);
+  const url = `${options.tls === undefined ? "http" : "https"}://127.0.0.1:${options.port}${benchPath}`;
+  await expectEnforced(url, token, options.name, options.tls?.probe);
   return { name: options.name, process: started, url, adminUrl, configFile };
 }
 
@@ -107,10 +156,10 @@ export async function startGateway(group: ProcessGroup, dir: string, options: Ga
  * The wiring check before measuring: `token` passes, while no token and a token with a tampered
  * signature are refused with 401, so the figures are those of a proxy that really verifies.
  */
-export async function expectEnforced(url: string, token: string, what: string): Promise<void> {
-  await expectStatus(url, { authorization: `Bearer ${token}` }, 200, what);
-  await expectStatus(url, {}, 401, what);
-  await expectStatus(url, { authorization: `Bearer ${tamperSignature(token)}` }, 401, what);
+export async function expectEnforced(url: string, token: string, what: string, tls?: ProbeTls): Promise<void> {
+  await expectStatus(url, { authorization: `Bearer ${token}` }, 200, what, tls);
+  await expectStatus(url, {}, 401, what, tls);
+  await expectStatus(url, { authorization: `Bearer ${tamperSignature(token)}` }, 401, what, tls);
 }
 
 /** The same JWT with one character in the middle of its signature changed. */
@@ -121,7 +170,7 @@ export function tamperSignature(token: string): string {
 }
 
 /** Fails unless `url` answers `status` (a wiring check before measuring). */
-export async function expectStatus(url: string, headers: Record<string, string>, status: number, what: string): Promise<void> {
-  const got = await probe(url, headers);
+export async function expectStatus(url: string, headers: Record<string, string>, status: number, what: string, tls?: ProbeTls): Promise<void> {
+  const got = await probe(url, headers, tls);
   if (got !== status) throw new Error(`${what}: expected ${status} from ${url}, got ${got}`);
 }
