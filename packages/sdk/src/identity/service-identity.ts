@@ -78,7 +78,9 @@ export function createServiceIdentity(options: ServiceIdentityOptions): ServiceI
     if (spiffeId?.endsWith(`/${options.clientId}`) !== true) {
       throw new GatehouseError("invalid_response", `the certificate endpoint issued a certificate for ${spiffeId ?? "no SPIFFE ID"}, not for ${options.clientId}`);
     }
-    const ca = await fetchBundle(issuerFetch.fetch, bundle);
+    // The issuer's own certificate may come from a CA published after `trustBundle` was read: a renewal fetches the
+    // bundle over the current connection, which trusts the bundle fetched last.
+    const ca = await fetchBundle((renewing?.fetch ?? issuerFetch).fetch, bundle);
     const tls: IdentityTlsOptions = { key: keyPem, cert: chain, ca };
     const previous = current;
     // Outgoing connections trust the Gatehouse bundle plus what the issuer is trusted by (trustBundle or system CAs).
