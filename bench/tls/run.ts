@@ -71,6 +71,12 @@ const redisUrl = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
 const gatewaySecret = randomBytes(24).toString("base64url");
 /** Tokens outlive the whole run (certificates of the throughput part too: the auth server's default hour). */
 const tokenTtlSeconds = 3600;
+/**
+ * Under rotation every request is a new connection to the gateway and the origin closes its connections from the
+ * proxy after this many requests: handshakes keep happening, so a certificate that expired or a CA nobody trusts
+ * shows as failed requests (an established keep-alive connection would hide both).
+ */
+const rotationOriginRequestsPerConnection = 50;
 
 /** Every throughput scenario, in the order of the tables. */
 const scenarios = [
@@ -247,11 +253,11 @@ function startTlsAuthServer(name: string, settings: Record<string, unknown>): Pr
 }
 
 /** The https origin (`servers/origin.js`): the SDK's createServiceServer letting in the gateway's certificate only. */
-async function startOrigin(auth: AuthServer, port: number, bundleFile: string, asGateway: ProbeTls, name = "origin"): Promise<Started> {
+async function startOrigin(auth: AuthServer, port: number, bundleFile: string, asGateway: ProbeTls, name = "origin", maxRequestsPerConnection = 0): Promise<Started> {
   const started = group.spawn({
     name,
     command: process.execPath,
-    args: [join(serversDir, "origin.js"), String(port), auth.issuer, bundleFile],
+    args: [join(serversDir, "origin.js"), String(port), auth.issuer, bundleFile, String(maxRequestsPerConnection)],
     env: { ...process.env, BENCH_ORIGIN_SECRET: auth.originSecret },
   });
   await waitForHttp(`https://127.0.0.1:${String(port)}/`, started, 20_000, asGateway);
@@ -344,7 +350,7 @@ async function rotationUnderLoad(): Promise<RotationResult> {
     const asGateway: ProbeTls = { ca: bundle, cert: pki.gateway.cert, key: pki.gateway.key, servername: serverName };
     const asClient: ProbeTls = { ca: bundle, cert: pki.client.cert, key: pki.client.key, servername: serverName };
     const originPort = await freePort();
-    origin = await startOrigin(auth, originPort, bundleFile, asGateway, "origin-rotation");
+    origin = await startOrigin(auth, originPort, bundleFile, asGateway, "origin-rotation", rotationOriginRequestsPerConnection);
     const tls: GatewayTls = {
       source: "issuer",
       trustBundleFile: bundleFile,
@@ -380,18 +386,19 @@ async function rotationUnderLoad(): Promise<RotationResult> {
       connections: rotationConnections,
       warmupSec: 0,
       durationSec: rotationSec,
-      newConnectionPerRequest: false,
+      newConnectionPerRequest: true,
       expectStatus: 200,
       tls: { caFile: bundleFile, servername: serverName },
       identity: { issuer: auth.issuer, clientId: benchIdentity.client, secretEnv: "BENCH_CLIENT_SECRET", resource: benchIdentity.audience, scope: benchIdentity.scope },
     },
     { BENCH_CLIENT_SECRET: auth.clientSecret },
   );
+  const watched = loadingWithBundleWatch(loading, auth, at);
   await new Promise((resolve) => setTimeout(resolve, 5_000));
   const rotate = ["ca", "rotate", "--file", caFile, "--trust-domain", trustDomain, "--delay", String(delay), "--retire-after", String(retireAfter)];
   await exec(process.execPath, [authCli, ...rotate]);
   at(`\`gatehouse-auth ${rotate.join(" ").replace(caFile, "rotation-ca.json")}\`: new CA published, signing from ${String(5 + delay)} s, old CA retired at ${String(5 + delay + retireAfter)} s`);
-  const result = await loadingWithBundleWatch(loading, auth, at);
+  const result = await watched;
   at(`load ends: ${String(result.requests)} answers, ${String(result.non2xx + result.socketErrors)} failed`);
   const originLog = await readFile(origin.logFile, "utf8");
   const gatewayLog = await readFile(gateway.process.logFile, "utf8");

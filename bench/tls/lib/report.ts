@@ -82,7 +82,9 @@ function rotationSection(rotation: RotationResult | undefined): string {
 A separate auth server with a CA file (\`gatehouse-auth ca generate\`, re-read every second) issuing certificates that live
 ${String(rotation.certificateTtl)} s; the caller (the load generator's own \`createServiceIdentity\` and a token source with it: each renewed
 certificate gets a token bound to it), the gateway (\`listener.tls\` and \`proxy.tls\` \`fromIssuer\`, one process) and the origin
-(\`createServiceServer\`) all renew at half-life. ${String(rotation.connections)} requests in flight through the gateway for ${String(rotation.durationSec)} s, keep-alive; the CA is rotated during the load.
+(\`createServiceServer\`) all renew at half-life. ${String(rotation.connections)} requests in flight through the gateway for ${String(rotation.durationSec)} s, each on a new
+connection (a full handshake, so every request proves that the caller's and the gateway's current certificates are valid and trusted);
+the origin closes the gateway's connection after 50 requests, so the upstream leg keeps handshaking too. The CA is rotated during the load.
 
 ${rotation.events.map((e) => `- ${e}`).join("\n")}
 

@@ -1,10 +1,11 @@
 // The fixed origin of the TLS benchmark: the SDK's `createServiceServer` (HTTPS, TLS 1.3, a client certificate from
 // the trust bundle required, only the gateway's SPIFFE ID let in) with its own identity from the auth server's CA,
 // renewed in the process, answering every request with the same small JSON body as the plain origin.
-// Usage: node origin.js <port> <issuer> <trust bundle file>; the client secret of bench-origin in BENCH_ORIGIN_SECRET.
+// Usage: node origin.js <port> <issuer> <trust bundle file> [max requests per connection]; the client secret of
+// bench-origin in BENCH_ORIGIN_SECRET. With a maximum, the proxy in front reconnects (a new handshake) that often.
 import { createServiceIdentity, createServiceServer } from "@gatehouse/sdk";
 
-const [port = "0", issuer = "", trustBundle = ""] = process.argv.slice(2);
+const [port = "0", issuer = "", trustBundle = "", maxRequests = "0"] = process.argv.slice(2);
 const body = Buffer.from(JSON.stringify({ ok: true, service: "bench-origin", items: [1, 2, 3] }));
 let refused = 0;
 
@@ -32,6 +33,7 @@ const server = createServiceServer(
   },
 );
 server.keepAliveTimeout = 60_000;
+server.maxRequestsPerSocket = Number(maxRequests);
 server.on("tlsClientError", (error) => console.log(`TLS handshake failed: ${error.message}`));
 server.listen(Number(port), "127.0.0.1", () => console.log(`https origin ${identity.spiffeId} listening on 127.0.0.1:${port}`));
 
