@@ -80,6 +80,7 @@ const rotationOriginRequestsPerConnection = 50;
 
 /** Every throughput scenario, in the order of the tables. */
 const scenarios = [
+  { id: "origin", title: "origin direct, no proxy", what: "the load generator straight to the https origin, presenting the gateway's certificate, no token: the ceiling of the load generator and the machine (context)", handshake: false },
   { id: "gateway-1", title: "gateway, 1 process", what: "`node packages/gateway/dist/main.js`, HTTPS listener requiring a client certificate, bound tokens only, `https://` origin with its SPIFFE ID pinned", handshake: false },
   { id: "gateway-2", title: "gateway, --workers 2", what: "the same with `--workers 2`", handshake: false },
   { id: "haproxy-1", title: "HAProxy nbthread 1", what: "`bind … ssl crt … verify required ca-file …`, `jwt_verify` + stick table, `cnf.x5t#S256` = client certificate thumbprint, `server … ssl verify required ca-file … crt …`", handshake: false },
@@ -187,7 +188,7 @@ async function throughputAndIssuance(
     const upstream = `https://${serverName}:${String(originPort)}`;
     const upstreamIdentity = `spiffe://${trustDomain}/${benchIdentity.target}`;
     const tls: GatewayTls = { source: "files", trustBundleFile: bundleFile, certFile: pki.gateway.certFile, keyFile: pki.gateway.keyFile, upstream, upstreamIdentity, probe: asClient };
-    const urls = new Map<ScenarioId, string>();
+    const urls = new Map<ScenarioId, string>([["origin", `https://127.0.0.1:${String(originPort)}${benchPath}`]]);
     let throughput: ScenarioResult[] = [];
     if (parts.has("throughput")) {
       const runId = randomUUID().slice(0, 8);
@@ -273,18 +274,21 @@ async function expectBindingEnforced(url: string, pki: BenchPki, bundle: string,
   await expectStatus(url, { authorization: `Bearer ${pki.boundToken}` }, 401, `${what} (bound token with another certificate)`, otherCertificate);
 }
 
-function loadSpec(label: string, url: string, pki: BenchPki, handshake: boolean, seconds: number): LoadSpec {
+/** A throughput measurement: the caller's certificate and bound token (the origin direct: the gateway's certificate). */
+function loadSpec(label: string, id: ScenarioId, url: string, pki: BenchPki, handshake: boolean): LoadSpec {
+  const direct = id === "origin";
+  const presented = direct ? pki.gateway : pki.client;
   return {
     label,
     url,
     method: "GET",
-    headers: { authorization: `Bearer ${pki.boundToken}` },
+    headers: direct ? {} : { authorization: `Bearer ${pki.boundToken}` },
     connections: handshake ? handshakeConnections : connections,
-    warmupSec: seconds === durationSec ? warmupSec : 0,
-    durationSec: seconds,
+    warmupSec,
+    durationSec,
     newConnectionPerRequest: handshake,
     expectStatus: 200,
-    tls: { caFile: pki.bundleFile, certFile: pki.client.certFile, keyFile: pki.client.keyFile, servername: serverName },
+    tls: { caFile: pki.bundleFile, certFile: presented.certFile, keyFile: presented.keyFile, servername: serverName },
   };
 }
 
@@ -297,7 +301,7 @@ async function measureThroughput(urls: ReadonlyMap<ScenarioId, string>, pki: Ben
       if (interrupted) throw new Error("interrupted");
       const url = urls.get(scenario.id);
       if (url === undefined) continue;
-      const m = await runLoad(group, dir, loadSpec(`round ${String(round + 1)} ${scenario.id}`, url, pki, scenario.handshake, durationSec));
+      const m = await runLoad(group, dir, loadSpec(`round ${String(round + 1)} ${scenario.id}`, scenario.id, url, pki, scenario.handshake));
       results.set(scenario.id, [...(results.get(scenario.id) ?? []), m]);
       console.log(`round ${String(round + 1)}/${String(rounds)} ${line(scenario.id, m)}`);
     }
