@@ -29,6 +29,8 @@ export interface TlsRunSettings {
   readonly command: string;
   /** Shown at the top, e.g. "busy-machine run". */
   readonly label: string | undefined;
+  /** A run on a machine busy with other work: the ratios are printed, not judged. */
+  readonly busy: boolean;
   readonly startedAt: string;
   readonly rounds: number;
   readonly durationSec: number;
@@ -95,6 +97,18 @@ ${failures.length === 0 ? "" : `\nFailures:\n\n${failures.map(([what, count]) =>
 `;
 }
 
+/** The ratios of a busy-machine run: printed against their targets, not judged. */
+function unjudged(ratios: readonly RatioResult[]): string {
+  const x = (value: number) => `${value.toFixed(2)}×`;
+  return [
+    "A busy-machine run: other work shared the cores, so these ratios say nothing about the targets.",
+    "",
+    "| ratio (same round) | target | per round | median |",
+    "| --- | --- | --- | --- |",
+    ...ratios.map((r) => `| ${r.name} | ${r.kind === "min" ? "≥" : "≤"} ${r.bound.toFixed(2)}×${r.informative === true ? " (context, not a target)" : ""} | ${r.perRound.map(x).join(" / ")} | ${x(r.median)} |`),
+  ].join("\n");
+}
+
 /** The whole results file (also printed by the run). */
 export function renderResults(report: TlsReport): string {
   const { facts, settings } = report;
@@ -144,7 +158,7 @@ ${report.scenarios.length === 0 ? "(throughput not measured in this run)" : figu
 
 ## Targets
 
-${report.ratios.length === 0 ? "(none measured in this run)" : ratiosTable(report.ratios)}
+${report.ratios.length === 0 ? "(none measured in this run)" : settings.busy ? unjudged(report.ratios) : ratiosTable(report.ratios)}
 
 ${issuanceSection(report.issuance)}${rotationSection(report.rotation)}## Every measured run
 
