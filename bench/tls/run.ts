@@ -91,7 +91,7 @@ const scenarios = [
 ] as const;
 type ScenarioId = (typeof scenarios)[number]["id"];
 
-/** The targets of the issue, per round; the handshake ratio is reported beside them. */
+/** The targets of docs/performance-targets.md ("Transport identity"), per round; the handshake ratio beside them. */
 const targets: readonly RatioTarget[] = [
   { name: "gateway 1 process / HAProxy nbthread 1, req/s", numerator: "gateway-1", denominator: "haproxy-1", metric: "rps", bound: 1.0, kind: "min" },
   { name: "gateway 1 process / HAProxy nbthread 1, p99", numerator: "gateway-1", denominator: "haproxy-1", metric: "p99Ms", bound: 1.25, kind: "max" },

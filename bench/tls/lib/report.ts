@@ -156,7 +156,7 @@ ${report.scenarios.map((s) => `| ${s.title} | ${s.what} |`).join("\n")}
 
 ${report.scenarios.length === 0 ? "(throughput not measured in this run)" : figuresTable(report.scenarios)}
 
-## Targets
+## Targets (docs/performance-targets.md, "Transport identity")
 
 ${report.ratios.length === 0 ? "(none measured in this run)" : settings.busy ? unjudged(report.ratios) : ratiosTable(report.ratios)}
 
