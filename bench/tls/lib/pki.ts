@@ -114,7 +114,7 @@ export async function makeCsrs(count: number, file: string): Promise<void> {
   const lines: string[] = [];
   for (let i = 0; i < count; i += 8) {
     const batch = Array.from({ length: Math.min(8, count - i) }, () =>
-      run("sh", ["-c", `openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null -subj /CN=${benchIdentity.client} -outform DER | base64 -w0`]),
+      run("sh", ["-c", `openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null -subj /CN=${benchIdentity.client} -outform DER | openssl base64 -A`]),
     );
     for (const { stdout } of await Promise.all(batch)) lines.push(stdout.trim());
   }
