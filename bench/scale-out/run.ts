@@ -43,8 +43,9 @@ const processCounts = [1, 2, 3] as const;
  * What Redis has executed since it started (`INFO commandstats`): every command, including those a
  * Lua script runs inside it, and the script calls alone (EVALSHA/EVAL: the round trips a gateway makes).
  */
-function redisCalls(): { commands: number; scripts: number } {
-  const text = execFileSync("redis-cli", ["-u", redisUrl, "--no-auth-warning", "info", "commandstats"], { encoding: "utf8" });
+function redisCalls(): { commands: number; scripts: number; cpuSeconds: number } {
+  const text = execFileSync("redis-cli", ["-u", redisUrl, "--no-auth-warning", "info", "all"], { encoding: "utf8" });
+  const cpu = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, "m").exec(text)?.[1] ?? 0);
   let commands = 0;
   let scripts = 0;
   for (const match of text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
@@ -52,7 +53,7 @@ function redisCalls(): { commands: number; scripts: number } {
     commands += calls;
     if (match[1] === "evalsha" || match[1] === "eval" || match[1] === "evalsha_ro" || match[1] === "eval_ro") scripts += calls;
   }
-  return { commands, scripts };
+  return { commands, scripts, cpuSeconds: cpu("used_cpu_user") + cpu("used_cpu_sys") };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -108,7 +109,7 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
     urls.set(workers, gateway.url);
   }
 
-  const results = new Map<number, { m: Measurement; scriptsPerRequest: number; commandsPerRequest: number }[]>(processCounts.map((n) => [n, []]));
+  const results = new Map<number, { m: Measurement; scriptsPerRequest: number; commandsPerRequest: number; redisCpuUsPerRequest: number }[]>(processCounts.map((n) => [n, []]));
   const measure = (workers: number, seconds: number, label: string) =>
     runWrk({ url: urls.get(workers) ?? "", connections, threads: 1, durationSec: seconds, rawLog, label, headers: { authorization: `Bearer ${token}` }, script: wrkScript });
   for (let round = 0; round < rounds; round++) {
@@ -121,11 +122,17 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
       const after = redisCalls();
       const requests = Math.max(1, m.requests);
       // Less the INFO call itself.
-      const sample = { m, scriptsPerRequest: (after.scripts - before.scripts) / requests, commandsPerRequest: (after.commands - before.commands - 1) / requests };
+      const sample = {
+        m,
+        scriptsPerRequest: (after.scripts - before.scripts) / requests,
+        commandsPerRequest: (after.commands - before.commands - 1) / requests,
+        redisCpuUsPerRequest: ((after.cpuSeconds - before.cpuSeconds) * 1e6) / requests,
+      };
       results.get(workers)?.push(sample);
       console.log(
         `round ${round + 1}: ${workers} process(es) ${int(m.rps)} req/s, p99 ${m.p99Ms.toFixed(2)} ms, non-2xx ${m.non2xx}, ` +
-          `Redis round trips/request ${sample.scriptsPerRequest.toFixed(3)}, commands/request ${sample.commandsPerRequest.toFixed(3)}`,
+          `Redis round trips/request ${sample.scriptsPerRequest.toFixed(3)}, commands/request ${sample.commandsPerRequest.toFixed(3)}, ` +
+          `Redis CPU/request ${sample.redisCpuUsPerRequest.toFixed(1)} µs`,
       );
     }
   }
@@ -134,7 +141,7 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
   const rows = processCounts.map((workers) => {
     const runs = results.get(workers) ?? [];
     const rps = median(runs.map((r) => r.m.rps));
-    return `| ${workers} | ${int(rps)} | ${(rps / one).toFixed(2)}× | ${median(runs.map((r) => r.m.p99Ms)).toFixed(2)} | ${median(runs.map((r) => r.scriptsPerRequest)).toFixed(3)} | ${median(runs.map((r) => r.commandsPerRequest)).toFixed(3)} | ${runs.map((r) => int(r.m.rps)).join(" / ")} | ${runs.reduce((sum, r) => sum + r.m.non2xx + r.m.socketErrors, 0)} |`;
+    return `| ${workers} | ${int(rps)} | ${(rps / one).toFixed(2)}× | ${median(runs.map((r) => r.m.p99Ms)).toFixed(2)} | ${median(runs.map((r) => r.scriptsPerRequest)).toFixed(3)} | ${median(runs.map((r) => r.commandsPerRequest)).toFixed(3)} | ${median(runs.map((r) => r.redisCpuUsPerRequest)).toFixed(1)} | ${runs.map((r) => int(r.m.rps)).join(" / ")} | ${runs.reduce((sum, r) => sum + r.m.non2xx + r.m.socketErrors, 0)} |`;
   });
   const text = `# Scale-out benchmark results
 
@@ -147,10 +154,11 @@ token on every request, as one process and as \`--workers 2\` and \`--workers 3\
 on one Redis; wrk with ${connections} connections, ${durationSec} s per measurement after ${warmupSec} s of warm-up,
 rounds interleaved. Redis figures come from the benchmark's own \`redis-server\` (started for this run, used by nothing
 else), \`INFO commandstats\` around each measurement divided by the requests wrk completed: round trips are the
-script calls (EVALSHA/EVAL), commands count everything Redis executed, including the commands inside the script. Only this run's figures are stated here.
+script calls (EVALSHA/EVAL), commands count everything Redis executed, including the commands inside the script, and
+Redis CPU is its \`used_cpu_user\` + \`used_cpu_sys\` (\`INFO cpu\`) over the measurement, per request. Only this run's figures are stated here.
 
-| gateway processes | req/s (median) | vs one process | p99 ms (median) | Redis round trips per request | Redis commands per request | req/s per round | non-2xx + socket errors |
-| --- | --- | --- | --- | --- | --- | --- | --- |
+| gateway processes | req/s (median) | vs one process | p99 ms (median) | Redis round trips per request | Redis commands per request | Redis CPU µs per request | req/s per round | non-2xx + socket errors |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join("\n")}
 
 wrk command of one measurement: \`wrk ${wrkArgs({ url: urls.get(1) ?? "", connections, threads: 1, durationSec, rawLog, label: "", headers: { authorization: "Bearer <token>" }, script: wrkScript }).join(" ")}\`
