@@ -1,11 +1,13 @@
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from "pino";
+import { DEFAULT_LOG_BUFFER_BYTES, MIN_LOG_BUFFER_BYTES, rejectedLogBufferSetting, stdoutDestination } from "./log/stdout.js";
 
 export type { Logger } from "pino";
 
 /**
  * The JSON logger every Gatehouse process uses. Credentials never reach a log line: anything
- * that could hold one is redacted by path, whatever the caller passes. Lines go to stdout unless
- * a `destination` is given (tests capture them that way).
+ * that could hold one is redacted by path, whatever the caller passes. Lines go to stdout, buffered and written
+ * asynchronously in batches (see `log/buffered-destination.ts`: bounded buffer, counted drops, one line per drop
+ * episode), unless a `destination` is given (tests capture them that way).
  */
 export function createLogger(name: string, options: LoggerOptions = {}, destination?: DestinationStream): Logger {
   const settings: LoggerOptions = {
@@ -35,5 +37,24 @@ export function createLogger(name: string, options: LoggerOptions = {}, destinat
     },
     ...options,
   };
-  return destination === undefined ? pino(settings) : pino(settings, destination);
+  if (destination !== undefined) return pino(settings, destination);
+  const stdout = stdoutDestination();
+  const logger = pino(settings, stdout);
+  if (stdout.onDropEpisode === undefined) {
+    // The first logger of the process reports drops; the line goes out once the buffer has drained.
+    stdout.onDropEpisode = (episode) => {
+      logger.warn(
+        { droppedLines: episode.droppedLines, droppedBytes: episode.droppedBytes, since: new Date(episode.since).toISOString() },
+        "log lines dropped: stdout did not keep up and the log buffer was full",
+      );
+    };
+  }
+  const rejected = rejectedLogBufferSetting();
+  if (rejected !== undefined) {
+    logger.warn(
+      { setting: "LOG_BUFFER_BYTES", value: rejected, used: DEFAULT_LOG_BUFFER_BYTES },
+      `LOG_BUFFER_BYTES must be an integer of at least ${String(MIN_LOG_BUFFER_BYTES)}; using the default`,
+    );
+  }
+  return logger;
 }

@@ -1,5 +1,6 @@
 import type { Verifier } from "@gatehouse/sdk";
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { registerProcessMetrics } from "@gatehouse/service-kit";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Exchange } from "../http/exchange.js";
 import type { LimiterObserver, LimitSource } from "../ratelimit/limiter.js";
 import type { StoreErrorClass } from "../ratelimit/store.js";
@@ -17,7 +18,8 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
  * - `gatehouse_gateway_ratelimit_store_errors_total{class}`
  * - `gatehouse_gateway_token_cache_total{result}`, `gatehouse_gateway_jwks_refreshes_total{result}`,
  *   `gatehouse_gateway_tokens_rejected_total` (from the verifier's counters)
- * - `gatehouse_gateway_ready` (1 when `/readyz` would answer 200), plus Node's default metrics.
+ * - `gatehouse_gateway_ready` (1 when `/readyz` would answer 200), plus service-kit's process metrics (Node's
+ *   default metrics, `gatehouse_gateway_log_lines_dropped_total`, `gatehouse_gateway_log_buffer_bytes`).
  */
 export class GatewayMetrics implements LimiterObserver {
   readonly registry = new Registry();
@@ -33,7 +35,7 @@ export class GatewayMetrics implements LimiterObserver {
 
   constructor(verifier: Verifier, ready: () => boolean) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: "gatehouse_gateway_" });
+    registerProcessMetrics(this.registry, "gatehouse_gateway_");
     this.#requests = new Counter({
       name: "gatehouse_gateway_requests_total",
       help: "Requests answered, by route, status and decision (forwarded or the gateway's error code).",
