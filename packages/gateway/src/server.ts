@@ -285,6 +285,7 @@ function verifierOptions(config: GatewayConfig): VerifierOptions {
     clockToleranceSec: v.clockToleranceSec,
     ...(v.maxTokenAgeSec === undefined ? {} : { maxTokenAgeSec: v.maxTokenAgeSec }),
     cacheSize: v.cacheSize,
+    cacheMaxBytes: v.cacheMaxBytes,
     jwks: { cooldownMs: v.jwksCooldownMs, staleIfErrorSec: v.jwksStaleIfErrorSec, timeoutMs: v.jwksTimeoutMs },
     ...(v.trustBundleFile === undefined ? {} : { trustBundle: v.trustBundleFile }),
   };
