@@ -1,9 +1,8 @@
 import { once } from "node:events";
-import type { Server } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Server as HttpsServer } from "node:https";
 import { compilePolicy, createVerifier, type VerifierOptions } from "@gatehouse/sdk";
-import { ClientAddressResolver, connectionErrorLogger, createHttpServer, createHttpsServer, createLogger, createRedisClient, listen, type Logger } from "@gatehouse/service-kit";
-import Koa from "koa";
+import { ClientAddressResolver, createHttpServer, createHttpsServer, createLogger, createRedisClient, listen, type Logger } from "@gatehouse/service-kit";
 import type { Registry } from "prom-client";
 import { authenticateStep } from "./auth/authenticate.js";
 import { gatewayRevocation, registerRevocationMetrics } from "./auth/revocation.js";
@@ -115,20 +114,24 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     done: (exchange: Exchange) => {
       inFlight--;
       const durationMs = performance.now() - exchange.startedAt;
-      metrics.observe(exchange, durationMs);
-      events.observe(exchange);
-      if (config.accessLog) writeAccessLog(logger, exchange, durationMs);
+      try {
+        metrics.observe(exchange, durationMs);
+        events.observe(exchange);
+        if (config.accessLog) writeAccessLog(logger, exchange, durationMs);
+      } catch (error) {
+        logger.error({ err: error }, "recording a request failed");
+      }
     },
   });
 
-  const app = new Koa();
-  app.on("error", connectionErrorLogger(logger));
-  app.use((ctx) => {
-    ctx.respond = false;
+  // The proxied port is a plain node:http(s) listener: the compiled handler answers every request itself (a Koa
+  // context per request would only be built to be told `respond = false`). The handler never rejects: the error
+  // responder renders whatever a step throws, and `done` catches its own failures; a client that goes away
+  // mid-response is recorded by the proxy step (status 499, `aborted`).
+  const callback = (req: IncomingMessage, res: ServerResponse): void => {
     inFlight++;
-    return handle(ctx.req, ctx.res);
-  });
-  const callback = app.callback();
+    void handle(req, res);
+  };
   const tls = config.listener.tls;
   let stopWatchingTls = (): void => undefined;
   let server: Server;
@@ -255,6 +258,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
 function compileTable(config: GatewayConfig, pools: UpstreamPools): RouteTable<RouteTarget> {
   return new RouteTable<RouteTarget>(config.routes, (route) => ({
     audience: route.audience,
+    verifyOptions: Object.freeze({ audience: route.audience ?? "" }),
     policy: compilePolicy(route.policy),
     boundTokens: route.policy.boundTokens,
     limit:
