@@ -14,7 +14,7 @@ export function memoryLimitBytes(): number | undefined {
 /**
  * Warns when V8 may grow its heap beyond 75 % of the container's memory limit: Node sizes the heap from the cgroup
  * limit, up to the whole of it, which leaves no room for buffers, code and the rest, so the kernel kills the process
- * before V8 collects. `NODE_OPTIONS=--max-old-space-size=MiB` fixes it (docs/operations.md, "Memory limits").
+ * before V8 collects. `NODE_OPTIONS=--max-old-space-size=MiB` fixes it (docs/operations.md, "Log delivery and memory limits").
  */
 export function warnIfHeapExceedsMemoryLimit(logger: Logger): void {
   const limit = memoryLimitBytes();
