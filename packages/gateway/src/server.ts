@@ -2,7 +2,7 @@ import { once } from "node:events";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Server as HttpsServer } from "node:https";
 import { compilePolicy, createVerifier, type VerifierOptions } from "@gatehouse/sdk";
-import { ClientAddressResolver, createHttpServer, createHttpsServer, createLogger, createRedisClient, listen, type Logger } from "@gatehouse/service-kit";
+import { ClientAddressResolver, createHttpServer, createHttpsServer, createLogger, createRedisClient, flushLogs, listen, LOG_FLUSH_TIMEOUT_MS, type Logger } from "@gatehouse/service-kit";
 import type { Registry } from "prom-client";
 import { authenticateStep } from "./auth/authenticate.js";
 import { gatewayRevocation, registerRevocationMetrics } from "./auth/revocation.js";
@@ -61,7 +61,7 @@ export interface Gateway {
   ready(timeoutMs?: number): Promise<boolean>;
   /** The Prometheus registry served on the admin port. */
   readonly metrics: Registry;
-  /** Stops accepting, drains in-flight requests (up to `shutdownTimeoutMs`), closes everything. */
+  /** Stops accepting, drains in-flight requests (up to `shutdownTimeoutMs`), closes everything, writes out the buffered log lines. */
   close(): Promise<void>;
 }
 
@@ -251,6 +251,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       await Promise.all([limiter.close(), pools.close(), events.close()]);
       verifier.close();
       revocation?.tokenSource.close();
+      // The access lines of the drained requests are in the log buffer: write them out before the caller exits.
+      await flushLogs(LOG_FLUSH_TIMEOUT_MS);
     },
   };
 }

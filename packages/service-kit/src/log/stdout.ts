@@ -5,6 +5,8 @@ import { BufferedLogDestination, type LogDestinationStats } from "./buffered-des
 export const DEFAULT_LOG_BUFFER_BYTES = 8 * 1024 * 1024;
 /** The smallest `LOG_BUFFER_BYTES` accepted. */
 export const MIN_LOG_BUFFER_BYTES = 64 * 1024;
+/** How long a stopping process (SIGTERM, a service's `close()`) waits for stdout to take its buffered lines. */
+export const LOG_FLUSH_TIMEOUT_MS = 2_000;
 /** A quiet process writes its buffered lines at least this often. */
 export const LOG_FLUSH_INTERVAL_MS = 100;
 

@@ -1,16 +1,13 @@
 import cluster from "node:cluster";
 import type { Logger } from "pino";
+import { flushLogs, LOG_FLUSH_TIMEOUT_MS } from "../log/stdout.js";
+import { warnIfHeapExceedsMemoryLimit } from "../runtime/heap-limit.js";
 import { EXIT_CODES, exitCodeFor } from "./exit-codes.js";
 
 /** A worker that dies this many times within {@link CRASH_LOOP_WINDOW_MS} makes the primary give up. */
 export const CRASH_LOOP_MAX_EXITS = 5;
 /** The window of {@link CRASH_LOOP_MAX_EXITS}. */
 export const CRASH_LOOP_WINDOW_MS = 60_000;
-import { flushLogs } from "../log/stdout.js";
-import { warnIfHeapExceedsMemoryLimit } from "../runtime/heap-limit.js";
-
-/** How long an exiting process waits for stdout to take its buffered log lines. */
-const LOG_FLUSH_TIMEOUT_MS = 2_000;
 
 /** Exits once the buffered log lines are written (or stdout stopped taking them). */
 function exitAfterLogs(code: number): void {
