@@ -19,7 +19,8 @@ import { computeRatios, figuresTable, ratiosTable, renderResults, type RatioTarg
 import { countSyscalls, type SyscallCount } from "./lib/syscalls.js";
 import { cpuScaling } from "../lib/cpu-probe.js";
 import { runWrk, type Measurement } from "../lib/wrk.js";
-import { rawDir, resultsFile, serversDir, wrkScript } from "./paths.js";
+import { appendRunLog } from "./lib/run-log.js";
+import { rawDir, resultsFile, runLogFile, serversDir, wrkScript } from "./paths.js";
 
 // `pnpm bench:gateway -- --rounds 1` hands the script a leading "--".
 const argv = process.argv.slice(2);
@@ -331,7 +332,16 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
   };
   console.log(`\n${figuresTable(report.scenarios)}\n\n${ratiosTable(report.ratios)}\n`);
   await writeFile(flags.results, renderResults(report));
-  console.log(`wrote ${flags.results}; raw output in ${dir}`);
+  await appendRunLog(runLogFile, {
+    startedAt,
+    command: report.settings.command,
+    loadBefore: report.settings.loadAverage.before,
+    loadAfter: report.settings.loadAverage.after,
+    probeBefore: probeBefore.factor,
+    probeAfter: probeAfter.factor,
+    ratios: report.ratios,
+  });
+  console.log(`wrote ${flags.results}, appended to ${runLogFile}; raw output in ${dir}`);
 }
 
 /** A separate single gateway process under `--cpu-prof`, loaded with the reused token. */
