@@ -33,7 +33,8 @@ export interface BufferedDestinationOptions {
 
 /**
  * Atomic write size of a pipe (POSIX `PIPE_BUF` on Linux): each write carries whole lines and stays at or below it,
- * so lines of several processes sharing one pipe (cluster workers, a container's stdout) never interleave.
+ * so lines of several processes sharing one pipe (cluster workers, a container's stdout) never interleave. A single
+ * line longer than this is written alone, and only it can be split by the pipe.
  */
 const PIPE_BUF = 4096;
 /** Lines are collected until this many bytes are waiting (or the flush interval passes), then written at once. */
