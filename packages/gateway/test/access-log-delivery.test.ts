@@ -88,6 +88,21 @@ describe("access log delivery", () => {
     expect(new Set(access.map((l) => l["path"])).size).toBe(count);
   }, 60_000);
 
+  it("with --workers 2, the workers write out their access lines before the primary exits on SIGTERM, lines whole", async () => {
+    const gateway = startProcess(["--config", config("delivery-workers"), "--port", "0", "--admin-port", "0", "--workers", "2"], { REDIS_URL });
+    started.push(gateway);
+    await gateway.waitFor((l) => l["msg"] === "started workers");
+    const ready = await gateway.waitFor(listening);
+    const count = 1000;
+    const statuses = await load(`http://127.0.0.1:${String(ready["port"])}`, count, 20);
+    expect(statuses.filter((s) => s === 200 || s === 401)).toHaveLength(count);
+    gateway.child.kill("SIGTERM");
+    expect(await gateway.exited()).toBe(0);
+    // Every line parsed as JSON (the helper would have thrown on a torn one), one per request.
+    const access = gateway.lines.filter((l) => l["msg"] === "request");
+    expect(access).toHaveLength(count);
+  }, 60_000);
+
   it("keeps serving when nobody reads its stdout: drops are counted, the buffer stays bounded, SIGTERM still exits", async () => {
     const bufferBytes = 64 * 1024;
     const child = spawn(process.execPath, [MAIN, "--config", config("stuck"), "--port", "0", "--admin-port", "0"], {
