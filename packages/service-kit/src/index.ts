@@ -36,7 +36,7 @@ export {
   type ReadinessCheck,
   type HealthAnswer,
 } from "./http/health.js";
-export { createLogger, type Logger } from "./logger.js";
+export { createLogger, fixedKeysLogger, REDACTED_PATHS, type Logger } from "./logger.js";
 export {
   createRedisClient,
   waitForRedis,

@@ -3,6 +3,24 @@ import { DEFAULT_LOG_BUFFER_BYTES, MIN_LOG_BUFFER_BYTES, rejectedLogBufferSettin
 
 export type { Logger } from "pino";
 
+/** Log keys redacted by path on every line of a {@link createLogger} logger. */
+export const REDACTED_PATHS: readonly string[] = [
+  "authorization",
+  "*.authorization",
+  "headers.authorization",
+  "req.headers.authorization",
+  "client_secret",
+  "*.client_secret",
+  "client_assertion",
+  "*.client_assertion",
+  "token",
+  "*.token",
+  "secret",
+  "*.secret",
+  "password",
+  "*.password",
+];
+
 /**
  * The JSON logger every Gatehouse process uses. Credentials never reach a log line: anything
  * that could hold one is redacted by path, whatever the caller passes. Lines go to stdout, buffered and written
@@ -17,22 +35,7 @@ export function createLogger(name: string, options: LoggerOptions = {}, destinat
     // (the gateway's access log), so no line carries the same key twice.
     base: { pid: process.pid },
     redact: {
-      paths: [
-        "authorization",
-        "*.authorization",
-        "headers.authorization",
-        "req.headers.authorization",
-        "client_secret",
-        "*.client_secret",
-        "client_assertion",
-        "*.client_assertion",
-        "token",
-        "*.token",
-        "secret",
-        "*.secret",
-        "password",
-        "*.password",
-      ],
+      paths: [...REDACTED_PATHS],
       censor: "[redacted]",
     },
     ...options,
@@ -57,4 +60,17 @@ export function createLogger(name: string, options: LoggerOptions = {}, destinat
     );
   }
   return logger;
+}
+
+/**
+ * A child of `logger` for lines whose keys are fixed in code (the gateway's access log). Redaction by path costs about
+ * 8 µs a line (measured: 9.4 µs against 1.3 µs a line) and cannot match such a line, so the child skips it. It throws
+ * when one of `keys` is a key, or a parent of a key, that {@link REDACTED_PATHS} names: "credentials never reach a log
+ * line" then still holds by construction, as long as the caller logs only those keys with plain values.
+ */
+export function fixedKeysLogger(logger: Logger, keys: readonly string[]): Logger {
+  const named = new Set(REDACTED_PATHS.flatMap((path) => path.split(".")).filter((segment) => segment !== "*"));
+  const clashes = keys.filter((key) => named.has(key));
+  if (clashes.length > 0) throw new Error(`fixedKeysLogger: ${clashes.join(", ")} would need redaction`);
+  return logger.child({}, { redact: [] });
 }
