@@ -11,7 +11,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { tokenRequestBody, writeAssertionBodies } from "./lib/assertions.js";
-import { cpuScaling } from "./lib/cpu-probe.js";
+import { cpuScaling } from "../lib/cpu-probe.js";
 import { cpuSeconds } from "../lib/cpu-time.js";
 import { ProcessGroup, type Started } from "../lib/processes.js";
 import { runWrk, wrkArgs, type Measurement, type WrkOptions } from "../lib/wrk.js";

@@ -18,6 +18,8 @@ export const wrkScript = join(sourceDir, "wrk", "report.lua");
 export const rawDir = join(benchDir, "results", "raw", "gateway");
 /** The written-up results. */
 export const resultsFile = join(sourceDir, "RESULTS.md");
+/** Every run of the benchmark, one row each, appended. */
+export const runLogFile = join(sourceDir, "RUNS.md");
 /** Entry point of the built gateway. */
 export const gatewayMain = join(repoDir, "packages", "gateway", "dist", "main.js");
 /** Entry point of the built auth server library. */

@@ -17,8 +17,10 @@ import { ProcessGroup, type Started } from "../lib/processes.js";
 import { summarizeProfile } from "./lib/profile.js";
 import { computeRatios, figuresTable, ratiosTable, renderResults, type RatioTarget, type Report, type ScenarioResult } from "./lib/report.js";
 import { countSyscalls, type SyscallCount } from "./lib/syscalls.js";
+import { cpuScaling } from "../lib/cpu-probe.js";
 import { runWrk, type Measurement } from "../lib/wrk.js";
-import { rawDir, resultsFile, serversDir, wrkScript } from "./paths.js";
+import { appendRunLog } from "./lib/run-log.js";
+import { rawDir, resultsFile, runLogFile, serversDir, wrkScript } from "./paths.js";
 
 // `pnpm bench:gateway -- --rounds 1` hands the script a leading "--".
 const argv = process.argv.slice(2);
@@ -86,8 +88,18 @@ const allScenarios = [
     what: "the same gateway with `events.enabled: false` (the other gateway scenarios publish to a stream of the run's own)",
   },
   { id: "gateway-fresh", title: "gateway, fresh token per request", what: "one gateway process, full job, a different token on every request (cache misses)" },
+  {
+    id: "gateway-log",
+    title: "gateway, same token, access log on",
+    what: "one gateway process as operators run it by default: `accessLog: true`, one JSON line per request to stdout (a file here)",
+  },
   { id: "haproxy-1", title: "HAProxy nbthread 1", what: "HAProxy, `nbthread 1`, `jwt_verify` + stick-table limit, same token" },
   { id: "gateway-workers-2", title: "gateway --workers 2, same token", what: "gateway with `--workers 2` (node:cluster), full job, same token" },
+  {
+    id: "gateway-workers-2-log",
+    title: "gateway --workers 2, same token, access log on",
+    what: "gateway with `--workers 2` and `accessLog: true`, both workers writing to one stdout",
+  },
   { id: "haproxy-2", title: "HAProxy nbthread 2", what: "HAProxy, `nbthread 2`, same job, same token" },
 ] as const;
 type ScenarioId = (typeof allScenarios)[number]["id"];
@@ -108,6 +120,9 @@ const targets: RatioTarget[] = [
   { name: "gateway ÷ HAProxy nbthread 1, req/s", numerator: "gateway", denominator: "haproxy-1", metric: "rps", bound: 1.1, kind: "min" },
   { name: "gateway ÷ HAProxy nbthread 1, p99", numerator: "gateway", denominator: "haproxy-1", metric: "p99Ms", bound: 1.2, kind: "max" },
   { name: "gateway --workers 2 ÷ HAProxy nbthread 2, req/s", numerator: "gateway-workers-2", denominator: "haproxy-2", metric: "rps", bound: 1, kind: "min" },
+  { name: "gateway access log on ÷ off, req/s", numerator: "gateway-log", denominator: "gateway", metric: "rps", bound: 0.9, kind: "min" },
+  { name: "gateway access log on ÷ HAProxy nbthread 1, req/s", numerator: "gateway-log", denominator: "haproxy-1", metric: "rps", bound: 1.1, kind: "min" },
+  { name: "gateway --workers 2 access log on ÷ off, req/s", numerator: "gateway-workers-2-log", denominator: "gateway-workers-2", metric: "rps", bound: 0.9, kind: "min" },
 ];
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -115,6 +130,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function main(group: ProcessGroup, dir: string): Promise<void> {
   const startedAt = new Date().toISOString();
   const loadBefore = loadavg();
+  const probeBefore = await cpuScaling();
+  console.log(`CPU probe: two busy processes reach ${probeBefore.factor.toFixed(2)}× one`);
   const facts = machineFacts();
   console.log(`machine: ${facts.cpuModel}, nproc ${facts.nproc}; ${facts.node}; ${facts.haproxy}; ${facts.wrk}`);
   const rawLog = join(dir, "wrk.log");
@@ -141,7 +158,7 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
   let issuer = "";
   let ring: { file: string; offset: number } | undefined;
   const notes: string[] = [];
-  if (wants("gateway", "gateway-fresh", "gateway-workers-2", "haproxy-1", "haproxy-2")) {
+  if (wants("gateway", "gateway-fresh", "gateway-events-off", "gateway-log", "gateway-workers-2", "gateway-workers-2-log", "haproxy-1", "haproxy-2")) {
     // Long enough for the whole run, so that no token expires while it is being measured.
     const auth = await startAuthServer(group, dir, await freePort(), 3_600);
     [token = ""] = await mintTokens(auth, 1);
@@ -178,9 +195,18 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
       admins.set("gateway-events-off", g.adminUrl);
       processes.set("gateway-events-off", g.process);
     }
+    if (wants("gateway-log")) {
+      const g = await startGateway(group, dir, { ...gatewayBase, accessLog: true, name: "gateway-log", workers: 1, port: await freePort(), adminPort: await freePort(), keyPrefix: `bench:${runId}:gl:` }, token);
+      urls.set("gateway-log", g.url);
+      admins.set("gateway-log", g.adminUrl);
+    }
     if (wants("gateway-workers-2")) {
       const g = await startGateway(group, dir, { ...gatewayBase, name: "gateway-workers-2", workers: 2, port: await freePort(), adminPort: await freePort(), keyPrefix: `bench:${runId}:g2:` }, token);
       urls.set("gateway-workers-2", g.url);
+    }
+    if (wants("gateway-workers-2-log")) {
+      const g = await startGateway(group, dir, { ...gatewayBase, accessLog: true, name: "gateway-workers-2-log", workers: 2, port: await freePort(), adminPort: await freePort(), keyPrefix: `bench:${runId}:g2l:` }, token);
+      urls.set("gateway-workers-2-log", g.url);
     }
     if (wants("haproxy-1", "haproxy-2")) {
       const pem = join(dir, "signing-key.pem");
@@ -274,6 +300,11 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
   if (unclean.length > 0) {
     notes.push(`**Not clean:** ${unclean.join(", ")} had non-2xx answers or socket errors in a measured run (see the figures); those figures include failures.`);
   }
+  const probeAfter = await cpuScaling();
+  console.log(`CPU probe: two busy processes reach ${probeAfter.factor.toFixed(2)}× one`);
+  notes.push(
+    `Second core (probe: ES256 signatures/s of two busy processes over one; 2.0 = a free second core, 1.0 = none): ${probeBefore.factor.toFixed(2)}× before the rounds, ${probeAfter.factor.toFixed(2)}× after. Below about 1.5×, no \`--workers 2\` or \`nbthread 2\` figure of this run can scale.`,
+  );
   const report: Report = {
     facts,
     settings: {
@@ -289,7 +320,7 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
       ratePerMinute,
       loadAverage: { before: loadBefore, after: loadavg() },
       notes: [
-        "Access logs are off on both sides (the gateway's `accessLog: false`, no `log` in HAProxy); metrics stay on in the gateway.",
+        "Access logs are off on both sides (the gateway's `accessLog: false`, no `log` in HAProxy) except in the two \"access log on\" scenarios, where the gateway writes its default access log to stdout (a file); metrics stay on in the gateway.",
         ...notes,
       ],
     },
@@ -301,7 +332,16 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
   };
   console.log(`\n${figuresTable(report.scenarios)}\n\n${ratiosTable(report.ratios)}\n`);
   await writeFile(flags.results, renderResults(report));
-  console.log(`wrote ${flags.results}; raw output in ${dir}`);
+  await appendRunLog(runLogFile, {
+    startedAt,
+    command: report.settings.command,
+    loadBefore: report.settings.loadAverage.before,
+    loadAfter: report.settings.loadAverage.after,
+    probeBefore: probeBefore.factor,
+    probeAfter: probeAfter.factor,
+    ratios: report.ratios,
+  });
+  console.log(`wrote ${flags.results}, appended to ${runLogFile}; raw output in ${dir}`);
 }
 
 /** A separate single gateway process under `--cpu-prof`, loaded with the reused token. */

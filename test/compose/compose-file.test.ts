@@ -122,6 +122,14 @@ describe("docker-compose.yml", () => {
     }
   });
 
+  it.each(nodeServices)("%s: V8's heap limit (NODE_OPTIONS --max-old-space-size) leaves a third of mem_limit to the rest", (_, service) => {
+    const heapMiB = Number(/^--max-old-space-size=(\d+)$/.exec(service.environment?.["NODE_OPTIONS"] ?? "")?.[1]);
+    const limitMiB = Number(/^(\d+)m$/.exec(service.mem_limit ?? "")?.[1]);
+    expect(heapMiB).toBeGreaterThan(0);
+    // The services warn at start above 75 %; the young generation and code come on top of the old space.
+    expect(heapMiB).toBeLessThanOrEqual(limitMiB * 0.65);
+  });
+
   it.each(nodeServices)("%s: writable only in a size-bounded /tmp, listening on every interface of its networks", (_, service) => {
     expect(service.tmpfs).toEqual([expect.stringMatching(/^\/tmp:size=\d+m/)]);
     expect(service.environment?.["HOST"]).toBe("0.0.0.0");

@@ -176,6 +176,23 @@ describe.each(overlays)("deploy/kubernetes/%s", (overlay) => {
     }
   });
 
+  it("keeps V8's heap of every Node.js container at most 65 % of its memory limit (NODE_OPTIONS --max-old-space-size)", () => {
+    const mebibytes = (quantity: string | number | undefined) => {
+      const match = /^(\d+)(Mi|Gi)$/.exec(String(quantity ?? ""));
+      if (match === null) throw new Error(`unexpected memory quantity ${String(quantity)}`);
+      return Number(match[1]) * (match[2] === "Gi" ? 1024 : 1);
+    };
+    const nodeContainers = podTemplates(objects).flatMap(({ pod }) => pod.containers.filter((c) => c.image.startsWith("gatehouse/")));
+    expect(nodeContainers.map((c) => c.name).sort()).toEqual(["auth-server", "gateway", "inventory", "orders"]);
+    for (const container of nodeContainers) {
+      const options = container.env?.find((e) => e.name === "NODE_OPTIONS")?.value ?? "";
+      const heap = Number(/--max-old-space-size=(\d+)/.exec(options)?.[1]);
+      expect(heap, `${container.name} NODE_OPTIONS`).toBeGreaterThan(0);
+      // The services warn at start above 75 %; the young generation and code come on top of the old space.
+      expect(heap, container.name).toBeLessThanOrEqual(mebibytes(container.resources?.limits?.["memory"]) * 0.65);
+    }
+  });
+
   it("probes the Gatehouse services on /healthz (liveness) and /readyz (readiness), and every container somehow", () => {
     for (const { owner, pod } of podTemplates(objects)) {
       for (const container of pod.containers) {

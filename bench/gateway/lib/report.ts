@@ -202,6 +202,7 @@ export function renderResults(report: Report): string {
 
 Written by \`${settings.command}\` (bench/gateway/run.ts) on ${settings.startedAt}. All figures below come from that one
 run: absolute numbers drift ±40% on this shared machine, so the targets are ratios of scenarios measured in the same round.
+Every run of the benchmark, failing ones included, has a row in [RUNS.md](RUNS.md): one run is not evidence.
 
 ## Machine and software
 

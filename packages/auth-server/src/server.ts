@@ -5,7 +5,7 @@ import type Router from "@koa/router";
 import type Koa from "koa";
 import { Provider } from "oidc-provider";
 import { B64TOKEN, uriSans } from "@gatehouse/sdk";
-import { ClientAddressResolver, closeServer, connectionErrorLogger, createHttpServer, createHttpsServer, createLogger, createRedisClient, describeRedisTarget, listen, parseRedisUrl, type Logger } from "@gatehouse/service-kit";
+import { ClientAddressResolver, closeServer, connectionErrorLogger, createHttpServer, createHttpsServer, createLogger, flushLogs, LOG_FLUSH_TIMEOUT_MS, createRedisClient, describeRedisTarget, listen, parseRedisUrl, type Logger } from "@gatehouse/service-kit";
 import { CertificateAuthority } from "./ca/certificate-authority.js";
 import { certificateRequests, TRUST_BUNDLE_PATH } from "./ca/certificate-request.js";
 import { isTrustDomain, trustDomainOf } from "./ca/spiffe.js";
@@ -73,7 +73,7 @@ export interface ListeningAddress {
 export interface AuthServer {
   /** Starts serving on `port` (0 = any free port) of `host` (default 127.0.0.1). */
   listen(port?: number, host?: string): Promise<ListeningAddress>;
-  /** Stops accepting, lets requests in flight finish (at most 5 s), closes Redis. */
+  /** Stops accepting, lets requests in flight finish (at most 5 s), closes Redis, writes out the buffered log lines. */
   close(): Promise<void>;
   /** The issuer identifier: from the config, else `http://<host>:<port>` once listening. */
   readonly issuer: string;
@@ -304,6 +304,8 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
     await revocationStore.close();
     await events.close();
     if (redis !== undefined) await redis.quit().catch(() => redis.disconnect());
+    // Audit lines of the last requests are in the log buffer: write them out before the caller exits.
+    await flushLogs(LOG_FLUSH_TIMEOUT_MS);
   };
 
   return {

@@ -131,6 +131,14 @@ describe("metrics", () => {
     expect(text).toContain('gatehouse_auth_token_failures_total{error="invalid_scope"} 1');
     expect(text).toMatch(/gatehouse_auth_token_request_duration_seconds_count\{outcome="issued"\} [1-9]/);
   });
+
+  it("reports Node's process metrics and the log buffer, so memory can be watched against the container's limit", async () => {
+    const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+    expect(text).toMatch(/^gatehouse_auth_process_resident_memory_bytes [1-9]\d*$/m);
+    expect(text).toMatch(/^gatehouse_auth_nodejs_heap_size_used_bytes [1-9]\d*$/m);
+    expect(text).toMatch(/^gatehouse_auth_log_lines_dropped_total \d+$/m);
+    expect(text).toMatch(/^gatehouse_auth_log_buffer_bytes \d+$/m);
+  });
 });
 
 describe("health", () => {

@@ -1,9 +1,8 @@
 import { once } from "node:events";
-import type { Server } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Server as HttpsServer } from "node:https";
 import { compilePolicy, createVerifier, type VerifierOptions } from "@gatehouse/sdk";
-import { ClientAddressResolver, connectionErrorLogger, createHttpServer, createHttpsServer, createLogger, createRedisClient, listen, type Logger } from "@gatehouse/service-kit";
-import Koa from "koa";
+import { ClientAddressResolver, createHttpServer, createHttpsServer, createLogger, fixedKeysLogger, createRedisClient, flushLogs, listen, LOG_FLUSH_TIMEOUT_MS, type Logger } from "@gatehouse/service-kit";
 import type { Registry } from "prom-client";
 import { authenticateStep } from "./auth/authenticate.js";
 import { gatewayRevocation, registerRevocationMetrics } from "./auth/revocation.js";
@@ -12,7 +11,7 @@ import { createErrorResponder } from "./http/error-responder.js";
 import type { Exchange, RouteTarget } from "./http/exchange.js";
 import { compilePipeline } from "./http/pipeline.js";
 import { requestIdStep } from "./http/request-id.js";
-import { writeAccessLog } from "./observability/access-log.js";
+import { ACCESS_LOG_KEYS, writeAccessLog } from "./observability/access-log.js";
 import { createAdminApp } from "./observability/admin.js";
 import { GatewayMetrics } from "./observability/metrics.js";
 import { GatewaySecurityEvents } from "./observability/security-events.js";
@@ -62,7 +61,7 @@ export interface Gateway {
   ready(timeoutMs?: number): Promise<boolean>;
   /** The Prometheus registry served on the admin port. */
   readonly metrics: Registry;
-  /** Stops accepting, drains in-flight requests (up to `shutdownTimeoutMs`), closes everything. */
+  /** Stops accepting, drains in-flight requests (up to `shutdownTimeoutMs`), closes everything, writes out the buffered log lines. */
   close(): Promise<void>;
 }
 
@@ -75,6 +74,7 @@ export interface Gateway {
  */
 export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Gateway {
   const logger = deps.logger ?? createLogger("gateway");
+  const accessLogger = fixedKeysLogger(logger, ACCESS_LOG_KEYS);
   const revocation = gatewayRevocation(config, deps.env ?? process.env, logger);
   const verifier = createVerifier({ ...verifierOptions(config), ...(revocation === undefined ? {} : { revocation: revocation.options }) });
   const identity = gatewayIdentity(config, deps.env ?? process.env);
@@ -115,20 +115,24 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     done: (exchange: Exchange) => {
       inFlight--;
       const durationMs = performance.now() - exchange.startedAt;
-      metrics.observe(exchange, durationMs);
-      events.observe(exchange);
-      if (config.accessLog) writeAccessLog(logger, exchange, durationMs);
+      try {
+        metrics.observe(exchange, durationMs);
+        events.observe(exchange);
+        if (config.accessLog) writeAccessLog(accessLogger, exchange, durationMs);
+      } catch (error) {
+        logger.error({ err: error }, "recording a request failed");
+      }
     },
   });
 
-  const app = new Koa();
-  app.on("error", connectionErrorLogger(logger));
-  app.use((ctx) => {
-    ctx.respond = false;
+  // The proxied port is a plain node:http(s) listener: the compiled handler answers every request itself (a Koa
+  // context per request would only be built to be told `respond = false`). The handler never rejects: the error
+  // responder renders whatever a step throws, and `done` catches its own failures; a client that goes away
+  // mid-response is recorded by the proxy step (status 499, `aborted`).
+  const callback = (req: IncomingMessage, res: ServerResponse): void => {
     inFlight++;
-    return handle(ctx.req, ctx.res);
-  });
-  const callback = app.callback();
+    void handle(req, res);
+  };
   const tls = config.listener.tls;
   let stopWatchingTls = (): void => undefined;
   let server: Server;
@@ -248,6 +252,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       await Promise.all([limiter.close(), pools.close(), events.close()]);
       verifier.close();
       revocation?.tokenSource.close();
+      // The access lines of the drained requests are in the log buffer: write them out before the caller exits.
+      await flushLogs(LOG_FLUSH_TIMEOUT_MS);
     },
   };
 }
@@ -255,6 +261,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
 function compileTable(config: GatewayConfig, pools: UpstreamPools): RouteTable<RouteTarget> {
   return new RouteTable<RouteTarget>(config.routes, (route) => ({
     audience: route.audience,
+    verifyOptions: Object.freeze({ audience: route.audience ?? "" }),
     policy: compilePolicy(route.policy),
     boundTokens: route.policy.boundTokens,
     limit:
@@ -285,6 +292,7 @@ function verifierOptions(config: GatewayConfig): VerifierOptions {
     clockToleranceSec: v.clockToleranceSec,
     ...(v.maxTokenAgeSec === undefined ? {} : { maxTokenAgeSec: v.maxTokenAgeSec }),
     cacheSize: v.cacheSize,
+    cacheMaxBytes: v.cacheMaxBytes,
     jwks: { cooldownMs: v.jwksCooldownMs, staleIfErrorSec: v.jwksStaleIfErrorSec, timeoutMs: v.jwksTimeoutMs },
     ...(v.trustBundleFile === undefined ? {} : { trustBundle: v.trustBundleFile }),
   };

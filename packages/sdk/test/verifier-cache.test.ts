@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createVerifier } from "../src/index.js";
-import { VerifiedTokenCache } from "../src/verifier/token-cache.js";
+import { DEFAULT_CACHE_MAX_BYTES, entryBytes, VerifiedTokenCache } from "../src/verifier/token-cache.js";
 import { generateSigningKey, nowSeconds, signAccessToken, type SigningKey } from "./helpers/keys.js";
 import { startJwksServer, type JwksServer } from "./helpers/jwks-server.js";
 
@@ -117,6 +117,33 @@ describe("verified-token cache", () => {
     expect(largest).toBe(1000);
     expect(cache.get(`token-99999-${"x".repeat(600)}`, Date.now())).toBe(template);
     expect(cache.get(`token-0-${"x".repeat(600)}`, Date.now())).toBeUndefined();
+  });
+
+  it("bounds the cache by bytes too: large distinct tokens evict earlier, within cacheMaxBytes", async () => {
+    const maxBytes = 256 * 1024;
+    const verifier = createVerifier({ issuer: server.issuer, audience: AUDIENCE, cacheSize: 10_000, cacheMaxBytes: maxBytes });
+    // Tokens of about 5,500 characters (a large attributes claim): about 11.5 KiB each by the estimate.
+    const pad = "p".repeat(4000);
+    const tokens = await Promise.all(
+      Array.from({ length: 300 }, () => signAccessToken(key, { issuer: server.issuer, claims: { "urn:gatehouse:attributes": { pad } } })),
+    );
+    const perEntry = entryBytes(tokens[0]!);
+    let largestBytes = 0;
+    for (const jwt of tokens) {
+      await verifier.verify(jwt);
+      largestBytes = Math.max(largestBytes, verifier.stats.cacheBytes);
+    }
+    expect(largestBytes).toBeLessThanOrEqual(maxBytes);
+    expect(verifier.stats.cacheSize).toBe(Math.floor(maxBytes / perEntry));
+    expect(verifier.stats.cacheBytes).toBe(verifier.stats.cacheSize * perEntry);
+    expect(verifier.verifyCached(tokens.at(-1)!)).toBeDefined();
+    expect(verifier.verifyCached(tokens[0]!)).toBeUndefined();
+    verifier.close();
+  });
+
+  it("holds 10,000 typical tokens within the default byte bound, so cacheSize decides for them", () => {
+    const typical = `${"h".repeat(60)}.${"p".repeat(420)}.${"s".repeat(86)}`;
+    expect(10_000 * entryBytes(typical)).toBeLessThanOrEqual(DEFAULT_CACHE_MAX_BYTES);
   });
 
   it("caches nothing with cacheSize 0", async () => {

@@ -36,7 +36,7 @@ export {
   type ReadinessCheck,
   type HealthAnswer,
 } from "./http/health.js";
-export { createLogger, type Logger } from "./logger.js";
+export { createLogger, fixedKeysLogger, REDACTED_PATHS, type Logger } from "./logger.js";
 export {
   createRedisClient,
   waitForRedis,
@@ -58,3 +58,7 @@ export {
 } from "./events/schema.js";
 export { EventPublisher, EVENT_FIELD, type DropReason, type EventInput, type EventPublisherOptions } from "./events/publisher.js";
 export { eventsConfigSchema, type EventsConfig } from "./events/config.js";
+export { flushLogs, logStats, DEFAULT_LOG_BUFFER_BYTES, LOG_FLUSH_TIMEOUT_MS } from "./log/stdout.js";
+export { BufferedLogDestination, type LogDestinationStats, type DropEpisode } from "./log/buffered-destination.js";
+export { registerProcessMetrics } from "./metrics/process-metrics.js";
+export { warnIfHeapExceedsMemoryLimit, memoryLimitBytes, HEAP_SHARE_WARNING } from "./runtime/heap-limit.js";

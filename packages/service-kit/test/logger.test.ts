@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { createLogger } from "../src/index.js";
+import { createLogger, fixedKeysLogger } from "../src/index.js";
 
 function capture(): { stream: Writable; lines: () => string[] } {
   const chunks: string[] = [];
@@ -30,5 +30,17 @@ describe("createLogger", () => {
     const text = lines().join("\n");
     expect(text).not.toMatch(/abc|s3cret|xyz/);
     expect(JSON.parse(text)).toMatchObject({ authorization: "[redacted]", client_secret: "[redacted]", headers: { authorization: "[redacted]" } });
+  });
+});
+
+describe("fixedKeysLogger", () => {
+  it("writes lines of fixed plain keys without the redaction pass, and refuses keys the parent would redact", () => {
+    const { stream, lines } = capture();
+    const logger = fixedKeysLogger(createLogger("gateway", {}, stream), ["requestId", "status"]);
+    logger.info({ requestId: "r1", status: 200 }, "request");
+    expect(JSON.parse(lines()[0]!)).toMatchObject({ name: "gateway", requestId: "r1", status: 200, msg: "request" });
+    for (const key of ["authorization", "token", "headers", "req", "client_secret", "password"]) {
+      expect(() => fixedKeysLogger(createLogger("gateway", {}, stream), ["requestId", key])).toThrow(`fixedKeysLogger: ${key} would need redaction`);
+    }
   });
 });

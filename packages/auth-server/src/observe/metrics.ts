@@ -1,12 +1,19 @@
+import { registerProcessMetrics } from "@gatehouse/service-kit";
 import { Counter, Histogram, Registry } from "prom-client";
 
 /**
  * The auth server's Prometheus metrics, in a registry of its own (several servers can live in one
  * process). Labels are bounded: client and resource come from the registry, error codes from
- * RFC 6749 / this package.
+ * RFC 6749 / this package. Service-kit's process metrics (Node's default metrics, dropped log lines, log buffer) are
+ * in it too, prefixed `gatehouse_auth_`.
  */
 export class AuthMetrics {
   readonly registry = new Registry();
+
+  constructor() {
+    registerProcessMetrics(this.registry, "gatehouse_auth_");
+  }
+
   readonly tokensIssued = new Counter({
     name: "gatehouse_auth_tokens_issued_total",
     help: "Access tokens issued, by client (service id) and resource (audience).",

@@ -21,7 +21,7 @@ export function authenticateStep(verifier: Verifier, realm: string): Step {
     if (route === undefined || route.public) return undefined;
     const found = readBearerToken(exchange.req.rawHeaders, exchange.query);
     if (typeof found !== "string") throw bearerError(found, challenge);
-    const options = { audience: route.target.audience ?? "" };
+    const options = route.target.verifyOptions;
     let cached: VerifiedToken | undefined;
     try {
       cached = verifier.verifyCached(found, options);

@@ -177,6 +177,11 @@ export const gatewayConfigSchema = z
         clockToleranceSec: z.int().min(0).max(300).default(VERIFIER_DEFAULTS.clockToleranceSec).describe("Clock skew allowed on `exp`, `iat` and `nbf`."),
         maxTokenAgeSec: z.int().min(1).optional().describe("Refuse tokens issued longer ago than this, whatever their `exp`."),
         cacheSize: z.int().min(0).default(VERIFIER_DEFAULTS.cacheSize).describe("Verified tokens kept in the LRU (valid until their `exp`)."),
+        cacheMaxBytes: z
+          .int()
+          .min(0)
+          .default(VERIFIER_DEFAULTS.cacheMaxBytes)
+          .describe("Heap bytes the verified-token LRU may hold (estimated as 2 bytes per token character + 512); whichever bound is reached first evicts."),
         jwksCooldownMs: z.int().min(0).default(VERIFIER_DEFAULTS.jwks.cooldownMs).describe("Least time between two JWKS fetches triggered by an unknown `kid`."),
         jwksStaleIfErrorSec: z.int().min(0).default(VERIFIER_DEFAULTS.jwks.staleIfErrorSec).describe("How long the last known keys keep serving while the JWKS cannot be fetched."),
         jwksTimeoutMs: z.int().min(1).default(VERIFIER_DEFAULTS.jwks.timeoutMs).describe("Timeout of one JWKS or discovery fetch."),

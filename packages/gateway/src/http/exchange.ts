@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { CompiledPolicy, VerifiedToken } from "@gatehouse/sdk";
+import type { CompiledPolicy, VerifiedToken, VerifyCallOptions } from "@gatehouse/sdk";
 import type { GatewayErrorCode } from "../errors.js";
 import type { CompiledRoute } from "../routes/route-table.js";
 import type { LimitPolicy, LimitSource } from "../ratelimit/limiter.js";
@@ -9,6 +9,8 @@ import type { UpstreamGroup } from "../proxy/upstreams.js";
 export interface RouteTarget {
   /** The audience a token must have; `undefined` on public routes. */
   readonly audience: string | undefined;
+  /** `{ audience }` as the verifier takes it, made once per route rather than per request. */
+  readonly verifyOptions: VerifyCallOptions;
   readonly policy: CompiledPolicy;
   /** `policy.boundTokens`: only certificate-bound tokens (checked with the connection's certificate by the binding step). */
   readonly boundTokens: boolean;

@@ -1,30 +1,44 @@
 import type { Logger } from "@gatehouse/service-kit";
 import type { Exchange } from "../http/exchange.js";
 
+/** The keys of an access line, fixed: none is redacted, so the line skips redaction (`fixedKeysLogger`). */
+export const ACCESS_LOG_KEYS = [
+  "requestId",
+  "method",
+  "path",
+  "route",
+  "service",
+  "status",
+  "decision",
+  "latencyMs",
+  "upstreamMs",
+  "rateLimit",
+  "client",
+  "traceparent",
+] as const;
+
 /**
- * One JSON line per request: request id, method, canonical path, route, calling service,
- * status, decision, total and upstream latency in ms, rate-limit source, client address and
+ * One JSON line per request, written through a `fixedKeysLogger(logger, ACCESS_LOG_KEYS)` (plain values only):
+ * request id, method, canonical path, route, calling service, status, decision, total and upstream latency in ms, rate-limit source, client address and
  * `traceparent` when sent. Never the token or any header value besides those.
  */
 export function writeAccessLog(logger: Logger, exchange: Exchange, durationMs: number): void {
   const traceparent = exchange.req.headers["traceparent"];
-  logger.info(
-    {
-      requestId: exchange.requestId,
-      method: exchange.req.method,
-      path: exchange.path,
-      route: exchange.route?.name,
-      service: exchange.token?.service,
-      status: exchange.status,
-      decision: exchange.decision,
-      latencyMs: round(durationMs),
-      upstreamMs: exchange.upstreamMs === undefined ? undefined : round(exchange.upstreamMs),
-      rateLimit: exchange.limitSource,
-      client: exchange.clientAddress,
-      traceparent,
-    },
-    "request",
-  );
+  const line: Record<(typeof ACCESS_LOG_KEYS)[number], string | number | readonly string[] | undefined> = {
+    requestId: exchange.requestId,
+    method: exchange.req.method,
+    path: exchange.path,
+    route: exchange.route?.name,
+    service: exchange.token?.service,
+    status: exchange.status,
+    decision: exchange.decision,
+    latencyMs: round(durationMs),
+    upstreamMs: exchange.upstreamMs === undefined ? undefined : round(exchange.upstreamMs),
+    rateLimit: exchange.limitSource,
+    client: exchange.clientAddress,
+    traceparent,
+  };
+  logger.info(line, "request");
 }
 
 function round(ms: number): number {

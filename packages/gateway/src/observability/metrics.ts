@@ -1,6 +1,8 @@
 import type { Verifier } from "@gatehouse/sdk";
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { registerProcessMetrics } from "@gatehouse/service-kit";
+import { Counter, Gauge, Registry } from "prom-client";
 import type { Exchange } from "../http/exchange.js";
+import { BatchedCounter, RouteHistogram, type CountRecord } from "./fast-metrics.js";
 import type { LimiterObserver, LimitSource } from "../ratelimit/limiter.js";
 import type { StoreErrorClass } from "../ratelimit/store.js";
 
@@ -8,7 +10,8 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 
 /**
  * The gateway's Prometheus metrics, in a registry of its own (served on the admin port).
- * Label children are cached so the request path does one Map lookup per metric, not a label hash.
+ * The request path only bumps numbers in records found by Map lookups (see `fast-metrics.ts`); prom-client
+ * sees the totals at each scrape.
  *
  * - `gatehouse_gateway_requests_total{route,status,decision}`
  * - `gatehouse_gateway_request_duration_seconds{route}` (whole request)
@@ -17,48 +20,47 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
  * - `gatehouse_gateway_ratelimit_store_errors_total{class}`
  * - `gatehouse_gateway_token_cache_total{result}`, `gatehouse_gateway_jwks_refreshes_total{result}`,
  *   `gatehouse_gateway_tokens_rejected_total` (from the verifier's counters)
- * - `gatehouse_gateway_ready` (1 when `/readyz` would answer 200), plus Node's default metrics.
+ * - `gatehouse_gateway_ready` (1 when `/readyz` would answer 200), plus service-kit's process metrics (Node's
+ *   default metrics, `gatehouse_gateway_log_lines_dropped_total`, `gatehouse_gateway_log_buffer_bytes`).
  */
 export class GatewayMetrics implements LimiterObserver {
   readonly registry = new Registry();
-  readonly #requests: Counter<"route" | "status" | "decision">;
-  readonly #duration: Histogram<"route">;
-  readonly #upstream: Histogram<"route">;
-  readonly #limits: Counter<"route" | "outcome" | "source">;
+  readonly #requests: BatchedCounter<"route" | "status" | "decision">;
+  readonly #duration: RouteHistogram;
+  readonly #upstream: RouteHistogram;
+  readonly #limits: BatchedCounter<"route" | "outcome" | "source">;
   readonly #storeErrors: Counter<"class">;
-  readonly #requestChildren = new Map<string, { inc(): void }>();
-  readonly #durationChildren = new Map<string, { observe(v: number): void }>();
-  readonly #upstreamChildren = new Map<string, { observe(v: number): void }>();
-  readonly #limitChildren = new Map<string, { inc(): void }>();
+  /** route → status → decision → record: three Map lookups a request, no key string built. */
+  readonly #requestRecords = new Map<string, Map<number, Map<string, CountRecord>>>();
+  /** route → source → [allowed, limited]. */
+  readonly #limitRecords = new Map<string, Map<string, [CountRecord, CountRecord]>>();
 
   constructor(verifier: Verifier, ready: () => boolean) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: "gatehouse_gateway_" });
-    this.#requests = new Counter({
+    registerProcessMetrics(this.registry, "gatehouse_gateway_");
+    this.#requests = new BatchedCounter({
       name: "gatehouse_gateway_requests_total",
       help: "Requests answered, by route, status and decision (forwarded or the gateway's error code).",
       labelNames: ["route", "status", "decision"],
-      registers,
+      registry: this.registry,
     });
-    this.#duration = new Histogram({
+    this.#duration = new RouteHistogram({
       name: "gatehouse_gateway_request_duration_seconds",
       help: "Time from arrival to the end of the response, by route.",
-      labelNames: ["route"],
       buckets: LATENCY_BUCKETS,
-      registers,
+      registry: this.registry,
     });
-    this.#upstream = new Histogram({
+    this.#upstream = new RouteHistogram({
       name: "gatehouse_gateway_upstream_duration_seconds",
       help: "Time from dispatch to the upstream's response headers, by route.",
-      labelNames: ["route"],
       buckets: LATENCY_BUCKETS,
-      registers,
+      registry: this.registry,
     });
-    this.#limits = new Counter({
+    this.#limits = new BatchedCounter({
       name: "gatehouse_gateway_ratelimit_decisions_total",
       help: "Rate-limit decisions by route, outcome (allowed/limited) and source (store/local/open/closed).",
       labelNames: ["route", "outcome", "source"],
-      registers,
+      registry: this.registry,
     });
     this.#storeErrors = new Counter({
       name: "gatehouse_gateway_ratelimit_store_errors_total",
@@ -112,37 +114,38 @@ export class GatewayMetrics implements LimiterObserver {
   /** Records one answered request. */
   observe(exchange: Exchange, durationMs: number): void {
     const route = exchange.route?.name ?? "";
-    const key = `${route}\u0000${String(exchange.status)}\u0000${exchange.decision}`;
-    let requests = this.#requestChildren.get(key);
-    if (requests === undefined) {
-      requests = this.#requests.labels(route, String(exchange.status), exchange.decision);
-      this.#requestChildren.set(key, requests);
+    let byStatus = this.#requestRecords.get(route);
+    if (byStatus === undefined) {
+      byStatus = new Map();
+      this.#requestRecords.set(route, byStatus);
     }
-    requests.inc();
-    let duration = this.#durationChildren.get(route);
-    if (duration === undefined) {
-      duration = this.#duration.labels(route);
-      this.#durationChildren.set(route, duration);
+    let byDecision = byStatus.get(exchange.status);
+    if (byDecision === undefined) {
+      byDecision = new Map();
+      byStatus.set(exchange.status, byDecision);
     }
-    duration.observe(durationMs / 1000);
-    if (exchange.upstreamMs !== undefined) {
-      let upstream = this.#upstreamChildren.get(route);
-      if (upstream === undefined) {
-        upstream = this.#upstream.labels(route);
-        this.#upstreamChildren.set(route, upstream);
-      }
-      upstream.observe(exchange.upstreamMs / 1000);
+    let record = byDecision.get(exchange.decision);
+    if (record === undefined) {
+      record = this.#requests.record({ route, status: String(exchange.status), decision: exchange.decision });
+      byDecision.set(exchange.decision, record);
     }
+    record.pending++;
+    this.#duration.series(route).observe(durationMs / 1000);
+    if (exchange.upstreamMs !== undefined) this.#upstream.series(route).observe(exchange.upstreamMs / 1000);
   }
 
   onDecision(route: string, allowed: boolean, source: LimitSource): void {
-    const key = `${route}\u0000${String(allowed)}\u0000${source}`;
-    let child = this.#limitChildren.get(key);
-    if (child === undefined) {
-      child = this.#limits.labels(route, allowed ? "allowed" : "limited", source);
-      this.#limitChildren.set(key, child);
+    let bySource = this.#limitRecords.get(route);
+    if (bySource === undefined) {
+      bySource = new Map();
+      this.#limitRecords.set(route, bySource);
     }
-    child.inc();
+    let pair = bySource.get(source);
+    if (pair === undefined) {
+      pair = [this.#limits.record({ route, outcome: "allowed", source }), this.#limits.record({ route, outcome: "limited", source })];
+      bySource.set(source, pair);
+    }
+    pair[allowed ? 0 : 1].pending++;
   }
 
   onStoreError(errorClass: StoreErrorClass): void {

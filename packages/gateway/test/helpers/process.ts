@@ -16,8 +16,16 @@ export interface GatewayProcess {
   stop(): Promise<void>;
 }
 
-export function startProcess(args: string[], env: NodeJS.ProcessEnv = {}): GatewayProcess {
-  const child = spawn(process.execPath, [MAIN, ...args], {
+/**
+ * Starts `node dist/main.js ARGS`; with `cgroupProcs` (a cgroup v1 `cgroup.procs` file), the process joins that
+ * cgroup before Node starts, so its memory limit applies from the first byte.
+ */
+export function startProcess(args: string[], env: NodeJS.ProcessEnv = {}, options: { cgroupProcs?: string } = {}): GatewayProcess {
+  const [command, commandArgs] =
+    options.cgroupProcs === undefined
+      ? [process.execPath, [MAIN, ...args]]
+      : ["/bin/sh", ["-c", `echo $$ > '${options.cgroupProcs}' && exec "$0" "$@"`, process.execPath, MAIN, ...args]];
+  const child = spawn(command, commandArgs, {
     env: { PATH: process.env["PATH"], LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -13,6 +13,8 @@ export const VERIFIER_DEFAULTS = Object.freeze({
   clockToleranceSec: 5,
   /** Verified tokens kept in the LRU. */
   cacheSize: 10_000,
+  /** Estimated heap bytes the LRU may hold: 10,000 tokens of up to about 1,400 characters fit. */
+  cacheMaxBytes: 32 * 1024 * 1024,
   /** Key set fetching. */
   jwks: Object.freeze({
     /** Least time between two refetches caused by an unknown `kid`. */

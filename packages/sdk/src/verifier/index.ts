@@ -57,6 +57,7 @@ function checkNumbers(options: VerifierOptions): void {
   nonNegative(options.clockToleranceSec, "clockToleranceSec");
   nonNegative(options.maxTokenAgeSec, "maxTokenAgeSec");
   nonNegative(options.cacheSize, "cacheSize");
+  nonNegative(options.cacheMaxBytes, "cacheMaxBytes");
   nonNegative(options.jwks?.cooldownMs, "jwks.cooldownMs");
   nonNegative(options.jwks?.maxAgeMs, "jwks.maxAgeMs");
   nonNegative(options.jwks?.staleIfErrorSec, "jwks.staleIfErrorSec");
@@ -100,7 +101,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const toleranceSec = options.clockToleranceSec ?? VERIFIER_DEFAULTS.clockToleranceSec;
   const maxTokenAgeSec = options.maxTokenAgeSec;
   const keys = new KeyStore(keyStoreSettings(options.issuer, options.jwksUri, options.jwks ?? {}, options.trustBundle));
-  const cache = new VerifiedTokenCache(options.cacheSize ?? VERIFIER_DEFAULTS.cacheSize);
+  const cache = new VerifiedTokenCache(options.cacheSize ?? VERIFIER_DEFAULTS.cacheSize, options.cacheMaxBytes ?? VERIFIER_DEFAULTS.cacheMaxBytes);
   const counters = { hits: 0, misses: 0, rejected: 0 };
   // Verifications under way, so concurrent requests with the same new token share one signature check. Entries
   // leave when they settle: the map holds at most one entry per request in flight.
@@ -241,6 +242,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
         cacheHits: counters.hits,
         cacheMisses: counters.misses,
         cacheSize: cache.size,
+        cacheBytes: cache.bytes,
         rejected: counters.rejected,
         jwksRefreshes: keys.counters.refreshes,
         jwksErrors: keys.counters.errors,

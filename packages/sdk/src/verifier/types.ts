@@ -44,6 +44,12 @@ export interface VerifierOptions {
   readonly maxTokenAgeSec?: number;
   /** Maximum number of verified tokens kept in memory; 0 disables the cache. Default 10 000. */
   readonly cacheSize?: number;
+  /**
+   * Maximum heap bytes of the verified-token cache, estimated per entry as two bytes per character of the token plus
+   * 512; least recently used tokens are evicted first, whichever of the two bounds is reached. Default 32 MiB: 10 000
+   * tokens of up to about 1 400 characters fit (a Gatehouse token is about 550); fewer of larger ones.
+   */
+  readonly cacheMaxBytes?: number;
   /** Key set fetching, refresh and stale-if-error bounds. */
   readonly jwks?: JwksOptions;
   /**
@@ -103,6 +109,8 @@ export interface VerifierStats {
   readonly cacheMisses: number;
   /** Tokens in the cache now. */
   readonly cacheSize: number;
+  /** Estimated heap bytes of the cache now (see {@link VerifierOptions.cacheMaxBytes}). */
+  readonly cacheBytes: number;
   /** Tokens that failed verification. */
   readonly rejected: number;
   /** Successful key set fetches (the first load included). */

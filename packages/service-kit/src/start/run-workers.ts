@@ -1,11 +1,18 @@
 import cluster from "node:cluster";
 import type { Logger } from "pino";
+import { flushLogs, LOG_FLUSH_TIMEOUT_MS } from "../log/stdout.js";
+import { warnIfHeapExceedsMemoryLimit } from "../runtime/heap-limit.js";
 import { EXIT_CODES, exitCodeFor } from "./exit-codes.js";
 
 /** A worker that dies this many times within {@link CRASH_LOOP_WINDOW_MS} makes the primary give up. */
 export const CRASH_LOOP_MAX_EXITS = 5;
 /** The window of {@link CRASH_LOOP_MAX_EXITS}. */
 export const CRASH_LOOP_WINDOW_MS = 60_000;
+
+/** Exits once the buffered log lines are written (or stdout stopped taking them). */
+function exitAfterLogs(code: number): void {
+  void flushLogs(LOG_FLUSH_TIMEOUT_MS).finally(() => process.exit(code));
+}
 
 export interface RunWorkersOptions {
   readonly workers: number;
@@ -29,6 +36,7 @@ export interface RunWorkersOptions {
 export async function runWorkers(options: RunWorkersOptions): Promise<void> {
   const { workers, logger } = options;
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? 10_000;
+  warnIfHeapExceedsMemoryLimit(logger);
   if (workers <= 1 || cluster.isWorker) {
     let stop: () => Promise<void>;
     try {
@@ -36,7 +44,8 @@ export async function runWorkers(options: RunWorkersOptions): Promise<void> {
     } catch (error) {
       if (!cluster.isWorker) throw error;
       logger.fatal({ err: error }, "worker not started");
-      process.exit(exitCodeFor(error));
+      exitAfterLogs(exitCodeFor(error));
+      return;
     }
     onSignals(logger, stop, shutdownTimeoutMs);
     if (cluster.isWorker) process.send?.({ gatehouse: "ready" });
@@ -56,12 +65,12 @@ export async function runWorkers(options: RunWorkersOptions): Promise<void> {
     logger.info({ reason }, "stopping workers");
     finalCode = exitCode;
     for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill("SIGTERM");
-    if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(exitCode);
+    if (Object.keys(cluster.workers ?? {}).length === 0) exitAfterLogs(exitCode);
     setTimeout(() => process.exit(exitCode === EXIT_CODES.ok ? EXIT_CODES.failure : exitCode), shutdownTimeoutMs + 1000).unref();
   };
   cluster.on("exit", (worker, code, signal) => {
     if (stopping) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(finalCode);
+      if (Object.keys(cluster.workers ?? {}).length === 0) exitAfterLogs(finalCode);
       return;
     }
     const now = Date.now();
@@ -92,13 +101,13 @@ function onSignals(logger: Logger, stop: () => Promise<void>, timeoutMs: number)
     logger.info({ signal }, "shutting down");
     setTimeout(() => {
       logger.error("graceful shutdown timed out");
-      process.exit(EXIT_CODES.failure);
+      exitAfterLogs(EXIT_CODES.failure);
     }, timeoutMs).unref();
     stop().then(
-      () => process.exit(EXIT_CODES.ok),
+      () => exitAfterLogs(EXIT_CODES.ok),
       (error: unknown) => {
         logger.error({ err: error }, "error during shutdown");
-        process.exit(EXIT_CODES.failure);
+        exitAfterLogs(EXIT_CODES.failure);
       },
     );
   };

@@ -1,0 +1,149 @@
+import sonicBoom from "sonic-boom";
+
+// sonic-boom is CommonJS: its class is a property of the module object (no named export Node's ESM loader can see).
+const { SonicBoom } = sonicBoom;
+type SonicBoom = InstanceType<typeof SonicBoom>;
+
+/** What a buffered log destination has done so far, for `/metrics` and tests. */
+export interface LogDestinationStats {
+  /** Lines refused because the buffer was full (the descriptor could not keep up). */
+  readonly droppedLines: number;
+  /** Bytes of those lines. */
+  readonly droppedBytes: number;
+  /** Bytes accepted and not yet written to the descriptor. */
+  readonly bufferedBytes: number;
+}
+
+/** One stretch of drops, reported in one log line once the buffer has drained. */
+export interface DropEpisode {
+  readonly droppedLines: number;
+  readonly droppedBytes: number;
+  /** Epoch ms of the first drop. */
+  readonly since: number;
+}
+
+export interface BufferedDestinationOptions {
+  /** The descriptor to write to (1 = stdout). */
+  readonly fd: number;
+  /** Bytes held at most while the descriptor is busy; a line that would go beyond is dropped and counted. */
+  readonly maxBufferBytes: number;
+  /** How long a quiet process keeps lines before writing them anyway. */
+  readonly flushIntervalMs: number;
+}
+
+/**
+ * Atomic write size of a pipe (POSIX `PIPE_BUF` on Linux): each write carries whole lines and stays at or below it,
+ * so lines of several processes sharing one pipe (cluster workers, a container's stdout) never interleave. A single
+ * line longer than this is written alone, and only it can be split by the pipe.
+ */
+const PIPE_BUF = 4096;
+/** Lines are collected until this many bytes are waiting (or the flush interval passes), then written at once. */
+const BATCH_BYTES = PIPE_BUF - 512;
+
+/** SonicBoom's private counters, read to know whether anything is waiting (it exposes no public accessor). */
+interface SonicBoomState {
+  readonly _len: number;
+  readonly _writing: boolean;
+  readonly destroyed: boolean;
+}
+
+/**
+ * Log lines written off the request path: lines are appended to a memory buffer and written to the descriptor
+ * asynchronously in batches of up to one pipe's atomic write size (SonicBoom with `sync: false`, `minLength`).
+ *
+ * The buffer is bounded (`maxBufferBytes`): when the descriptor cannot keep up (a full pipe nobody reads, a stalled
+ * disk), further lines are dropped rather than held without limit, counted in {@link stats}, and each stretch of drops
+ * is reported once, in one line, when the buffer has drained ({@link onDropEpisode}). {@link drainWithin} writes out
+ * everything before a clean exit; a process that exits on its own also flushes (`beforeExit`, and synchronously on
+ * `exit` unless a write is stuck).
+ */
+export class BufferedLogDestination {
+  readonly #boom: SonicBoom;
+  readonly #state: SonicBoomState;
+  readonly #timer: NodeJS.Timeout;
+  #droppedLines = 0;
+  #droppedBytes = 0;
+  #exiting = false;
+  #episode: { droppedLines: number; droppedBytes: number; since: number } | undefined;
+  /** Called once per drop episode, after the buffer has drained; set by the logger that reports it. */
+  onDropEpisode: ((episode: DropEpisode) => void) | undefined;
+
+  constructor(options: BufferedDestinationOptions) {
+    this.#boom = new SonicBoom({
+      fd: options.fd,
+      sync: false,
+      minLength: BATCH_BYTES,
+      maxWrite: PIPE_BUF,
+      maxLength: options.maxBufferBytes,
+      // While running, a full pipe is retried every 100 ms; while exiting, a synchronous write must not wait.
+      retryEAGAIN: () => !this.#exiting,
+    });
+    this.#state = this.#boom as unknown as SonicBoomState;
+    this.#boom.on("drop", (data: string) => this.#dropped(data));
+    this.#boom.on("drain", () => this.#drained());
+    // A broken pipe or a closed descriptor must not crash the process: lines are dropped from then on.
+    this.#boom.on("error", () => undefined);
+    this.#timer = setInterval(() => this.#writeWaiting(), options.flushIntervalMs).unref();
+    process.on("beforeExit", () => this.#writeWaiting());
+    process.on("exit", () => this.#flushSyncAtExit());
+  }
+
+  /** pino's destination interface: one serialized line. */
+  write(line: string): boolean {
+    return this.#boom.write(line);
+  }
+
+  get stats(): LogDestinationStats {
+    return { droppedLines: this.#droppedLines, droppedBytes: this.#droppedBytes, bufferedBytes: this.#state._len };
+  }
+
+  /**
+   * Writes every buffered line, resolving `true` once the buffer is empty, or `false` when `timeoutMs` passed first
+   * (the descriptor is not being read).
+   */
+  async drainWithin(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.#state._len > 0) {
+      if (Date.now() >= deadline) return false;
+      this.#writeWaiting();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    return true;
+  }
+
+  /** Stops the flush timer (the buffer stays usable; tests create several destinations). */
+  stopTimer(): void {
+    clearInterval(this.#timer);
+  }
+
+  #writeWaiting(): void {
+    if (this.#state._len > 0 && !this.#state._writing && !this.#state.destroyed) this.#boom.flush();
+  }
+
+  #flushSyncAtExit(): void {
+    // A write still in flight at exit is stuck on a descriptor nobody reads: writing more would block forever.
+    if (this.#state._len === 0 || this.#state._writing || this.#state.destroyed) return;
+    this.#exiting = true;
+    try {
+      this.#boom.flushSync();
+    } catch {
+      // The descriptor is gone; nothing more can be written.
+    }
+  }
+
+  #dropped(data: string): void {
+    const bytes = Buffer.byteLength(data);
+    this.#droppedLines++;
+    this.#droppedBytes += bytes;
+    this.#episode ??= { droppedLines: 0, droppedBytes: 0, since: Date.now() };
+    this.#episode.droppedLines++;
+    this.#episode.droppedBytes += bytes;
+  }
+
+  #drained(): void {
+    const episode = this.#episode;
+    if (episode === undefined) return;
+    this.#episode = undefined;
+    this.onDropEpisode?.(episode);
+  }
+}
