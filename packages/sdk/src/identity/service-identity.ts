@@ -37,7 +37,10 @@ export function createServiceIdentity(options: ServiceIdentityOptions): ServiceI
   if (typeof options.clientId !== "string" || options.clientId === "") throw new GatehouseError("invalid_options", "clientId must be a non-empty string");
   const timeoutMs = options.timeoutMs ?? 5000;
   const anchors = options.trustBundle === undefined ? undefined : readTrustBundle(options.trustBundle);
-  const issuerFetch = tlsFetch(anchors === undefined ? {} : { ca: anchors });
+  // Without a client certificate: the first certificate, and renewals with `auth` once the current one has expired.
+  // Replaced after every certificate by one that trusts the bundle fetched last (the issuer's own certificate moves
+  // to a new CA after a rotation).
+  let issuerFetch = tlsFetch(anchors === undefined ? {} : { ca: anchors });
   const client: oauth.Client = { client_id: options.clientId };
   const listeners = new Set<(tls: IdentityTlsOptions) => void>();
   let current: { tls: IdentityTlsOptions; spiffeId: string; notAfter: number; fetch: ReturnType<typeof tlsFetch> } | undefined;
@@ -69,7 +72,8 @@ export function createServiceIdentity(options: ServiceIdentityOptions): ServiceI
     metadata ??= await discover(issuer, timeoutMs, issuerFetch.fetch);
     const { certificates, bundle } = endpoints(metadata);
     const { keyPem, csrDer } = await makeKeyAndCsr(options.clientId);
-    const renewing = renew && issuer.protocol === "https:" ? current : undefined;
+    // An expired certificate cannot authenticate: then `auth` is used again.
+    const renewing = renew && issuer.protocol === "https:" && current !== undefined && current.notAfter > Date.now() ? current : undefined;
     const chain = renewing !== undefined
       ? await requestCertificate(certificates, csrDer, { kind: "certificate" }, renewing.fetch.fetch, timeoutMs)
       : await requestCertificate(certificates, csrDer, { kind: "client", metadata, client, auth: await clientAuthentication(options.auth) }, issuerFetch.fetch, timeoutMs);
@@ -87,6 +91,9 @@ export function createServiceIdentity(options: ServiceIdentityOptions): ServiceI
     const trusted = [ca, ...(anchors === undefined ? rootCertificates : [anchors])].join("\n");
     current = { tls, spiffeId, notAfter: Date.parse(leaf.validTo), fetch: tlsFetch({ ...tls, ca: trusted }) };
     void previous?.fetch.close();
+    const previousIssuerFetch = issuerFetch;
+    issuerFetch = tlsFetch({ ca: trusted });
+    void previousIssuerFetch.close();
     // Half of the lifetime left from now (`notBefore` is backdated for slow clocks, so it is not the start).
     schedule(Math.max(RETRY_MIN_MS, (current.notAfter - Date.now()) / 2), 0);
     if (renew) for (const listener of listeners) listener(tls);
