@@ -71,6 +71,8 @@ try {
       issuer,
       keys: { generate: "persist", dir: join(dir, "keys") },
       admin: { enabled: true, onPublicPort: true },
+      // One token per trial: far above the default issuance ceiling of 5 a second per client and resource.
+      issuance: { perSecond: 1000, burst: 1000 },
       revocation: { audience: FEED },
       redis: { keyPrefix: `bench:revocation:${randomUUID()}:` },
       services: {
