@@ -348,7 +348,7 @@ const issuanceSchema = z
       .describe("Tokens issued per second per (client, resource), sustained; a service needs one per audience every few minutes."),
     burst: z.int().min(1).max(1_000_000).default(10).describe("Tokens a (client, resource) may get at once before `perSecond` applies."),
   })
-  .default({ perSecond: 5, burst: 10 })
+  .prefault({})
   .describe("Token issuance ceiling per (client, resource), shared through Redis; over it a token request answers 429 with `Retry-After`.");
 
 const adminSchema = z
