@@ -5,10 +5,15 @@ import { appendFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { serversDir as gatewayServersDir, wrkScript } from "../gateway/paths.js";
 import { ProcessGroup } from "../lib/processes.js";
+import { runWrk } from "../lib/wrk.js";
 import { authServerMain, gatewayMain, rawDir, resultsFile, serversDir } from "./paths.js";
 
-const { values } = parseArgs({ args: process.argv.slice(2).filter((arg) => arg !== "--"), options: { trials: { type: "string", default: "100" }, preload: { type: "string", default: "0" }, results: { type: "string", default: resultsFile } } });
+const { values } = parseArgs({ args: process.argv.slice(2).filter((arg) => arg !== "--"), options: { trials: { type: "string", default: "100" }, preload: { type: "string", default: "0" }, throughput: { type: "string", default: "0" }, results: { type: "string", default: resultsFile } } });
+/** Seconds per wrk measurement of the throughput comparison (0: none): gateway-1 (revocation checks, the preloaded set) against the same gateway without a `revocation` section, interleaved over 3 rounds. */
+const throughputSeconds = Number(values.throughput);
+if (!Number.isInteger(throughputSeconds) || throughputSeconds < 0) throw new Error("--throughput must be a non-negative integer");
 const trials = Number(values.trials);
 if (!Number.isInteger(trials) || trials < 1) throw new Error("--trials must be a positive integer");
 const preload = Number(values.preload);
@@ -107,16 +112,17 @@ try {
   const backendPort = await freePort();
   const backend = `http://127.0.0.1:${String(backendPort)}`;
   group.spawn({ name: "sdk-backend", command: process.execPath, args: [join(serversDir, "sdk-backend.js"), String(backendPort), issuer, INVENTORY, FEED], env });
+  // A fixed origin for the throughput comparison, so the SDK backend's own checks do not bound it.
+  const originPort = await freePort();
+  group.spawn({ name: "origin", command: process.execPath, args: [join(gatewayServersDir, "origin.js"), String(originPort)], env });
+  const routes = [
+    { name: "inventory", pathPrefix: "/api", upstreams: [backend], audience: INVENTORY, policy: { scopes: ["inventory:read"] } },
+    { name: "bench", pathPrefix: "/bench", upstreams: [`http://127.0.0.1:${String(originPort)}`], audience: INVENTORY, policy: { scopes: ["inventory:read"] } },
+  ];
   const gatewayConfig = join(dir, "gateway.json");
-  writeFileSync(
-    gatewayConfig,
-    JSON.stringify({
-      issuer,
-      revocation: { feed: true, secretEnv: "GATEWAY_SECRET", resource: FEED },
-      accessLog: false,
-      routes: [{ name: "inventory", pathPrefix: "/api", upstreams: [backend], audience: INVENTORY, policy: { scopes: ["inventory:read"] } }],
-    }),
-  );
+  writeFileSync(gatewayConfig, JSON.stringify({ issuer, revocation: { feed: true, secretEnv: "GATEWAY_SECRET", resource: FEED }, accessLog: false, routes }));
+  const plainConfig = join(dir, "gateway-plain.json");
+  writeFileSync(plainConfig, JSON.stringify({ issuer, accessLog: false, routes, rateLimiting: { keyPrefix: `bench:revocation:${randomUUID()}:` } }));
   const gateways: string[] = [];
   const adminUrls: string[] = [];
   for (const name of ["gateway-1", "gateway-2"]) {
@@ -133,6 +139,13 @@ try {
       return Number(/^gatehouse_gateway_revocation_entries (\d+)/m.exec(metrics)?.[1] ?? "NaN");
     }),
   );
+  let plainUrl: string | undefined;
+  if (throughputSeconds > 0) {
+    const [port, adminPort] = [await freePort(), await freePort()];
+    group.spawn({ name: "gateway-plain", command: process.execPath, args: [gatewayMain, "--config", plainConfig, "--port", String(port), "--admin-port", String(adminPort)], env });
+    await waitFor("gateway-plain", async () => (await status(`http://127.0.0.1:${String(adminPort)}/readyz`)) === 200);
+    plainUrl = `http://127.0.0.1:${String(port)}/bench/items`;
+  }
   const targets = [...gateways, `${backend}/items`];
   const names = ["gateway-1", "gateway-2", "sdk-backend"];
 
@@ -178,12 +191,31 @@ try {
     slowest.push(Math.max(...times));
   }
 
+  // Throughput with the preloaded revocations in force against the same gateway without revocation checks.
+  const throughput: { withSet: number; without: number }[] = [];
+  if (plainUrl !== undefined) {
+    const { token } = await mint();
+    const measure = (url: string, seconds: number, label: string) =>
+      runWrk({ url, connections: 50, threads: 1, durationSec: seconds, rawLog: join(dir, "wrk.log"), label, headers: { authorization: `Bearer ${token}` }, script: wrkScript });
+    const withUrl = (gateways[0] ?? "").replace("/api/items", "/bench/items");
+    for (let round = 0; round < 3; round++) {
+      const order = round % 2 === 0 ? [withUrl, plainUrl] : [plainUrl, withUrl];
+      const figures = new Map<string, number>();
+      for (const url of order) {
+        await measure(url, 2, `round ${String(round + 1)} warm-up`);
+        figures.set(url, (await measure(url, throughputSeconds, `round ${String(round + 1)}`)).rps);
+      }
+      throughput.push({ withSet: figures.get(withUrl) ?? Number.NaN, without: figures.get(plainUrl) ?? Number.NaN });
+      console.log(`round ${String(round + 1)}: with ${String(held[0])} revocations ${String(Math.round(throughput.at(-1)?.withSet ?? 0))} req/s, without revocation checks ${String(Math.round(throughput.at(-1)?.without ?? 0))} req/s`);
+    }
+  }
+
   const row = (name: string, values: number[]) => {
     const sorted = [...values].sort((a, b) => a - b);
     return `| ${name} | ${percentile(sorted, 50).toFixed(1)} | ${percentile(sorted, 99).toFixed(1)} | ${(sorted.at(-1) ?? Number.NaN).toFixed(1)} |`;
   };
   const report = [
-    `Command: \`pnpm bench:revocation -- --trials ${String(trials)} --preload ${String(preload)}\` (${String(preload)} revocations in force before the subscribers start; one auth server process on Redis, two gateway processes and one SDK-verified backend, all on 127.0.0.1).`,
+    `Command: \`pnpm bench:revocation -- --trials ${String(trials)} --preload ${String(preload)}${throughputSeconds > 0 ? ` --throughput ${String(throughputSeconds)}` : ""}\` (${String(preload)} revocations in force before the subscribers start; one auth server process on Redis, two gateway processes and one SDK-verified backend, all on 127.0.0.1).`,
     "",
     loadAtStart > cpus().length
       ? `**Busy-machine run** (load average ${loadAtStart.toFixed(1)} at the start on ${String(cpus().length)} cores): re-run on a quiet machine before comparing with a target.`
@@ -199,6 +231,17 @@ try {
     "| --- | --- | --- | --- |",
     ...names.map((name, i) => row(name, latencies[i] ?? [])),
     row("all three refused", slowest),
+    ...(throughput.length === 0
+      ? []
+      : [
+          "",
+          `Throughput of gateway-1 (revocation checks on, ${String(held[0])} revocations held) against the same gateway without a \`revocation\` section, reused token, fixed origin, wrk 50 connections, ${String(throughputSeconds)} s per measurement, rounds interleaved:`,
+          "",
+          "| round | with the set, req/s | without checks, req/s | ratio |",
+          "| --- | --- | --- | --- |",
+          ...throughput.map((t, i) => `| ${String(i + 1)} | ${String(Math.round(t.withSet))} | ${String(Math.round(t.without))} | ${(t.withSet / t.without).toFixed(3)}× |`),
+          `| median | | | ${percentile(throughput.map((t) => t.withSet / t.without).sort((a, b) => a - b), 50).toFixed(3)}× |`,
+        ]),
   ].join("\n");
   console.log(report);
   // Every run is kept: a new one is appended as its own section.
