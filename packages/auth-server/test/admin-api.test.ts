@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import * as oauth from "oauth4webapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuthServer, parseAuthServerConfig, type AuthServer } from "../src/index.js";
-import { memoryLogger, PLAIN_HTTP, requestToken, sharedRegistryMacKeyFile, startServer, type Started } from "./helpers/server.js";
+import { memoryLogger, PLAIN_HTTP, requestToken, sharedRegistryMacKeyFile, startServer, type Started, adminCall } from "./helpers/server.js";
 
 const ADMIN_TOKEN = "admin-credential-0123456789abcdefghijklmnop";
 const SECRET = "orders-secret-0123456789abcdef";
@@ -29,13 +29,8 @@ afterAll(async () => {
   await started.server.close();
 });
 
-async function admin(method: string, path: string, body?: unknown, token: string | null = ADMIN_TOKEN) {
-  const headers: Record<string, string> = {};
-  if (token !== null) headers["authorization"] = `Bearer ${token}`;
-  if (body !== undefined) headers["content-type"] = "application/json";
-  const response = await fetch(`${started.issuer}${path}`, { method, headers, ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }) });
-  const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text === "" ? undefined : (JSON.parse(text) as unknown) };
+function admin(method: string, path: string, body?: unknown, token: string | null = ADMIN_TOKEN) {
+  return adminCall(started.issuer, method, path, body, token);
 }
 
 async function tokenStatus(clientId: string, secret: string, resource: string, scope: string) {

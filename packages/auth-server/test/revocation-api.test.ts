@@ -1,7 +1,7 @@
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI, run } from "./helpers/cli.js";
-import { memoryLogger, startServer, type Started } from "./helpers/server.js";
+import { memoryLogger, startServer, type Started, adminCall } from "./helpers/server.js";
 
 const ADMIN_TOKEN = "admin-credential-0123456789abcdefghijklmnop";
 const env = { GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN, ORDERS_SECRET: "orders-secret-0123456789abcdef" };
@@ -30,11 +30,8 @@ afterAll(async () => {
 });
 
 async function admin(method: string, path: string, body?: unknown, token: string | null = ADMIN_TOKEN) {
-  const headers: Record<string, string> = {};
-  if (token !== null) headers["authorization"] = `Bearer ${token}`;
-  if (body !== undefined) headers["content-type"] = "application/json";
-  const response = await fetch(`${started.issuer}${path}`, { method, headers, ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }) });
-  return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, unknown> };
+  const answer = await adminCall(started.issuer, method, path, body, token);
+  return { ...answer, body: answer.body as Record<string, unknown> };
 }
 
 describe("POST /admin/revocations", () => {

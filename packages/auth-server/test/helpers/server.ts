@@ -78,3 +78,16 @@ export async function requestToken(
 ): Promise<Response> {
   return oauth.clientCredentialsGrantRequest(as, { client_id: clientId }, auth, parameters, PLAIN_HTTP);
 }
+
+/**
+ * One admin API call to `issuer` with the bearer `token` (none when null): status, headers and the JSON body
+ * (undefined when the answer has none).
+ */
+export async function adminCall(issuer: string, method: string, path: string, body: unknown, token: string | null): Promise<{ status: number; headers: Headers; body: unknown }> {
+  const headers: Record<string, string> = {};
+  if (token !== null) headers["authorization"] = `Bearer ${token}`;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const response = await fetch(`${issuer}${path}`, { method, headers, ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }) });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text === "" ? undefined : (JSON.parse(text) as unknown) };
+}
