@@ -20,6 +20,8 @@ import type { IdentityTlsOptions, ServiceIdentity, ServiceIdentityOptions } from
 
 /** Shortest wait before retrying a failed renewal. */
 const RETRY_MIN_MS = 1000;
+/** Default interval of trust bundle re-reads between renewals (below `gatehouse-auth ca rotate`'s default delay). */
+const BUNDLE_REFRESH_SECONDS = 60;
 
 /**
  * Creates the identity of service `clientId` at the Gatehouse auth server `issuer`. Nothing happens until
@@ -28,6 +30,8 @@ const RETRY_MIN_MS = 1000;
  * lifetime with a new key, authenticated by the current certificate (over mutual TLS on an `https://` issuer, else
  * with `auth`); a failed renewal is retried with backoff until the certificate expires, then with `auth`. Listeners
  * of {@link ServiceIdentity.onRotate} get every new certificate (servers swap it in with `setSecureContext`).
+ * Between renewals the trust bundle is re-read every `trustBundleRefreshSeconds`, so a CA published by a rotation is
+ * trusted before any certificate carries it, whatever the certificate lifetime; a changed bundle is a rotation too.
  *
  * It does not pin the issuer's own certificate beyond `trustBundle` / the system CAs, and it never writes the key
  * anywhere.
@@ -36,6 +40,8 @@ export function createServiceIdentity(options: ServiceIdentityOptions): ServiceI
   const issuer = parseUrl(options.issuer, "issuer");
   if (typeof options.clientId !== "string" || options.clientId === "") throw new GatehouseError("invalid_options", "clientId must be a non-empty string");
   const timeoutMs = options.timeoutMs ?? 5000;
+  const refreshSeconds = options.trustBundleRefreshSeconds ?? BUNDLE_REFRESH_SECONDS;
+  if (!Number.isFinite(refreshSeconds) || refreshSeconds <= 0) throw new GatehouseError("invalid_options", "trustBundleRefreshSeconds must be a positive number");
   const anchors = options.trustBundle === undefined ? undefined : readTrustBundle(options.trustBundle);
   // Without a client certificate: the first certificate, and renewals with `auth` once the current one has expired.
   // Replaced after every certificate by one that trusts the bundle fetched last (the issuer's own certificate moves
@@ -46,7 +52,9 @@ export function createServiceIdentity(options: ServiceIdentityOptions): ServiceI
   let current: { tls: IdentityTlsOptions; spiffeId: string; notAfter: number; fetch: ReturnType<typeof tlsFetch> } | undefined;
   let metadata: oauth.AuthorizationServer | undefined;
   let timer: NodeJS.Timeout | undefined;
+  let bundleTimer: NodeJS.Timeout | undefined;
   let closed = false;
+  const isClosed = () => closed;
   let starting: Promise<void> | undefined;
 
   const endpoints = (as: oauth.AuthorizationServer) => {
@@ -85,18 +93,37 @@ export function createServiceIdentity(options: ServiceIdentityOptions): ServiceI
     // The issuer's own certificate may come from a CA published after `trustBundle` was read: a renewal fetches the
     // bundle over the current connection, which trusts the bundle fetched last.
     const ca = await fetchBundle((renewing?.fetch ?? issuerFetch).fetch, bundle);
-    const tls: IdentityTlsOptions = { key: keyPem, cert: chain, ca };
+    adopt({ key: keyPem, cert: chain, ca }, spiffeId, Date.parse(leaf.validTo));
+    // Half of the lifetime left from now (`notBefore` is backdated for slow clocks, so it is not the start).
+    schedule(Math.max(RETRY_MIN_MS, ((current?.notAfter ?? 0) - Date.now()) / 2), 0);
+    if (renew) notify();
+  };
+
+  /** Holds `tls` and rebuilds both fetchers around it: the Gatehouse bundle plus what the issuer is trusted by. */
+  const adopt = (tls: IdentityTlsOptions, spiffeId: string, notAfter: number) => {
     const previous = current;
-    // Outgoing connections trust the Gatehouse bundle plus what the issuer is trusted by (trustBundle or system CAs).
-    const trusted = [ca, ...(anchors === undefined ? rootCertificates : [anchors])].join("\n");
-    current = { tls, spiffeId, notAfter: Date.parse(leaf.validTo), fetch: tlsFetch({ ...tls, ca: trusted }) };
+    const trusted = [tls.ca, ...(anchors === undefined ? rootCertificates : [anchors])].join("\n");
+    current = { tls, spiffeId, notAfter, fetch: tlsFetch({ ...tls, ca: trusted }) };
     void previous?.fetch.close();
     const previousIssuerFetch = issuerFetch;
     issuerFetch = tlsFetch({ ca: trusted });
     void previousIssuerFetch.close();
-    // Half of the lifetime left from now (`notBefore` is backdated for slow clocks, so it is not the start).
-    schedule(Math.max(RETRY_MIN_MS, (current.notAfter - Date.now()) / 2), 0);
-    if (renew) for (const listener of listeners) listener(tls);
+  };
+
+  const notify = () => {
+    const tls = current?.tls;
+    if (tls !== undefined) for (const listener of listeners) listener(tls);
+  };
+
+  /** Re-reads the trust bundle over the current connection; a changed bundle is handed to the listeners. */
+  const refreshBundle = async (): Promise<void> => {
+    const held = current;
+    if (held === undefined || metadata === undefined || closed) return;
+    const ca = await fetchBundle(held.fetch.fetch, endpoints(metadata).bundle);
+    // A renewal or close() may have come while the bundle was on its way.
+    if (ca === held.tls.ca || current !== held || isClosed()) return;
+    adopt({ ...held.tls, ca }, held.spiffeId, held.notAfter);
+    notify();
   };
 
   const schedule = (delayMs: number, failures: number) => {
@@ -127,6 +154,10 @@ export function createServiceIdentity(options: ServiceIdentityOptions): ServiceI
           starting = undefined;
         });
       }
+      bundleTimer ??= setInterval(() => {
+        // A failed re-read is retried at the next tick or renewal, with the bundle held until then.
+        refreshBundle().catch(() => undefined);
+      }, refreshSeconds * 1000).unref();
       return starting;
     },
     get spiffeId() {
@@ -143,6 +174,7 @@ export function createServiceIdentity(options: ServiceIdentityOptions): ServiceI
     close() {
       closed = true;
       clearTimeout(timer);
+      clearInterval(bundleTimer);
       void current?.fetch.close();
       void issuerFetch.close();
     },

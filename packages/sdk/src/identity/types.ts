@@ -17,6 +17,8 @@ export interface ServiceIdentityOptions {
   readonly trustBundle?: string;
   /** Timeout of one discovery, certificate or trust bundle request. Default 5 000 ms. */
   readonly timeoutMs?: number;
+  /** How often the trust bundle is re-read between renewals, so a CA a rotation publishes is trusted before it signs; keep it below the rotation's `--delay`. Default 60 s. */
+  readonly trustBundleRefreshSeconds?: number;
 }
 
 /** The TLS options of a service identity, for `https.createServer`, `tls.connect` or undici's `Agent`. */
