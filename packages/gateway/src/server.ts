@@ -2,7 +2,7 @@ import { once } from "node:events";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Server as HttpsServer } from "node:https";
 import { compilePolicy, createVerifier, type VerifierOptions } from "@gatehouse/sdk";
-import { ClientAddressResolver, createHttpServer, createHttpsServer, createLogger, fixedKeysLogger, createRedisClient, flushLogs, listen, LOG_FLUSH_TIMEOUT_MS, type Logger } from "@gatehouse/service-kit";
+import { ClientAddressResolver, createHttpServer, createHttpsServer, createLogger, fixedKeysLine, createRedisClient, flushLogs, listen, LOG_FLUSH_TIMEOUT_MS, type Logger } from "@gatehouse/service-kit";
 import type { Registry } from "prom-client";
 import { authenticateStep } from "./auth/authenticate.js";
 import { gatewayRevocation, registerRevocationMetrics } from "./auth/revocation.js";
@@ -74,7 +74,7 @@ export interface Gateway {
  */
 export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Gateway {
   const logger = deps.logger ?? createLogger("gateway");
-  const accessLogger = fixedKeysLogger(logger, ACCESS_LOG_KEYS);
+  const accessLine = fixedKeysLine(logger, ACCESS_LOG_KEYS, "request");
   const revocation = gatewayRevocation(config, deps.env ?? process.env, logger);
   const verifier = createVerifier({ ...verifierOptions(config), ...(revocation === undefined ? {} : { revocation: revocation.options }) });
   const identity = gatewayIdentity(config, deps.env ?? process.env);
@@ -118,7 +118,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       try {
         metrics.observe(exchange, durationMs);
         events.observe(exchange);
-        if (config.accessLog) writeAccessLog(accessLogger, exchange, durationMs);
+        if (config.accessLog) writeAccessLog(accessLine, exchange, durationMs);
       } catch (error) {
         logger.error({ err: error }, "recording a request failed");
       }

@@ -36,7 +36,7 @@ export {
   type ReadinessCheck,
   type HealthAnswer,
 } from "./http/health.js";
-export { createLogger, fixedKeysLogger, REDACTED_PATHS, type Logger } from "./logger.js";
+export { createLogger, fixedKeysLine, REDACTED_PATHS, type FixedKeysLine, type FixedLineValues, type Logger } from "./logger.js";
 export {
   createRedisClient,
   waitForRedis,

@@ -62,15 +62,48 @@ export function createLogger(name: string, options: LoggerOptions = {}, destinat
   return logger;
 }
 
+/** Values of a {@link fixedKeysLine} line: plain strings and numbers; `undefined` leaves the key out. */
+export type FixedLineValues<K extends string> = { readonly [key in K]: string | number | undefined };
+
+/** Writes one line at `info` (nothing below the logger's level); see {@link fixedKeysLine}. */
+export type FixedKeysLine<K extends string> = (values: FixedLineValues<K>) => void;
+
+/** The parts of a pino logger a line is assembled from: its `info` prefix, clock, bindings and destination. */
+interface PinoInternals {
+  readonly [pino.symbols.lsCacheSym]: Record<number, string>;
+  readonly [pino.symbols.timeSym]: () => string;
+  readonly [pino.symbols.chindingsSym]: string;
+  readonly [pino.symbols.streamSym]: { write(line: string): unknown };
+}
+
 /**
- * A child of `logger` for lines whose keys are fixed in code (the gateway's access log). Redaction by path costs about
- * 8 µs a line (measured: 9.4 µs against 1.3 µs a line) and cannot match such a line, so the child skips it. It throws
- * when one of `keys` is a key, or a parent of a key, that {@link REDACTED_PATHS} names: "credentials never reach a log
- * line" then still holds by construction, as long as the caller logs only those keys with plain values.
+ * The writer of a line whose keys are fixed in code (the gateway's access log): the same JSON line pino writes for
+ * `logger.info(values, msg)` (its level, time and bindings first, keys in the order of `keys`, `undefined` left out,
+ * a non-finite number as `null`), assembled from a template instead of pino's generic serializer and its redaction
+ * pass (measured: about 1 µs a line instead of 2.7 µs with the redaction pass skipped, 9.4 µs with it), and written
+ * to the logger's destination. It throws when one of `keys` is a key, or a parent of a key, that
+ * {@link REDACTED_PATHS} names: "credentials never reach a log line" then still holds by construction, since the
+ * values are plain strings and numbers.
  */
-export function fixedKeysLogger(logger: Logger, keys: readonly string[]): Logger {
+export function fixedKeysLine<K extends string>(logger: Logger, keys: readonly K[], msg: string): FixedKeysLine<K> {
   const named = new Set(REDACTED_PATHS.flatMap((path) => path.split(".")).filter((segment) => segment !== "*"));
   const clashes = keys.filter((key) => named.has(key));
-  if (clashes.length > 0) throw new Error(`fixedKeysLogger: ${clashes.join(", ")} would need redaction`);
-  return logger.child({}, { redact: [] });
+  if (clashes.length > 0) throw new Error(`fixedKeysLine: ${clashes.join(", ")} would need redaction`);
+  const internals = logger as unknown as PinoInternals;
+  const prefix = internals[pino.symbols.lsCacheSym][logger.levels.values["info"] ?? 30] ?? '{"level":30';
+  const time = internals[pino.symbols.timeSym];
+  const stream = internals[pino.symbols.streamSym];
+  const bindings = internals[pino.symbols.chindingsSym];
+  const fields = keys.map((key) => ({ key, label: `,${JSON.stringify(key)}:` }));
+  const end = `,"msg":${JSON.stringify(msg)}}\n`;
+  return (values) => {
+    if (!logger.isLevelEnabled("info")) return;
+    let line = prefix + time() + bindings;
+    for (const { key, label } of fields) {
+      const value = values[key];
+      if (typeof value === "string") line += label + JSON.stringify(value);
+      else if (typeof value === "number") line += label + (Number.isFinite(value) ? String(value) : "null");
+    }
+    stream.write(line + end);
+  };
 }

@@ -1,7 +1,9 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
 import { closeSync, constants, mkdtempSync, openSync, readFileSync, readSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { BufferedLogDestination, type DropEpisode } from "../src/index.js";
 
@@ -90,5 +92,23 @@ describe("BufferedLogDestination", () => {
     expect(out.stats).toMatchObject({ droppedLines, droppedBytes });
     // Whatever was written is whole lines.
     for (const text of received.split("\n").slice(0, -1)) expect(() => JSON.parse(text) as unknown).not.toThrow();
+  });
+
+  it("writes large batches to a regular file that two processes share, and no line of one splits a line of the other", async () => {
+    // Stdout a regular file: batches of up to 64 KiB (a pipe takes 4 KiB, its atomic write size).
+    const file = join(dir, "shared.log");
+    const fd = openSync(file, "w");
+    opened.push(fd);
+    const fixture = fileURLToPath(new URL("fixtures/log-writer.ts", import.meta.url));
+    const lines = 20_000;
+    const writers = [0, 1].map(() => spawn(process.execPath, [fixture], { env: { PATH: process.env["PATH"], LINES: String(lines) }, stdio: ["ignore", fd, "inherit"] }));
+    const codes = await Promise.all(writers.map(async (child) => (await once(child, "exit"))[0] as number));
+    expect(codes).toEqual([0, 0]);
+    const text = readFileSync(file, "utf8");
+    const parsed = text.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as { writer?: string; i?: number });
+    const byWriter = new Map<string, number[]>();
+    for (const line of parsed) if (line.writer !== undefined) byWriter.set(line.writer, [...(byWriter.get(line.writer) ?? []), line.i ?? -1]);
+    expect([...byWriter.values()].map((seen) => seen.length)).toEqual([lines, lines]);
+    for (const seen of byWriter.values()) expect(seen).toEqual(Array.from({ length: lines }, (_, i) => i));
   });
 });

@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { createLogger, fixedKeysLogger } from "../src/index.js";
+import { createLogger, fixedKeysLine } from "../src/index.js";
 
 function capture(): { stream: Writable; lines: () => string[] } {
   const chunks: string[] = [];
@@ -33,14 +33,43 @@ describe("createLogger", () => {
   });
 });
 
-describe("fixedKeysLogger", () => {
-  it("writes lines of fixed plain keys without the redaction pass, and refuses keys the parent would redact", () => {
+describe("fixedKeysLine", () => {
+  const keys = ["requestId", "method", "path", "status", "latencyMs", "traceparent"] as const;
+  type Values = Record<(typeof keys)[number], string | number | undefined>;
+  const samples: Values[] = [
+    { requestId: "r1", method: "GET", path: "/orders/1", status: 200, latencyMs: 1.25, traceparent: undefined },
+    { requestId: "r2", method: "POST", path: '/a"b\\c\n\u0001\u2028é😀', status: 401, latencyMs: 0, traceparent: "00-abc-def-01" },
+    { requestId: "x".repeat(300), method: "GET", path: "/", status: 499, latencyMs: Number.NaN, traceparent: "t" },
+    { requestId: "r4", method: undefined, path: "\ud800 lone surrogate", status: Number.POSITIVE_INFINITY, latencyMs: -3.5e-7, traceparent: "" },
+  ];
+
+  it("writes the very line pino writes for the same values, keys in order and undefined left out", () => {
+    const ours = capture();
+    const theirs = capture();
+    const write = fixedKeysLine(createLogger("gateway", {}, ours.stream), keys, "request");
+    const pinoLogger = createLogger("gateway", {}, theirs.stream);
+    for (const values of samples) {
+      write(values);
+      pinoLogger.info(values, "request");
+    }
+    const withoutTime = (line: string) => line.replace(/"time":\d+/, '"time":0');
+    expect(ours.lines()).toHaveLength(samples.length);
+    expect(ours.lines().map(withoutTime)).toEqual(theirs.lines().map(withoutTime));
+    const first = JSON.parse(ours.lines()[0]!) as Record<string, unknown>;
+    expect(Object.keys(first)).toEqual(["level", "time", "pid", "name", "requestId", "method", "path", "status", "latencyMs", "msg"]);
+    expect(JSON.parse(ours.lines()[1]!)).toMatchObject({ path: samples[1]!.path, traceparent: "00-abc-def-01" });
+  });
+
+  it("writes nothing below the logger's level, and refuses keys the logger would redact", () => {
     const { stream, lines } = capture();
-    const logger = fixedKeysLogger(createLogger("gateway", {}, stream), ["requestId", "status"]);
-    logger.info({ requestId: "r1", status: 200 }, "request");
-    expect(JSON.parse(lines()[0]!)).toMatchObject({ name: "gateway", requestId: "r1", status: 200, msg: "request" });
+    const logger = createLogger("gateway", { level: "warn" }, stream);
+    fixedKeysLine(logger, keys, "request")(samples[0]!);
+    expect(lines()).toEqual([]);
+    logger.level = "info";
+    fixedKeysLine(logger, keys, "request")(samples[0]!);
+    expect(lines()).toHaveLength(1);
     for (const key of ["authorization", "token", "headers", "req", "client_secret", "password"]) {
-      expect(() => fixedKeysLogger(createLogger("gateway", {}, stream), ["requestId", key])).toThrow(`fixedKeysLogger: ${key} would need redaction`);
+      expect(() => fixedKeysLine(createLogger("gateway", {}, stream), ["requestId", key], "request")).toThrow(`fixedKeysLine: ${key} would need redaction`);
     }
   });
 });

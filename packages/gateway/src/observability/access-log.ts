@@ -1,7 +1,7 @@
-import type { Logger } from "@gatehouse/service-kit";
+import type { FixedKeysLine } from "@gatehouse/service-kit";
 import type { Exchange } from "../http/exchange.js";
 
-/** The keys of an access line, fixed: none is redacted, so the line skips redaction (`fixedKeysLogger`). */
+/** The keys of an access line, fixed: none is redacted, so the line is assembled from a template (`fixedKeysLine`). */
 export const ACCESS_LOG_KEYS = [
   "requestId",
   "method",
@@ -18,13 +18,13 @@ export const ACCESS_LOG_KEYS = [
 ] as const;
 
 /**
- * One JSON line per request, written through a `fixedKeysLogger(logger, ACCESS_LOG_KEYS)` (plain values only):
+ * One JSON line per request, written through a `fixedKeysLine(logger, ACCESS_LOG_KEYS, "request")` (plain values only):
  * request id, method, canonical path, route, calling service, status, decision, total and upstream latency in ms, rate-limit source, client address and
  * `traceparent` when sent. Never the token or any header value besides those.
  */
-export function writeAccessLog(logger: Logger, exchange: Exchange, durationMs: number): void {
+export function writeAccessLog(write: FixedKeysLine<(typeof ACCESS_LOG_KEYS)[number]>, exchange: Exchange, durationMs: number): void {
   const traceparent = exchange.req.headers["traceparent"];
-  const line: Record<(typeof ACCESS_LOG_KEYS)[number], string | number | readonly string[] | undefined> = {
+  write({
     requestId: exchange.requestId,
     method: exchange.req.method,
     path: exchange.path,
@@ -36,9 +36,8 @@ export function writeAccessLog(logger: Logger, exchange: Exchange, durationMs: n
     upstreamMs: exchange.upstreamMs === undefined ? undefined : round(exchange.upstreamMs),
     rateLimit: exchange.limitSource,
     client: exchange.clientAddress,
-    traceparent,
-  };
-  logger.info(line, "request");
+    traceparent: Array.isArray(traceparent) ? traceparent.join(", ") : traceparent,
+  });
 }
 
 function round(ms: number): number {

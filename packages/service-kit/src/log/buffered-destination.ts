@@ -29,6 +29,11 @@ export interface BufferedDestinationOptions {
   readonly maxBufferBytes: number;
   /** How long a quiet process keeps lines before writing them anyway. */
   readonly flushIntervalMs: number;
+  /**
+   * Bytes of whole lines per write: {@link PIPE_BUF} (the default) where lines of several processes can share a pipe
+   * or socket, more for a regular file, whose writes Linux never interleaves (fewer, larger writes cost less).
+   */
+  readonly maxWriteBytes?: number;
 }
 
 /**
@@ -36,9 +41,9 @@ export interface BufferedDestinationOptions {
  * so lines of several processes sharing one pipe (cluster workers, a container's stdout) never interleave. A single
  * line longer than this is written alone, and only it can be split by the pipe.
  */
-const PIPE_BUF = 4096;
-/** Lines are collected until this many bytes are waiting (or the flush interval passes), then written at once. */
-const BATCH_BYTES = PIPE_BUF - 512;
+export const PIPE_BUF = 4096;
+/** Lines are collected until a batch is this close to the write size (or the flush interval passes), then written. */
+const BATCH_SLACK_BYTES = 512;
 
 /** SonicBoom's private counters, read to know whether anything is waiting (it exposes no public accessor). */
 interface SonicBoomState {
@@ -48,19 +53,28 @@ interface SonicBoomState {
 }
 
 /**
- * Log lines written off the request path: lines are appended to a memory buffer and written to the descriptor
- * asynchronously in batches of up to one pipe's atomic write size (SonicBoom with `sync: false`, `minLength`).
+ * Log lines written off the request path: lines are collected into batches of whole lines of up to `maxWriteBytes`
+ * (one pipe's atomic write size, or 64 KiB for a file) here, and each batch is handed to SonicBoom (`sync: false`), which writes it to the descriptor
+ * asynchronously. Batching here rather than in SonicBoom matters: SonicBoom appends each string to its last chunk and
+ * measures that chunk's byte length on every write, which flattens a growing string per line (measured: 4 µs a line
+ * of CPU at 15k lines/s against 1 µs with whole batches).
  *
- * The buffer is bounded (`maxBufferBytes`): when the descriptor cannot keep up (a full pipe nobody reads, a stalled
- * disk), further lines are dropped rather than held without limit, counted in {@link stats}, and each stretch of drops
- * is reported once, in one line, when the buffer has drained ({@link onDropEpisode}). {@link drainWithin} writes out
- * everything before a clean exit; a process that exits on its own also flushes (`beforeExit`, and synchronously on
- * `exit` unless a write is stuck).
+ * The buffer is bounded (`maxBufferBytes`, the batch being collected included): when the descriptor cannot keep up (a
+ * full pipe nobody reads, a stalled disk), further lines are dropped rather than held without limit, counted in
+ * {@link stats}, and each stretch of drops is reported once, in one line, when the buffer has drained
+ * ({@link onDropEpisode}). {@link drainWithin} writes out everything before a clean exit; a process that exits on its
+ * own also flushes (`beforeExit`, and synchronously on `exit` unless a write is stuck).
  */
 export class BufferedLogDestination {
   readonly #boom: SonicBoom;
   readonly #state: SonicBoomState;
   readonly #timer: NodeJS.Timeout;
+  readonly #maxBufferBytes: number;
+  readonly #maxWrite: number;
+  readonly #batchTarget: number;
+  /** The batch being collected: whole lines, at most `maxWriteBytes` unless one line is longer. */
+  #batch = "";
+  #batchBytes = 0;
   #droppedLines = 0;
   #droppedBytes = 0;
   #exiting = false;
@@ -69,17 +83,22 @@ export class BufferedLogDestination {
   onDropEpisode: ((episode: DropEpisode) => void) | undefined;
 
   constructor(options: BufferedDestinationOptions) {
+    this.#maxBufferBytes = options.maxBufferBytes;
+    this.#maxWrite = Math.max(PIPE_BUF, options.maxWriteBytes ?? PIPE_BUF);
+    this.#batchTarget = this.#maxWrite - BATCH_SLACK_BYTES;
     this.#boom = new SonicBoom({
       fd: options.fd,
       sync: false,
-      minLength: BATCH_BYTES,
-      maxWrite: PIPE_BUF,
+      // Every batch handed over is written as soon as the descriptor is free; batches are never merged.
+      minLength: 0,
+      maxWrite: this.#maxWrite,
       maxLength: options.maxBufferBytes,
       // While running, a full pipe is retried every 100 ms; while exiting, a synchronous write must not wait.
       retryEAGAIN: () => !this.#exiting,
     });
     this.#state = this.#boom as unknown as SonicBoomState;
-    this.#boom.on("drop", (data: string) => this.#dropped(data));
+    // Never reached while write() keeps the bound below; counted all the same should a batch be refused.
+    this.#boom.on("drop", (data: string) => this.#dropped(data.split("\n").length - 1, Buffer.byteLength(data)));
     this.#boom.on("drain", () => this.#drained());
     // A broken pipe or a closed descriptor must not crash the process: lines are dropped from then on.
     this.#boom.on("error", () => undefined);
@@ -90,11 +109,20 @@ export class BufferedLogDestination {
 
   /** pino's destination interface: one serialized line. */
   write(line: string): boolean {
-    return this.#boom.write(line);
+    const bytes = Buffer.byteLength(line);
+    if (this.#state._len + this.#batchBytes + bytes > this.#maxBufferBytes) {
+      this.#dropped(1, bytes);
+      return false;
+    }
+    if (this.#batchBytes > 0 && this.#batchBytes + bytes > this.#maxWrite) this.#handOver();
+    this.#batch += line;
+    this.#batchBytes += bytes;
+    if (this.#batchBytes >= this.#batchTarget) this.#handOver();
+    return true;
   }
 
   get stats(): LogDestinationStats {
-    return { droppedLines: this.#droppedLines, droppedBytes: this.#droppedBytes, bufferedBytes: this.#state._len };
+    return { droppedLines: this.#droppedLines, droppedBytes: this.#droppedBytes, bufferedBytes: this.#state._len + this.#batchBytes };
   }
 
   /**
@@ -103,7 +131,7 @@ export class BufferedLogDestination {
    */
   async drainWithin(timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    while (this.#state._len > 0) {
+    while (this.#state._len + this.#batchBytes > 0) {
       if (Date.now() >= deadline) return false;
       this.#writeWaiting();
       await new Promise((resolve) => setTimeout(resolve, 5));
@@ -116,13 +144,23 @@ export class BufferedLogDestination {
     clearInterval(this.#timer);
   }
 
+  /** Hands the batch being collected to SonicBoom, which writes it at once unless a write is in flight. */
+  #handOver(): void {
+    const batch = this.#batch;
+    this.#batch = "";
+    this.#batchBytes = 0;
+    if (!this.#state.destroyed) this.#boom.write(batch);
+  }
+
   #writeWaiting(): void {
-    if (this.#state._len > 0 && !this.#state._writing && !this.#state.destroyed) this.#boom.flush();
+    if (this.#batchBytes > 0) this.#handOver();
   }
 
   #flushSyncAtExit(): void {
     // A write still in flight at exit is stuck on a descriptor nobody reads: writing more would block forever.
-    if (this.#state._len === 0 || this.#state._writing || this.#state.destroyed) return;
+    if (this.#state._writing || this.#state.destroyed) return;
+    if (this.#batchBytes > 0) this.#handOver();
+    if (this.#state._len === 0) return;
     this.#exiting = true;
     try {
       this.#boom.flushSync();
@@ -131,12 +169,11 @@ export class BufferedLogDestination {
     }
   }
 
-  #dropped(data: string): void {
-    const bytes = Buffer.byteLength(data);
-    this.#droppedLines++;
+  #dropped(lines: number, bytes: number): void {
+    this.#droppedLines += lines;
     this.#droppedBytes += bytes;
     this.#episode ??= { droppedLines: 0, droppedBytes: 0, since: Date.now() };
-    this.#episode.droppedLines++;
+    this.#episode.droppedLines += lines;
     this.#episode.droppedBytes += bytes;
   }
 

@@ -1,5 +1,5 @@
 import { fstatSync } from "node:fs";
-import { BufferedLogDestination, type LogDestinationStats } from "./buffered-destination.js";
+import { BufferedLogDestination, PIPE_BUF, type LogDestinationStats } from "./buffered-destination.js";
 
 /** Bytes of log lines a process holds while stdout is not keeping up, unless `LOG_BUFFER_BYTES` says otherwise. */
 export const DEFAULT_LOG_BUFFER_BYTES = 8 * 1024 * 1024;
@@ -9,6 +9,8 @@ export const MIN_LOG_BUFFER_BYTES = 64 * 1024;
 export const LOG_FLUSH_TIMEOUT_MS = 2_000;
 /** A quiet process writes its buffered lines at least this often. */
 export const LOG_FLUSH_INTERVAL_MS = 100;
+/** Bytes per write when stdout is a regular file (a pipe or socket takes {@link PIPE_BUF}, so lines never interleave). */
+export const FILE_WRITE_BYTES = 64 * 1024;
 
 let stdout: BufferedLogDestination | undefined;
 let rejectedSetting: string | undefined;
@@ -16,7 +18,13 @@ let rejectedSetting: string | undefined;
 /** The process's one stdout destination (every logger of the process shares it, so lines never interleave). */
 export function stdoutDestination(): BufferedLogDestination {
   if (stdout === undefined) {
-    stdout = new BufferedLogDestination({ fd: stdoutFd(), maxBufferBytes: logBufferBytes(), flushIntervalMs: LOG_FLUSH_INTERVAL_MS });
+    const { fd, shareable } = stdoutFd();
+    stdout = new BufferedLogDestination({
+      fd,
+      maxBufferBytes: logBufferBytes(),
+      flushIntervalMs: LOG_FLUSH_INTERVAL_MS,
+      maxWriteBytes: shareable ? PIPE_BUF : FILE_WRITE_BYTES,
+    });
   }
   return stdout;
 }
@@ -57,13 +65,18 @@ function logBufferBytes(): number {
  * thread pool forever, and Node waits for that thread when the process exits: a clean shutdown would hang. Node's
  * own `process.stdout` switches a pipe or socket descriptor to non-blocking mode when it is first used (touched here); then a full
  * pipe answers EAGAIN and the destination retries later. Files and terminals stay as they are (their writes finish).
+ * `shareable`: a pipe or socket, where writes above `PIPE_BUF` of processes sharing it (cluster workers) could
+ * interleave; a regular file's writes never do (Linux serializes them on the file position, and `O_APPEND` appends
+ * each whole).
  */
-function stdoutFd(): number {
+function stdoutFd(): { fd: number; shareable: boolean } {
   try {
     const stat = fstatSync(1);
-    if (stat.isFIFO() || stat.isSocket()) process.stdout.uncork();
+    const shareable = stat.isFIFO() || stat.isSocket();
+    if (shareable) process.stdout.uncork();
+    return { fd: 1, shareable: shareable || !stat.isFile() };
   } catch {
     // No stdout descriptor: writes fail and are dropped.
+    return { fd: 1, shareable: true };
   }
-  return 1;
 }
