@@ -34,6 +34,8 @@ export interface GatewayOptions {
   readonly tls?: GatewayTls;
   /** Extra environment variables (the gateway's secret for `fromIssuer`). */
   readonly env?: Readonly<Record<string, string>>;
+  /** The gateway's entry point: this checkout's build unless another's is compared. */
+  readonly main?: string;
 }
 
 /**
@@ -122,7 +124,7 @@ export async function startGateway(group: ProcessGroup, dir: string, options: Ga
   await writeFile(configFile, `${JSON.stringify(gatewayConfig(options), null, 2)}\n`);
   const args = [
     ...(options.nodeArgs ?? []),
-    gatewayMain,
+    options.main ?? gatewayMain,
     "--config",
     configFile,
     "--port",

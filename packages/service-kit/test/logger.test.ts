@@ -60,6 +60,30 @@ describe("fixedKeysLine", () => {
     expect(JSON.parse(ours.lines()[1]!)).toMatchObject({ path: samples[1]!.path, traceparent: "00-abc-def-01" });
   });
 
+  it("writes every number and string as pino does: latencies rounded to the microsecond, other doubles, escapes", () => {
+    const ours = capture();
+    const theirs = capture();
+    const write = fixedKeysLine(createLogger("gateway", {}, ours.stream), keys, "request");
+    const pinoLogger = createLogger("gateway", {}, theirs.stream);
+    // A fixed-seed generator: the same values on every run.
+    let seed = 42;
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648);
+    const numbers = [0, -0, 1, -1, 0.5, -0.5, 0.001, 0.0005, 1e-7, 123.45, 999_999_999.999, 1e9 + 0.5, 2 ** 53, 1e21, 5e-324, Number.MAX_VALUE, -Number.MIN_VALUE];
+    for (let i = 0; i < 3000; i++) {
+      const k = Math.floor(random() * 10_000_000) - 1_000_000;
+      numbers.push(k / 1000, Math.round((random() * 500) * 1000) / 1000, random() * 10 ** Math.floor(random() * 12), -random());
+    }
+    const characters = ['"', "\\", "\n", "\u0000", "\u001f", "\u007f", "é", "\u2028", "😀", "\ud800", "\udfff", "a", "/", "<"];
+    const strings = Array.from({ length: 500 }, () => Array.from({ length: Math.floor(random() * 50) }, () => characters[Math.floor(random() * characters.length)]).join(""));
+    for (let i = 0; i < numbers.length; i++) {
+      const values = { requestId: strings[i % strings.length], method: "GET", path: strings[(i * 7) % strings.length], status: numbers[i], latencyMs: numbers[(i * 13) % numbers.length], traceparent: undefined };
+      write(values);
+      pinoLogger.info(values, "request");
+    }
+    const withoutTime = (line: string) => line.replace(/"time":\d+/, '"time":0');
+    expect(ours.lines().map(withoutTime)).toEqual(theirs.lines().map(withoutTime));
+  });
+
   it("writes nothing below the logger's level, and refuses keys the logger would redact", () => {
     const { stream, lines } = capture();
     const logger = createLogger("gateway", { level: "warn" }, stream);
