@@ -134,6 +134,29 @@ describe("mutual TLS between services", () => {
     tokens.close();
   });
 
+  it("drops its certificate-bound tokens when the identity renews its certificate, and gets one bound to the new certificate", async () => {
+    const billing = identityOf("billing");
+    const tokens = createTokenSource({ issuer, clientId: "billing", auth: { method: "client_secret_basic", clientSecret: SECRET }, identity: billing });
+    const request = { resource: BACKEND, scopes: ["backend:read"] };
+    const thumbprintOf = (pem: string) => Buffer.from(new X509Certificate(pem).fingerprint256.replace(/:/g, ""), "hex").toString("base64url");
+    const first = await tokens.getToken(request);
+    expect(await tokens.getToken(request)).toBe(first);
+    const firstCertificate = billing.tlsOptions().cert;
+    // The next renewal (half of the 6 s lifetime).
+    await new Promise<void>((resolve) => {
+      const stop = billing.onRotate((tls) => {
+        if (tls.cert === firstCertificate) return;
+        stop();
+        resolve();
+      });
+    });
+    const second = await tokens.getToken(request);
+    expect(second).not.toBe(first);
+    expect(decodeJwt(second)["cnf"]).toEqual({ "x5t#S256": thumbprintOf(billing.tlsOptions().cert) });
+    expect(tokens.stats.tokenRequests).toBe(2);
+    tokens.close();
+  });
+
   it("closes a connection from a service it does not list, and fails the handshake without a Gatehouse certificate", async () => {
     const orders = identityOf("orders");
     await orders.ready();

@@ -42,7 +42,8 @@ function checkRequest(request: TokenRequest): readonly string[] {
  *   `refreshAheadSec` before it; concurrent callers share one request.
  * - Network errors, timeouts and 5xx answers retried with exponential backoff and full jitter; 4xx answers never.
  * - With `identity`, every request (discovery, tokens, `authFetch`) goes over mutual TLS with the service's
- *   certificate: tokens come back bound to it (RFC 8705 §3) and the target sees the same certificate.
+ *   certificate: tokens come back bound to it (RFC 8705 §3) and the target sees the same certificate. When the
+ *   identity renews its certificate the cached tokens are dropped, so no call presents a token bound to the old one.
  *
  * It does not verify the tokens it receives (they are for the target to verify) and keeps no refresh tokens
  * (client credentials issues none). Throws `invalid_options` for an unusable configuration.
@@ -73,6 +74,14 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
   const counters = { tokenRequests: 0, failures: 0 };
   let endpoint: Promise<TokenEndpoint> | undefined;
   let closed = false;
+  // A token bound to a certificate (RFC 8705) is refused with any other: once the identity holds a new certificate,
+  // the cached tokens are dropped and the next call gets one bound to it. A trust bundle change alone keeps them.
+  let boundTo: string | undefined;
+  const unsubscribe = identity?.onRotate((tls) => {
+    if (tls.cert === boundTo) return;
+    boundTo = tls.cert;
+    cache.clear();
+  });
   const isOpen = (): boolean => !closed;
 
   function tokenEndpoint(): Promise<TokenEndpoint> {
@@ -94,6 +103,7 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
 
   async function fetchToken(resource: string, scopes: readonly string[]) {
     const target = await tokenEndpoint();
+    if (identity !== undefined) boundTo = identity.tlsOptions().cert;
     try {
       return await withRetry(
         policy,
@@ -142,6 +152,7 @@ export function createTokenSource(options: TokenSourceOptions): TokenSource {
     },
     close() {
       closed = true;
+      unsubscribe?.();
       cache.clear();
     },
   };

@@ -64,7 +64,7 @@ export interface TokenSourceOptions {
   /**
    * The service's Gatehouse identity ({@link ServiceIdentity}): tokens are asked for over mutual TLS with its
    * certificate, so they come back certificate-bound (RFC 8705 `cnf.x5t#S256`), and `authFetch` presents the same
-   * certificate to the target.
+   * certificate to the target. A renewed certificate drops the cached tokens bound to the old one.
    */
   readonly identity?: ServiceIdentity;
   /** PEM text or a PEM file of the CA certificates to trust for an HTTPS issuer (and `authFetch` targets) the system does not trust (without `identity`). */
