@@ -258,7 +258,11 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
   };
 
   for (let round = 0; round < rounds; round++) {
-    const order = scenarios.map((_, i) => scenarios[(i + round) % scenarios.length]).filter((s) => s !== undefined);
+    // Each round starts one scenario later, and every other round runs backwards: the two scenarios of a ratio are
+    // measured in both orders, so whatever one leaves behind (sockets in TIME_WAIT, a warm or cold cache) does not
+    // always fall on the other.
+    const rotated = scenarios.map((_, i) => scenarios[(i + round) % scenarios.length]).filter((s) => s !== undefined);
+    const order = round % 2 === 0 ? rotated : rotated.reverse();
     for (const scenario of order) {
       await measure(scenario.id, warmupSec, `round ${round + 1} ${scenario.id} warm-up`);
       await sleep(500);

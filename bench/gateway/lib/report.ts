@@ -220,7 +220,7 @@ Every run of the benchmark, failing ones included, has a row in [RUNS.md](RUNS.m
 
 - Load: \`wrk -t${settings.wrkThreads} -c${settings.connections} -d${settings.durationSec}s --timeout 5s -s bench/gateway/wrk/report.lua\`, latency percentiles from wrk.
 - ${settings.rounds} interleaved rounds; in each round every scenario gets a ${settings.warmupSec} s warm-up and then a ${settings.durationSec} s measurement,
-  in an order rotated by one scenario per round. Figures are medians over the rounds; ratios are taken per round, then the median.
+  in an order rotated by one scenario per round and reversed every other round (the two sides of a ratio run in both orders). Figures are medians over the rounds; ratios are taken per round, then the median.
 - Everything on 127.0.0.1: the fixed origin (node:http, one small JSON body), the auth server (\`createAuthServer\`, ES256), the
   proxies, Redis and wrk share the ${facts.nproc} cores.
 - Tokens are minted by the real auth server (client_credentials, \`client_secret_basic\`, resource indicator). The fresh-token
