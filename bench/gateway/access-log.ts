@@ -12,14 +12,13 @@ import { mintTokens, startAuthServer } from "./lib/auth.js";
 import { startGateway, type GatewayUnderTest } from "./lib/gateway.js";
 import { ensureTools, machineFacts } from "./lib/machine.js";
 import { freePort, waitForHttp } from "./lib/net.js";
-import { ProcessGroup } from "../lib/processes.js";
+import { benchArgs, integerFlag, runWithProcessGroup } from "../lib/cli.js";
+import type { ProcessGroup } from "../lib/processes.js";
 import { runWrk, type Measurement } from "../lib/wrk.js";
 import { gatewayMain, rawDir, repoDir, serversDir, sourceDir, wrkScript } from "./paths.js";
 
-const argv = process.argv.slice(2);
-if (argv[0] === "--") argv.shift();
 const { values: flags } = parseArgs({
-  args: argv,
+  args: benchArgs(),
   options: {
     rounds: { type: "string", default: "6" },
     duration: { type: "string", default: "5" },
@@ -30,15 +29,10 @@ const { values: flags } = parseArgs({
   strict: true,
 });
 
-function positiveInt(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${value}`);
-  return n;
-}
-const rounds = positiveInt("rounds", flags.rounds);
-const durationSec = positiveInt("duration", flags.duration);
-const workers = positiveInt("workers", flags.workers);
-const connections = positiveInt("connections", flags.connections);
+const rounds = integerFlag("rounds", flags.rounds);
+const durationSec = integerFlag("duration", flags.duration);
+const workers = integerFlag("workers", flags.workers);
+const connections = integerFlag("connections", flags.connections);
 const baselineMain = flags.baseline === undefined ? undefined : join(resolve(flags.baseline), "packages", "gateway", "dist", "main.js");
 const logFile = join(sourceDir, "ACCESS-LOG.md");
 const redisUrl = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
@@ -148,19 +142,5 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
 const dir = join(rawDir, `access-log-${new Date().toISOString().replace(/[:.]/g, "-")}`);
 await mkdir(dir, { recursive: true });
 ensureTools(["wrk"]);
-const group = new ProcessGroup(dir);
-const stopOnSignal = (signal: NodeJS.Signals) => {
-  console.error(`\n${signal}: stopping every process this benchmark started`);
-  void group.stopAll().then(() => process.exit(130));
-};
-process.once("SIGINT", stopOnSignal);
-process.once("SIGTERM", stopOnSignal);
-try {
-  console.log(`repository ${repoDir}${baselineMain === undefined ? "" : `; baseline ${baselineMain}`}`);
-  await main(group, dir);
-} catch (error) {
-  process.exitCode = 1;
-  console.error(error instanceof Error ? error.message : error);
-} finally {
-  await group.stopAll();
-}
+console.log(`repository ${repoDir}${baselineMain === undefined ? "" : `; baseline ${baselineMain}`}`);
+await runWithProcessGroup(dir, (group) => main(group, dir));

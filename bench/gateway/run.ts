@@ -13,7 +13,8 @@ import { startHaproxy } from "./lib/haproxy.js";
 import { describeDelta, readCounters } from "./lib/counters.js";
 import { ensureTools, machineFacts } from "./lib/machine.js";
 import { freePort, waitForHttp } from "./lib/net.js";
-import { ProcessGroup, type Started } from "../lib/processes.js";
+import { benchArgs, integerFlag, runWithProcessGroup } from "../lib/cli.js";
+import type { ProcessGroup, Started } from "../lib/processes.js";
 import { summarizeProfile } from "./lib/profile.js";
 import { computeRatios, figuresTable, ratiosTable, renderResults, type RatioTarget, type Report, type ScenarioResult } from "./lib/report.js";
 import { countSyscalls, type SyscallCount } from "./lib/syscalls.js";
@@ -22,10 +23,7 @@ import { runWrk, type Measurement } from "../lib/wrk.js";
 import { appendRunLog } from "./lib/run-log.js";
 import { rawDir, resultsFile, runLogFile, serversDir, wrkScript } from "./paths.js";
 
-// `pnpm bench:gateway -- --rounds 1` hands the script a leading "--".
-const argv = process.argv.slice(2);
-if (argv[0] === "--") argv.shift();
-
+const argv = benchArgs();
 const { values: flags } = parseArgs({
   args: argv,
   options: {
@@ -44,18 +42,12 @@ const { values: flags } = parseArgs({
   strict: true,
 });
 
-function positiveInt(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got ${value}`);
-  return n;
-}
-
-const rounds = positiveInt("rounds", flags.rounds);
-const durationSec = positiveInt("duration", flags.duration);
-const warmupSec = positiveInt("warmup", flags.warmup);
-const connections = positiveInt("connections", flags.connections);
-const threads = positiveInt("threads", flags.threads);
-const tokenRing = positiveInt("tokens", flags.tokens);
+const rounds = integerFlag("rounds", flags.rounds);
+const durationSec = integerFlag("duration", flags.duration);
+const warmupSec = integerFlag("warmup", flags.warmup);
+const connections = integerFlag("connections", flags.connections);
+const threads = integerFlag("threads", flags.threads);
+const tokenRing = integerFlag("tokens", flags.tokens);
 /** The gateway's default `verifier.cacheSize`; the token ring must be larger. */
 const verifierCacheSize = 10_000;
 if (tokenRing <= verifierCacheSize) {
@@ -409,18 +401,4 @@ function int(value: number): string {
 const dir = join(rawDir, new Date().toISOString().replace(/[:.]/g, "-"));
 await mkdir(dir, { recursive: true });
 ensureTools(["wrk", "haproxy", ...(flags.syscalls ? ["strace"] : [])]);
-const group = new ProcessGroup(dir);
-const stopOnSignal = (signal: NodeJS.Signals) => {
-  console.error(`\n${signal}: stopping every process this benchmark started`);
-  void group.stopAll().then(() => process.exit(130));
-};
-process.once("SIGINT", stopOnSignal);
-process.once("SIGTERM", stopOnSignal);
-try {
-  await main(group, dir);
-} catch (error) {
-  process.exitCode = 1;
-  console.error(error instanceof Error ? error.message : error);
-} finally {
-  await group.stopAll();
-}
+await runWithProcessGroup(dir, (group) => main(group, dir));

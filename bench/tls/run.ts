@@ -14,6 +14,7 @@ import { startHaproxy } from "../gateway/lib/haproxy.js";
 import { ensureTools, machineFacts } from "../gateway/lib/machine.js";
 import { freePort, waitForHttp, type ProbeTls } from "../gateway/lib/net.js";
 import { computeRatios, type RatioTarget, type ScenarioResult } from "../gateway/lib/report.js";
+import { benchArgs, integerFlag } from "../lib/cli.js";
 import { ProcessGroup, type Started } from "../lib/processes.js";
 import { runLoad } from "./lib/load.js";
 import type { LoadResult, LoadSpec } from "./lib/load-spec.js";
@@ -23,9 +24,7 @@ import { authCli, rawDir, resultsFile, serversDir } from "./paths.js";
 
 const exec = promisify(execFile);
 
-// `pnpm bench:tls -- --rounds 1` hands the script a leading "--".
-const argv = process.argv.slice(2);
-if (argv[0] === "--") argv.shift();
+const argv = benchArgs();
 
 const { values: flags } = parseArgs({
   args: argv,
@@ -48,22 +47,16 @@ const { values: flags } = parseArgs({
   strict: true,
 });
 
-function positiveInt(name: string, value: string, min = 1): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${String(min)}, got ${value}`);
-  return n;
-}
-
-const rounds = positiveInt("rounds", flags.rounds);
-const durationSec = positiveInt("duration", flags.duration);
-const warmupSec = positiveInt("warmup", flags.warmup, 0);
-const connections = positiveInt("connections", flags.connections);
-const handshakeConnections = positiveInt("handshake-connections", flags["handshake-connections"]);
-const issuanceConnections = positiveInt("issuance-connections", flags["issuance-connections"]);
-const csrCount = positiveInt("csrs", flags.csrs);
-const rotationSec = positiveInt("rotation-duration", flags["rotation-duration"], 30);
-const rotationConnections = positiveInt("rotation-connections", flags["rotation-connections"]);
-const certificateTtl = positiveInt("certificate-ttl", flags["certificate-ttl"], 10);
+const rounds = integerFlag("rounds", flags.rounds);
+const durationSec = integerFlag("duration", flags.duration);
+const warmupSec = integerFlag("warmup", flags.warmup, 0);
+const connections = integerFlag("connections", flags.connections);
+const handshakeConnections = integerFlag("handshake-connections", flags["handshake-connections"]);
+const issuanceConnections = integerFlag("issuance-connections", flags["issuance-connections"]);
+const csrCount = integerFlag("csrs", flags.csrs);
+const rotationSec = integerFlag("rotation-duration", flags["rotation-duration"], 30);
+const rotationConnections = integerFlag("rotation-connections", flags["rotation-connections"]);
+const certificateTtl = integerFlag("certificate-ttl", flags["certificate-ttl"], 10);
 const parts = new Set(flags.parts.split(",").map((part) => part.trim()));
 for (const part of parts) if (!["throughput", "issuance", "rotation"].includes(part)) throw new Error(`--parts: unknown part ${part}`);
 /** Never reached: every request still costs a full Redis decision. */
