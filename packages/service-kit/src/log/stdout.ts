@@ -18,12 +18,12 @@ let rejectedSetting: string | undefined;
 /** The process's one stdout destination (every logger of the process shares it, so lines never interleave). */
 export function stdoutDestination(): BufferedLogDestination {
   if (stdout === undefined) {
-    const { fd, shareable } = stdoutFd();
+    const { fd, pipeSized } = stdoutFd();
     stdout = new BufferedLogDestination({
       fd,
       maxBufferBytes: logBufferBytes(),
       flushIntervalMs: LOG_FLUSH_INTERVAL_MS,
-      maxWriteBytes: shareable ? PIPE_BUF : FILE_WRITE_BYTES,
+      maxWriteBytes: pipeSized ? PIPE_BUF : FILE_WRITE_BYTES,
     });
   }
   return stdout;
@@ -65,18 +65,17 @@ function logBufferBytes(): number {
  * thread pool forever, and Node waits for that thread when the process exits: a clean shutdown would hang. Node's
  * own `process.stdout` switches a pipe or socket descriptor to non-blocking mode when it is first used (touched here); then a full
  * pipe answers EAGAIN and the destination retries later. Files and terminals stay as they are (their writes finish).
- * `shareable`: a pipe or socket, where writes above `PIPE_BUF` of processes sharing it (cluster workers) could
- * interleave; a regular file's writes never do (Linux serializes them on the file position, and `O_APPEND` appends
- * each whole).
+ * `pipeSized`: writes stay within `PIPE_BUF` unless stdout is a regular file. Writes above it of processes sharing a
+ * pipe or socket (cluster workers) could interleave; a regular file's writes never do (Linux serializes them on the
+ * file position, and `O_APPEND` appends each whole). Terminals and other devices keep the small size too.
  */
-function stdoutFd(): { fd: number; shareable: boolean } {
+function stdoutFd(): { fd: number; pipeSized: boolean } {
   try {
     const stat = fstatSync(1);
-    const shareable = stat.isFIFO() || stat.isSocket();
-    if (shareable) process.stdout.uncork();
-    return { fd: 1, shareable: shareable || !stat.isFile() };
+    if (stat.isFIFO() || stat.isSocket()) process.stdout.uncork();
+    return { fd: 1, pipeSized: !stat.isFile() };
   } catch {
     // No stdout descriptor: writes fail and are dropped.
-    return { fd: 1, shareable: true };
+    return { fd: 1, pipeSized: true };
   }
 }

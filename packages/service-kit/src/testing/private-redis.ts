@@ -1,0 +1,75 @@
+/**
+ * Test support shared by the packages' tests (`@gatehouse/service-kit/testing`, not part of the runtime API): a free
+ * loopback port, and a private `redis-server` child for tests that stop and restart Redis (the shared one is never
+ * touched), stopped by its PID.
+ *
+ * @module
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { createServer } from "node:net";
+import { Redis } from "ioredis";
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const address = server.address();
+  server.close();
+  await once(server, "close");
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
+/** A private `redis-server` child on its own port. `stop()` and `start()` may be repeated. */
+export class PrivateRedis {
+  readonly port: number;
+  readonly #dataDir: string | undefined;
+  #child: ChildProcess | undefined;
+
+  private constructor(port: number, dataDir: string | undefined) {
+    this.port = port;
+    this.#dataDir = dataDir;
+  }
+
+  /** `dataDir`: persist every write there (append-only file, fsync always), so a restart keeps the data. */
+  static async start(options: { dataDir?: string } = {}): Promise<PrivateRedis> {
+    const redis = new PrivateRedis(await freePort(), options.dataDir);
+    await redis.start();
+    return redis;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${String(this.port)}`;
+  }
+
+  async start(): Promise<void> {
+    const persistence = this.#dataDir === undefined ? ["--appendonly", "no"] : ["--dir", this.#dataDir, "--appendonly", "yes", "--appendfsync", "always"];
+    this.#child = spawn("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", ...persistence], { stdio: "ignore" });
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      probe.on("error", () => undefined);
+      try {
+        await probe.connect();
+        await probe.ping();
+        probe.disconnect();
+        return;
+      } catch {
+        probe.disconnect();
+        if (Date.now() > deadline) throw new Error(`redis-server on port ${String(this.port)} did not start`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    const child = this.#child;
+    this.#child = undefined;
+    if (child === undefined || child.exitCode !== null) return;
+    const exited = once(child, "exit");
+    child.kill("SIGKILL");
+    await exited;
+  }
+}
