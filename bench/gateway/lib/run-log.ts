@@ -38,7 +38,7 @@ export async function appendRunLog(file: string, entry: RunLogEntry): Promise<vo
   const medians = targets
     .map((r) => `${r.name}: ${r.median.toFixed(2)}× (${r.kind === "min" ? "≥" : "≤"} ${r.bound.toFixed(2)}×)${r.met ? "" : " **missed**"}`)
     .join("; ");
-  const verdict = targets.every((r) => r.met) ? "met every target" : "**failing**";
+  const verdict = targets.length === 0 ? "no target among the scenarios run" : targets.every((r) => r.met) ? "met every target" : "**failing**";
   const row = `| ${entry.startedAt} | \`${entry.command}\` | ${fmt(entry.loadBefore)} → ${fmt(entry.loadAfter)} | ${entry.probeBefore.toFixed(2)}× / ${entry.probeAfter.toFixed(2)}× | ${medians} | ${verdict} |\n`;
   await appendFile(file, row);
 }

@@ -102,8 +102,32 @@ export function fixedKeysLine<K extends string>(logger: Logger, keys: readonly K
     for (const { key, label } of fields) {
       const value = values[key];
       if (typeof value === "string") line += label + JSON.stringify(value);
-      else if (typeof value === "number") line += label + (Number.isFinite(value) ? String(value) : "null");
+      else if (typeof value === "number") line += label + jsonNumber(value);
     }
     stream.write(line + end);
   };
+}
+
+/** Below this many thousandths a value's digits are assembled from 31-bit integers (V8's small integers). */
+const SMALL_THOUSANDTHS = 2 ** 30;
+
+/**
+ * `JSON.stringify(value)` for a number, as pino writes it: `String(value)`, or `null` when not finite. A value with at
+ * most three decimals (the access log's latencies, rounded to the microsecond) is assembled from its integer and
+ * thousandths parts instead: V8 formats any other non-integer double in its runtime (the shortest digits that read
+ * back as the same double), a measured share of the gateway's busiest thread. The result is the same: below
+ * {@link SMALL_THOUSANDTHS} the spacing of doubles is far below a thousandth, so no shorter decimal reads back as
+ * `value`, and trailing zeros are dropped as `String` drops them.
+ */
+function jsonNumber(value: number): string {
+  const thousandths = Math.round(value * 1000);
+  if (value >= 0 && thousandths < SMALL_THOUSANDTHS && thousandths / 1000 === value) {
+    const whole = (thousandths / 1000) | 0;
+    const fraction = thousandths - whole * 1000;
+    if (fraction === 0) return String(whole);
+    if (fraction % 100 === 0) return `${String(whole)}.${String(fraction / 100)}`;
+    if (fraction % 10 === 0) return `${String(whole)}.${fraction < 100 ? "0" : ""}${String(fraction / 10)}`;
+    return `${String(whole)}.${fraction < 10 ? "00" : fraction < 100 ? "0" : ""}${String(fraction)}`;
+  }
+  return Number.isFinite(value) ? String(value) : "null";
 }

@@ -69,6 +69,9 @@ describe("fixedKeysLine", () => {
     let seed = 42;
     const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648);
     const numbers = [0, -0, 1, -1, 0.5, -0.5, 0.001, 0.0005, 1e-7, 123.45, 999_999_999.999, 1e9 + 0.5, 2 ** 53, 1e21, 5e-324, Number.MAX_VALUE, -Number.MIN_VALUE];
+    // Every latency of the first 20 ms to the microsecond, and around the largest assembled from integers.
+    for (let thousandths = 0; thousandths <= 20_000; thousandths++) numbers.push(thousandths / 1000);
+    for (let thousandths = 2 ** 30 - 50; thousandths <= 2 ** 30 + 50; thousandths++) numbers.push(thousandths / 1000, thousandths / 1000 + 0.0001);
     for (let i = 0; i < 3000; i++) {
       const k = Math.floor(random() * 10_000_000) - 1_000_000;
       numbers.push(k / 1000, Math.round((random() * 500) * 1000) / 1000, random() * 10 ** Math.floor(random() * 12), -random());

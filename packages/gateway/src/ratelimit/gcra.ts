@@ -25,7 +25,7 @@ export interface GcraState {
 
 /**
  * The generic cell rate algorithm (GCRA) step, the same arithmetic, operation for operation, as the
- * Redis Lua script (`GCRA_LUA`): each request pushes the TAT forward by `windowMs / limit`; a request
+ * Redis Lua script (`GCRA_BATCH_LUA`): each request pushes the TAT forward by `windowMs / limit`; a request
  * is allowed when the TAT it would create is at most `windowMs` ahead of now. That allows a burst of
  * `limit` and then a steady `limit` per window, with no boundary bursts. A clock that steps back
  * grows the backlog by the step (the quota is not refilled twice).
@@ -58,37 +58,57 @@ export function gcraStep(
 }
 
 /**
- * {@link gcraStep} as a Redis Lua script: read the state, decide, write the new state with a TTL,
- * atomically, in one round trip. Time comes from Redis `TIME` (so every gateway process sharing a
- * key agrees on "now" whatever its own clock says) unless `ARGV[3]` gives it. The state is the
- * string `"<at> <backlog>"`, each number at full double precision (`%.17g` reads back to the same
- * double), so both stores compute bit for bit the same. A value in another form counts as absent.
- * Replies `{allowed, remaining, resetMs, retryAfterMs}` as integers.
+ * {@link gcraStep} as a Redis Lua script, for a batch of decisions (one per key, in order): for each key, read the
+ * state, decide, write the new state with a TTL, all atomically, in one round trip for the whole batch. A key named
+ * twice is decided twice, the second time against the first's state. Time comes from Redis `TIME`, read once per
+ * batch (so every gateway process sharing a key agrees on "now" whatever its own clock says), unless the decision's
+ * third argument gives it. The state is the string `"<at> <backlog>"`, each number at full double precision (`%.17g`
+ * reads back to the same double), so both stores compute bit for bit the same. A value in another form counts as
+ * absent.
+ *
+ * `KEYS[i]` is decided with `ARGV[3i-2]` (limit), `ARGV[3i-1]` (window, ms) and `ARGV[3i]` (now, epoch ms, or empty).
+ * Replies `allowed, remaining, resetMs, retryAfterMs` per key, as integers, in one flat array.
  */
-export const GCRA_LUA = `
-local limit = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local now = tonumber(ARGV[3])
-if now == nil then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+export const GCRA_BATCH_LUA = `
+local replies = {}
+local clock
+for i = 1, #KEYS do
+  local limit = tonumber(ARGV[3 * i - 2])
+  local window = tonumber(ARGV[3 * i - 1])
+  local now = tonumber(ARGV[3 * i])
+  if now == nil then
+    if clock == nil then
+      local t = redis.call('TIME')
+      clock = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+    end
+    now = clock
+  end
+  local interval = window / limit
+  local pending = 0
+  local stored = redis.call('GET', KEYS[i])
+  if stored then
+    local at, backlog = string.match(stored, '^(%S+) (%S+)$')
+    if at and tonumber(at) and tonumber(backlog) then pending = tonumber(backlog) - (now - tonumber(at)) end
+  end
+  if pending < 0 then pending = 0 end
+  local nextBacklog = pending + interval
+  local allowAt = nextBacklog - window
+  local n = #replies
+  if allowAt > ${String(EPSILON_MS)} then
+    replies[n + 1] = 0
+    replies[n + 2] = 0
+    replies[n + 3] = math.ceil(pending)
+    replies[n + 4] = math.ceil(allowAt)
+  else
+    local remaining = math.floor((window - nextBacklog) / interval + ${String(EPSILON_MS)})
+    if remaining < 0 then remaining = 0 end
+    local resetMs = math.ceil(nextBacklog)
+    redis.call('SET', KEYS[i], string.format('%.17g %.17g', now, nextBacklog), 'PX', resetMs + ${String(KEY_GRACE_MS)})
+    replies[n + 1] = 1
+    replies[n + 2] = remaining
+    replies[n + 3] = resetMs
+    replies[n + 4] = 0
+  end
 end
-local interval = window / limit
-local pending = 0
-local stored = redis.call('GET', KEYS[1])
-if stored then
-  local at, backlog = string.match(stored, '^(%S+) (%S+)$')
-  if at and tonumber(at) and tonumber(backlog) then pending = tonumber(backlog) - (now - tonumber(at)) end
-end
-if pending < 0 then pending = 0 end
-local nextBacklog = pending + interval
-local allowAt = nextBacklog - window
-if allowAt > ${String(EPSILON_MS)} then
-  return {0, 0, math.ceil(pending), math.ceil(allowAt)}
-end
-local remaining = math.floor((window - nextBacklog) / interval + ${String(EPSILON_MS)})
-if remaining < 0 then remaining = 0 end
-local resetMs = math.ceil(nextBacklog)
-redis.call('SET', KEYS[1], string.format('%.17g %.17g', now, nextBacklog), 'PX', resetMs + ${String(KEY_GRACE_MS)})
-return {1, remaining, resetMs, 0}
+return replies
 `;

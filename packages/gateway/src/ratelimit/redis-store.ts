@@ -1,38 +1,89 @@
 import type { Redis } from "ioredis";
 import { waitForRedis } from "@gatehouse/service-kit";
-import { GCRA_LUA } from "./gcra.js";
+import { GCRA_BATCH_LUA } from "./gcra.js";
 import type { RateLimitDecision, RateLimitStore } from "./store.js";
 
-type GcraReply = [number, number, number, number];
-type GcraRedis = Redis & { gatehouseGcra(key: string, limit: number, windowMs: number, nowMs?: number): Promise<GcraReply> };
+type GcraRedis = Redis & { gatehouseGcraBatch(keyCount: number, ...keysThenArgs: (string | number)[]): Promise<number[]> };
+
+/** Decisions sent in one script call at most; a larger batch is split. */
+export const MAX_BATCH = 256;
+
+/** One decision waiting for its batch. */
+interface Waiting {
+  readonly key: string;
+  readonly limit: number;
+  readonly windowMs: number;
+  /** Epoch ms from the store's `clock`, or "" for Redis `TIME`. */
+  readonly now: number | "";
+  readonly resolve: (decision: RateLimitDecision) => void;
+  readonly reject: (error: unknown) => void;
+}
 
 /**
- * The Redis rate-limit store: one `EVALSHA` of {@link GCRA_LUA} per decision (ioredis
- * `defineCommand` reloads the script by itself after a Redis restart). Limits are exact across
- * every gateway process that shares the Redis and the key prefix.
+ * The Redis rate-limit store. The decisions asked for while the event loop handles one round of I/O (every request
+ * whose headers arrived in it) are sent together, once that round is over (`setImmediate`), as one `EVALSHA` of
+ * {@link GCRA_BATCH_LUA}: one command, one reply and one script call for the batch instead of one per request, which
+ * is most of what a decision costs the gateway's thread and Redis. Each decision stays atomic and in arrival order, so
+ * limits are exact across every gateway process that shares the Redis and the key prefix. A failed call fails every
+ * decision of its batch (the limiter applies the failure mode to each). ioredis `defineCommand` reloads the script by
+ * itself after a Redis restart.
  */
 export class RedisRateLimitStore implements RateLimitStore {
   readonly #client: GcraRedis;
   readonly #ownsClient: boolean;
   readonly #clock: (() => number) | undefined;
+  #waiting: Waiting[] = [];
+  #scheduled = false;
 
   /**
    * `clock` (epoch ms) replaces Redis `TIME` as "now": for tests that replay one decision sequence
    * against both stores. Leave it out in production, where every process must share Redis's clock.
    */
   constructor(client: Redis, options: { ownsClient?: boolean; clock?: () => number } = {}) {
-    if (!("gatehouseGcra" in client)) client.defineCommand("gatehouseGcra", { numberOfKeys: 1, lua: GCRA_LUA });
+    if (!("gatehouseGcraBatch" in client)) client.defineCommand("gatehouseGcraBatch", { lua: GCRA_BATCH_LUA });
     this.#client = client as GcraRedis;
     this.#ownsClient = options.ownsClient ?? false;
     this.#clock = options.clock;
   }
 
-  async take(key: string, limit: number, windowMs: number): Promise<RateLimitDecision> {
-    const reply = this.#clock === undefined
-      ? this.#client.gatehouseGcra(key, limit, windowMs)
-      : this.#client.gatehouseGcra(key, limit, windowMs, this.#clock());
-    const [allowed, remaining, resetMs, retryAfterMs] = await reply;
-    return { allowed: allowed === 1, remaining, resetMs, retryAfterMs };
+  take(key: string, limit: number, windowMs: number): Promise<RateLimitDecision> {
+    const now = this.#clock === undefined ? "" : this.#clock();
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ key, limit, windowMs, now, resolve, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(this.#send);
+      }
+    });
+  }
+
+  readonly #send = (): void => {
+    this.#scheduled = false;
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (let from = 0; from < waiting.length; from += MAX_BATCH) this.#decide(waiting.slice(from, from + MAX_BATCH));
+  };
+
+  #decide(batch: readonly Waiting[]): void {
+    const args: (string | number)[] = new Array<string | number>(batch.length * 4);
+    for (let i = 0; i < batch.length; i++) {
+      const { key, limit, windowMs, now } = batch[i]!;
+      args[i] = key;
+      args[batch.length + 3 * i] = limit;
+      args[batch.length + 3 * i + 1] = windowMs;
+      args[batch.length + 3 * i + 2] = now;
+    }
+    this.#client.gatehouseGcraBatch(batch.length, ...args).then(
+      (reply) => {
+        for (let i = 0; i < batch.length; i++) {
+          const at = 4 * i;
+          batch[i]!.resolve({ allowed: reply[at] === 1, remaining: reply[at + 1]!, resetMs: reply[at + 2]!, retryAfterMs: reply[at + 3]! });
+        }
+      },
+      (error: unknown) => {
+        for (const waiting of batch) waiting.reject(error);
+      },
+    );
   }
 
   get connected(): boolean {
