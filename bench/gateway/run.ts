@@ -101,6 +101,27 @@ for (const id of selected) {
   if (!allScenarios.some((s) => s.id === id)) throw new Error(`unknown scenario ${id}; known: ${allScenarios.map((s) => s.id).join(", ")}`);
 }
 const scenarios = allScenarios.filter((s) => selected.has(s.id));
+
+/**
+ * The order scenarios are measured in within a round (the tables keep `allScenarios`' order): the two sides of each
+ * target ratio next to each other (gateway beside HAProxy nbthread 1, its events-off twin and, one further, its
+ * access-log twin; `--workers 2` beside HAProxy nbthread 2 and its access-log twin), so that a slow stretch of a
+ * shared machine, which can last tens of seconds, falls on both sides of a ratio rather than on one.
+ */
+const measurementOrder: readonly ScenarioId[] = [
+  "origin",
+  "http-proxy-keepalive",
+  "http-proxy",
+  "gateway-fresh",
+  "gateway-events-off",
+  "gateway",
+  "haproxy-1",
+  "gateway-log",
+  "haproxy-2",
+  "gateway-workers-2",
+  "gateway-workers-2-log",
+];
+const measured = measurementOrder.flatMap((id) => scenarios.filter((s) => s.id === id));
 const wants = (...ids: ScenarioId[]) => ids.some((id) => selected.has(id));
 
 const targets: RatioTarget[] = [
@@ -258,7 +279,7 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
     // Each round starts one scenario later, and every other round runs backwards: the two scenarios of a ratio are
     // measured in both orders, so whatever one leaves behind (sockets in TIME_WAIT, a warm or cold cache) does not
     // always fall on the other.
-    const rotated = scenarios.map((_, i) => scenarios[(i + round) % scenarios.length]).filter((s) => s !== undefined);
+    const rotated = measured.map((_, i) => measured[(i + round) % measured.length]).filter((s) => s !== undefined);
     const order = round % 2 === 0 ? rotated : rotated.reverse();
     for (const scenario of order) {
       await measure(scenario.id, warmupSec, `round ${round + 1} ${scenario.id} warm-up`);
