@@ -5,7 +5,7 @@ import type Router from "@koa/router";
 import type Koa from "koa";
 import { Provider } from "oidc-provider";
 import { B64TOKEN, uriSans } from "@gatehouse/sdk";
-import { ClientAddressResolver, closeServer, connectionErrorLogger, createHttpServer, createHttpsServer, createLogger, flushLogs, LOG_FLUSH_TIMEOUT_MS, createRedisClient, describeRedisTarget, listen, parseRedisUrl, type Logger } from "@gatehouse/service-kit";
+import { ClientAddressResolver, closeServer, connectionErrorLogger, createHttpServer, createHttpsServer, createLogger, flushLogs, LOG_FLUSH_TIMEOUT_MS, createRedisClient, describeRedisTarget, listen, MemoryRateLimitStore, parseRedisUrl, RedisRateLimitStore, type Logger } from "@gatehouse/service-kit";
 import { CertificateAuthority } from "./ca/certificate-authority.js";
 import { certificateRequests, TRUST_BUNDLE_PATH } from "./ca/certificate-request.js";
 import { isTrustDomain, trustDomainOf } from "./ca/spiffe.js";
@@ -45,7 +45,10 @@ import type { RevocationStore } from "./revocation/store.js";
 import { MemoryReplayCache, RedisReplayCache, type ReplayCache } from "./replay/replay-cache.js";
 import { AuthThrottle, ThrottledError, type ThrottleState } from "./throttle/auth-throttle.js";
 import { MemoryFailureCounter, RedisFailureCounter } from "./throttle/failure-counter.js";
-import { IssuanceLimit, MemoryIssuanceStore, RedisIssuanceStore } from "./throttle/issuance-limit.js";
+import { IssuanceLimit } from "./throttle/issuance-limit.js";
+
+/** (client, resource) pairs whose issuance ceiling one process tracks without Redis (least recently used dropped). */
+const ISSUANCE_MEMORY_MAX_KEYS = 50_000;
 
 /** What `createAuthServer` may be given besides its config. */
 export interface AuthServerDeps {
@@ -106,9 +109,8 @@ export function createAuthServer(config: AuthServerConfig, deps: AuthServerDeps 
   const counter = redis === undefined ? new MemoryFailureCounter() : new RedisFailureCounter(redis, prefix);
   const throttle = new AuthThrottle(counter, config.throttle.maxFailures, config.throttle.windowSeconds, logger);
   const issuance = new IssuanceLimit(
-    redis === undefined ? new MemoryIssuanceStore() : new RedisIssuanceStore(redis, prefix),
-    config.issuance.perSecond,
-    config.issuance.burst,
+    redis === undefined ? new MemoryRateLimitStore({ maxKeys: ISSUANCE_MEMORY_MAX_KEYS }) : new RedisRateLimitStore(redis),
+    { perSecond: config.issuance.perSecond, burst: config.issuance.burst, keyPrefix: prefix },
     logger,
   );
   const metrics = new AuthMetrics();

@@ -62,3 +62,7 @@ export { flushLogs, logStats, DEFAULT_LOG_BUFFER_BYTES, LOG_FLUSH_TIMEOUT_MS } f
 export { BufferedLogDestination, type LogDestinationStats, type DropEpisode } from "./log/buffered-destination.js";
 export { registerProcessMetrics } from "./metrics/process-metrics.js";
 export { warnIfHeapExceedsMemoryLimit, memoryLimitBytes, HEAP_SHARE_WARNING } from "./runtime/heap-limit.js";
+export { gcraStep, GCRA_BATCH_LUA, KEY_GRACE_MS, type GcraState } from "./gcra/gcra.js";
+export { MemoryRateLimitStore, DEFAULT_MEMORY_MAX_KEYS } from "./gcra/memory-store.js";
+export { RedisRateLimitStore, MAX_BATCH } from "./gcra/redis-store.js";
+export type { RateLimitDecision, RateLimitStore } from "./gcra/store.js";

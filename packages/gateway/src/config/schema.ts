@@ -1,7 +1,6 @@
 import { ATTRIBUTE_NAME, CHALLENGE_VALUE, SCOPE_TOKEN, SERVICE_ID, VERIFIER_DEFAULTS } from "@gatehouse/sdk";
-import { eventsConfigSchema, LISTENER_DESCRIPTION, listenerFields, listenerTimeoutsRule, trustedProxySchema } from "@gatehouse/service-kit";
+import { DEFAULT_MEMORY_MAX_KEYS, eventsConfigSchema, LISTENER_DESCRIPTION, listenerFields, listenerTimeoutsRule, trustedProxySchema } from "@gatehouse/service-kit";
 import { z } from "zod";
-import { DEFAULT_LOCAL_MAX_KEYS } from "../ratelimit/memory-store.js";
 import { canonicalizeTarget, PATH_FORMS, type PathForm } from "../routes/canonical-path.js";
 
 /** HTTP methods a route may name. */
@@ -196,7 +195,7 @@ export const gatewayConfigSchema = z
         replicas: z.int().min(1).default(1).describe("Gateway processes sharing the limits (hosts × workers); divides the limit in `local` mode."),
         keyPrefix: z.string().min(1).default("gatehouse:rl:").describe("Prefix of every Redis key the limiter writes."),
         redisCommandTimeoutMs: z.int().min(1).default(250).describe("A Redis call slower than this counts as a store failure (the failure mode applies to that request)."),
-        localMaxKeys: z.int().min(1).default(DEFAULT_LOCAL_MAX_KEYS).describe("Keys the in-process limiter keeps (LRU) in memory mode and in `local` fallback."),
+        localMaxKeys: z.int().min(1).default(DEFAULT_MEMORY_MAX_KEYS).describe("Keys the in-process limiter keeps (LRU) in memory mode and in `local` fallback."),
       })
       .prefault({})
       .describe("The rate-limit store (Redis from `REDIS_URL`, else in memory)."),

@@ -1,5 +1,5 @@
 import type { Logger } from "@gatehouse/service-kit";
-import { DEFAULT_LOCAL_MAX_KEYS, MemoryRateLimitStore } from "./memory-store.js";
+import { DEFAULT_MEMORY_MAX_KEYS, MemoryRateLimitStore } from "@gatehouse/service-kit";
 import { classifyStoreError, type RateLimitDecision, type RateLimitStore, type StoreErrorClass } from "./store.js";
 
 /** What to do when the store cannot decide (docs/architecture.md, "Rate limiting" and "Failure defaults"). */
@@ -63,7 +63,7 @@ export class RateLimiter {
 
   constructor(options: RateLimiterOptions) {
     this.#options = options;
-    this.#local = new MemoryRateLimitStore({ maxKeys: options.localMaxKeys ?? DEFAULT_LOCAL_MAX_KEYS });
+    this.#local = new MemoryRateLimitStore({ maxKeys: options.localMaxKeys ?? DEFAULT_MEMORY_MAX_KEYS });
   }
 
   /** The failure mode in force. */

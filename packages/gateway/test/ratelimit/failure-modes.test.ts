@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RateLimiter, type FailureMode, type LimitPolicy, type LimitSource } from "../../src/ratelimit/limiter.js";
 import { createRedisClient } from "@gatehouse/service-kit";
-import { RedisRateLimitStore } from "../../src/ratelimit/redis-store.js";
+import { RedisRateLimitStore } from "@gatehouse/service-kit";
 import type { StoreErrorClass } from "../../src/ratelimit/store.js";
 import { captureLogs } from "../helpers/log-capture.js";
 import { PrivateRedis, uniquePrefix } from "../helpers/redis.js";

@@ -2,11 +2,11 @@ import { LRUCache } from "lru-cache";
 import { gcraStep, KEY_GRACE_MS, type GcraState } from "./gcra.js";
 import type { RateLimitDecision, RateLimitStore } from "./store.js";
 
-/** Callers the in-process limiter tracks unless told otherwise (`rateLimiting.localMaxKeys`). */
-export const DEFAULT_LOCAL_MAX_KEYS = 100_000;
+/** Callers a memory store tracks unless told otherwise (the gateway's `rateLimiting.localMaxKeys`). */
+export const DEFAULT_MEMORY_MAX_KEYS = 100_000;
 
 /**
- * GCRA in process memory: the store of dev mode (no `REDIS_URL`) and of the `local` fallback.
+ * GCRA in process memory: the store of a service without Redis (dev mode) and of the gateway's `local` fallback.
  * Bounded: at most `maxKeys` callers are tracked (least recently used dropped first), and a
  * key is forgotten once its quota is whole again. Exact within one process only.
  */
@@ -15,7 +15,7 @@ export class MemoryRateLimitStore implements RateLimitStore {
   readonly #clock: () => number;
 
   constructor(options: { maxKeys?: number; clock?: () => number } = {}) {
-    this.#states = new LRUCache<string, GcraState>({ max: options.maxKeys ?? DEFAULT_LOCAL_MAX_KEYS, ttlAutopurge: false });
+    this.#states = new LRUCache<string, GcraState>({ max: options.maxKeys ?? DEFAULT_MEMORY_MAX_KEYS, ttlAutopurge: false });
     this.#clock = options.clock ?? (() => performance.timeOrigin + performance.now());
   }
 

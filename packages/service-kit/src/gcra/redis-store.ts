@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { waitForRedis } from "@gatehouse/service-kit";
+import { waitForRedis } from "../redis/create-redis-client.js";
 import { GCRA_BATCH_LUA } from "./gcra.js";
 import type { RateLimitDecision, RateLimitStore } from "./store.js";
 
@@ -24,8 +24,9 @@ interface Waiting {
  * whose headers arrived in it) are sent together, once that round is over (`setImmediate`), as one `EVALSHA` of
  * {@link GCRA_BATCH_LUA}: one command, one reply and one script call for the batch instead of one per request, which
  * is most of what a decision costs the gateway's thread and Redis. Each decision stays atomic and in arrival order, so
- * limits are exact across every gateway process that shares the Redis and the key prefix. A failed call fails every
- * decision of its batch (the limiter applies the failure mode to each). ioredis `defineCommand` reloads the script by
+ * limits are exact across every process that shares the Redis and the key prefix (every gateway, every auth-server
+ * replica). A failed call fails every
+ * decision of its batch (the caller applies its failure policy to each). ioredis `defineCommand` reloads the script by
  * itself after a Redis restart.
  */
 export class RedisRateLimitStore implements RateLimitStore {
@@ -65,20 +66,18 @@ export class RedisRateLimitStore implements RateLimitStore {
   };
 
   #decide(batch: readonly Waiting[]): void {
-    const args: (string | number)[] = new Array<string | number>(batch.length * 4);
-    for (let i = 0; i < batch.length; i++) {
-      const { key, limit, windowMs, now } = batch[i]!;
-      args[i] = key;
-      args[batch.length + 3 * i] = limit;
-      args[batch.length + 3 * i + 1] = windowMs;
-      args[batch.length + 3 * i + 2] = now;
+    const keys: string[] = [];
+    const args: (string | number)[] = [];
+    for (const { key, limit, windowMs, now } of batch) {
+      keys.push(key);
+      args.push(limit, windowMs, now);
     }
-    this.#client.gatehouseGcraBatch(batch.length, ...args).then(
+    this.#client.gatehouseGcraBatch(batch.length, ...keys, ...args).then(
       (reply) => {
-        for (let i = 0; i < batch.length; i++) {
+        batch.forEach((waiting, i) => {
           const at = 4 * i;
-          batch[i]!.resolve({ allowed: reply[at] === 1, remaining: reply[at + 1]!, resetMs: reply[at + 2]!, retryAfterMs: reply[at + 3]! });
-        }
+          waiting.resolve({ allowed: reply[at] === 1, remaining: reply[at + 1] ?? 0, resetMs: reply[at + 2] ?? 0, retryAfterMs: reply[at + 3] ?? 0 });
+        });
       },
       (error: unknown) => {
         for (const waiting of batch) waiting.reject(error);

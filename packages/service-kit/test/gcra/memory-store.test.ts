@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MemoryRateLimitStore } from "../../src/ratelimit/memory-store.js";
+import { MemoryRateLimitStore } from "../../src/gcra/memory-store.js";
 import { describeRateLimitStore } from "./store-conformance.js";
 
 describeRateLimitStore("memory", () => new MemoryRateLimitStore());

@@ -1,8 +1,8 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createRedisClient } from "@gatehouse/service-kit";
-import { KEY_GRACE_MS } from "../../src/ratelimit/gcra.js";
-import { MAX_BATCH, RedisRateLimitStore } from "../../src/ratelimit/redis-store.js";
+import { createRedisClient } from "../../src/index.js";
+import { KEY_GRACE_MS } from "../../src/gcra/gcra.js";
+import { MAX_BATCH, RedisRateLimitStore } from "../../src/gcra/redis-store.js";
 import { PrivateRedis, REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import { describeRateLimitStore } from "./store-conformance.js";
 

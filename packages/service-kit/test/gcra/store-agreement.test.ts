@@ -2,10 +2,10 @@
 // same decision for the same sequence of requests at the same instants: both stores are fed one
 // clock, each sequence is replayed against both, and every decision is compared field by field.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MemoryRateLimitStore } from "../../src/ratelimit/memory-store.js";
-import { createRedisClient } from "@gatehouse/service-kit";
-import { RedisRateLimitStore } from "../../src/ratelimit/redis-store.js";
-import type { RateLimitDecision } from "../../src/ratelimit/store.js";
+import { MemoryRateLimitStore } from "../../src/gcra/memory-store.js";
+import { createRedisClient } from "../../src/index.js";
+import { RedisRateLimitStore } from "../../src/gcra/redis-store.js";
+import type { RateLimitDecision } from "../../src/gcra/store.js";
 import { REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 
 /** One step of a sequence: move the clock by `advanceMs` (negative: a clock step back), then decide. */

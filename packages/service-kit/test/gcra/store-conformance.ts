@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RateLimitStore } from "../../src/ratelimit/store.js";
+import type { RateLimitStore } from "../../src/gcra/store.js";
 import { uniquePrefix } from "../helpers/redis.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
