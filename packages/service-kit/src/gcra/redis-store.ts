@@ -23,11 +23,10 @@ interface Waiting {
  * The Redis rate-limit store. The decisions asked for while the event loop handles one round of I/O (every request
  * whose headers arrived in it) are sent together, once that round is over (`setImmediate`), as one `EVALSHA` of
  * {@link GCRA_BATCH_LUA}: one command, one reply and one script call for the batch instead of one per request, which
- * is most of what a decision costs the gateway's thread and Redis. Each decision stays atomic and in arrival order, so
+ * is most of what a decision costs the caller's thread and Redis. Each decision stays atomic and in arrival order, so
  * limits are exact across every process that shares the Redis and the key prefix (every gateway, every auth-server
- * replica). A failed call fails every
- * decision of its batch (the caller applies its failure policy to each). ioredis `defineCommand` reloads the script by
- * itself after a Redis restart.
+ * replica). A failed call fails every decision of its batch (the caller applies its failure policy to each). ioredis
+ * `defineCommand` reloads the script by itself after a Redis restart.
  */
 export class RedisRateLimitStore implements RateLimitStore {
   readonly #client: GcraRedis;

@@ -1,7 +1,7 @@
 /**
  * Test support shared by the packages' tests (`@gatehouse/service-kit/testing`, not part of the runtime API): a free
- * loopback port, and a private `redis-server` child for tests that stop and restart Redis (the shared one is never
- * touched), stopped by its PID.
+ * loopback port, the wait for a Redis process to answer, and a private `redis-server` child for tests that stop and
+ * restart Redis (the shared one is never touched), stopped by its PID.
  *
  * @module
  */
@@ -20,6 +20,29 @@ export async function freePort(): Promise<number> {
   await once(server, "close");
   if (address === null || typeof address === "string") throw new Error("no port");
   return address.port;
+}
+
+/**
+ * Waits until a Redis process on 127.0.0.1:`port` answers `PING` (as `username`/`password` when given), for 5 s at
+ * most or until `gaveUp()` says the process is gone; throws then.
+ */
+export async function waitUntilRedisAnswers(port: number, options: { username?: string; password?: string; gaveUp?: () => boolean } = {}): Promise<void> {
+  const { gaveUp, ...auth } = options;
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const probe = new Redis({ port, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, ...auth });
+    probe.on("error", () => undefined);
+    try {
+      await probe.connect();
+      await probe.ping();
+      probe.disconnect();
+      return;
+    } catch {
+      probe.disconnect();
+      if (Date.now() > deadline || gaveUp?.() === true) throw new Error(`redis process on port ${String(port)} did not start`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
 }
 
 /** A private `redis-server` child on its own port. `stop()` and `start()` may be repeated. */
@@ -46,22 +69,9 @@ export class PrivateRedis {
 
   async start(): Promise<void> {
     const persistence = this.#dataDir === undefined ? ["--appendonly", "no"] : ["--dir", this.#dataDir, "--appendonly", "yes", "--appendfsync", "always"];
-    this.#child = spawn("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", ...persistence], { stdio: "ignore" });
-    const deadline = Date.now() + 5_000;
-    for (;;) {
-      const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      probe.on("error", () => undefined);
-      try {
-        await probe.connect();
-        await probe.ping();
-        probe.disconnect();
-        return;
-      } catch {
-        probe.disconnect();
-        if (Date.now() > deadline) throw new Error(`redis-server on port ${String(this.port)} did not start`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    }
+    const child = spawn("redis-server", ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", ...persistence], { stdio: "ignore" });
+    this.#child = child;
+    await waitUntilRedisAnswers(this.port, { gaveUp: () => child.exitCode !== null });
   }
 
   async stop(): Promise<void> {

@@ -3,8 +3,7 @@ import { once } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Redis } from "ioredis";
-import { freePort } from "../../src/testing/private-redis.js";
+import { freePort, waitUntilRedisAnswers } from "../../src/testing/private-redis.js";
 
 export { freePort };
 
@@ -28,7 +27,7 @@ export class RedisProcess {
       stdio: "ignore",
     });
     const process = new RedisProcess(port, child, dir);
-    await process.#waitUntilAnswering(probe);
+    await waitUntilRedisAnswers(port, { ...probe, gaveUp: () => child.exitCode !== null });
     return process;
   }
 
@@ -51,7 +50,7 @@ export class RedisProcess {
     );
     const child = spawn("redis-sentinel", [config], { stdio: "ignore" });
     const process = new RedisProcess(port, child, dir);
-    await process.#waitUntilAnswering({});
+    await waitUntilRedisAnswers(port, { gaveUp: () => child.exitCode !== null });
     return process;
   }
 
@@ -62,23 +61,5 @@ export class RedisProcess {
       await exited;
     }
     rmSync(this.#dir, { recursive: true, force: true });
-  }
-
-  async #waitUntilAnswering(auth: { username?: string; password?: string }): Promise<void> {
-    const deadline = Date.now() + 5_000;
-    for (;;) {
-      const probe = new Redis({ port: this.port, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, ...auth });
-      probe.on("error", () => undefined);
-      try {
-        await probe.connect();
-        await probe.ping();
-        probe.disconnect();
-        return;
-      } catch {
-        probe.disconnect();
-        if (Date.now() > deadline || this.#child.exitCode !== null) throw new Error(`redis process on port ${this.port} did not start`);
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    }
   }
 }
