@@ -2,21 +2,11 @@
 // free loopback ports, for the repository-level tests. Every process is stopped by its PID at the end.
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
-const root = fileURLToPath(new URL("../../", import.meta.url));
+export { freePort } from "@gatehouse/service-kit/testing";
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolvePort(typeof address === "object" && address !== null ? address.port : 0));
-    });
-  });
-}
+const root = fileURLToPath(new URL("../../", import.meta.url));
 
 export interface ServiceProcess {
   readonly child: ChildProcess;

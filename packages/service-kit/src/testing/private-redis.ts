@@ -7,19 +7,49 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { Redis } from "ioredis";
 
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
+/**
+ * A TCP port on 127.0.0.1 that was free a moment ago, chosen at random below Linux's ephemeral range
+ * (`net.ipv4.ip_local_port_range`). The kernel takes the local port of every outgoing connection, and of
+ * `listen(0)`, from that range: a port found free there can be taken by any connection of any process before the
+ * test's server listens on it (seen as `EADDRINUSE` when a whole stack starts on chosen ports while other tests
+ * connect). Below the range, only another test choosing the same port at random can take it.
+ */
 export async function freePort(): Promise<number> {
+  const [first, last] = belowEphemeralRange();
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = first + Math.floor(Math.random() * (last - first));
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port between ${String(first)} and ${String(last)}`);
+}
+
+/** Ports from here up to (not including) the ephemeral range's first port, at most 12,000 of them. */
+function belowEphemeralRange(): [number, number] {
+  let ephemeralStart = 32_768;
+  try {
+    const [start] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+    if (start !== undefined && Number.isInteger(start) && start > 2_048) ephemeralStart = start;
+  } catch {
+    // Not Linux: keep the default range's start.
+  }
+  return [Math.max(1_024, ephemeralStart - 12_000), ephemeralStart];
+}
+
+async function canListen(port: number): Promise<boolean> {
   const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
+  try {
+    server.listen(port, "127.0.0.1");
+    await once(server, "listening");
+  } catch {
+    return false;
+  }
   server.close();
   await once(server, "close");
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
+  return true;
 }
 
 /**
