@@ -1,14 +1,11 @@
 import { randomUUID } from "node:crypto";
 
-/** The shared test Redis (never flushed: every test uses its own stream name). */
-export const REDIS_URL = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
-
 /** A stream name no other test run uses. */
 export function uniqueStream(label: string): string {
   return `gatehouse-test:console:${label}:${randomUUID()}`;
 }
 
-export { freePort, PrivateRedis } from "@gatehouse/service-kit/testing";
+export { freePort, PrivateRedis, REDIS_URL } from "@gatehouse/service-kit/testing";
 
 /** Resolves when `check` returns a value other than `undefined`, polling; fails after `timeoutMs`. */
 export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 5_000, what = "condition"): Promise<T> {

@@ -1,4 +1,4 @@
-import type { RateLimitDecision } from "./store.js";
+import type { RateLimitDecision } from "@gatehouse/service-kit";
 
 /**
  * Rate-limit response fields per draft-ietf-httpapi-ratelimit-headers-09 (March 2025):

@@ -1,6 +1,5 @@
-import type { Logger } from "@gatehouse/service-kit";
-import { DEFAULT_MEMORY_MAX_KEYS, MemoryRateLimitStore } from "@gatehouse/service-kit";
-import { classifyStoreError, type RateLimitDecision, type RateLimitStore, type StoreErrorClass } from "./store.js";
+import { DEFAULT_MEMORY_MAX_KEYS, MemoryRateLimitStore, type Logger, type RateLimitDecision, type RateLimitStore } from "@gatehouse/service-kit";
+import { classifyStoreError, type StoreErrorClass } from "./store.js";
 
 /** What to do when the store cannot decide (docs/architecture.md, "Rate limiting" and "Failure defaults"). */
 export type FailureMode = "open" | "closed" | "local";

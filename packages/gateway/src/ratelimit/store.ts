@@ -1,5 +1,3 @@
-export type { RateLimitDecision, RateLimitStore } from "@gatehouse/service-kit";
-
 /** Why a store could not decide, for metrics and logs (envoyproxy/ratelimit-style error classes). */
 export type StoreErrorClass = "timeout" | "unavailable" | "script" | "other";
 

@@ -1,6 +1,6 @@
 /**
- * Test support shared by the packages' tests (`@gatehouse/service-kit/testing`, not part of the runtime API): a free
- * loopback port, the wait for a Redis process to answer, and a private `redis-server` child for tests that stop and
+ * Test support shared by the packages' tests (`@gatehouse/service-kit/testing`, not part of the runtime API): the
+ * shared test Redis and a key prefix of a test's own, a free loopback port, the wait for a Redis process to answer, and a private `redis-server` child for tests that stop and
  * restart Redis (the shared one is never touched), stopped by its PID.
  *
  * @module
@@ -9,7 +9,16 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
+
+/** The shared test Redis (never flushed: every test uses its own key prefix). */
+export const REDIS_URL = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
+
+/** A key prefix no other test run uses. */
+export function uniquePrefix(label: string): string {
+  return `gatehouse-test:${label}:${randomUUID()}:`;
+}
 
 /**
  * A TCP port on 127.0.0.1 that was free a moment ago, chosen at random below Linux's ephemeral range
