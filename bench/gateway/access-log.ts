@@ -4,7 +4,7 @@
 // rounds whose order rotates, and reports req/s and the gateway's own CPU time per request (from /proc) per round, so
 // that a change to the logging is judged against the same machine in the same minutes. Every run is appended to
 // bench/gateway/ACCESS-LOG.md. Every process it starts is stopped by PID at the end, on failure and on Ctrl-C.
-import { appendFile, mkdir, readFile, readdir } from "node:fs/promises";
+import { appendFile, mkdir } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -13,6 +13,7 @@ import { startGateway, type GatewayUnderTest } from "./lib/gateway.js";
 import { ensureTools, machineFacts } from "./lib/machine.js";
 import { freePort, waitForHttp } from "./lib/net.js";
 import { benchArgs, integerFlag, runWithProcessGroup } from "../lib/cli.js";
+import { processTreeCpuSeconds } from "../lib/cpu-time.js";
 import type { ProcessGroup } from "../lib/processes.js";
 import { runWrk, type Measurement } from "../lib/wrk.js";
 import { gatewayMain, rawDir, repoDir, serversDir, sourceDir, wrkScript } from "./paths.js";
@@ -36,23 +37,6 @@ const connections = integerFlag("connections", flags.connections);
 const baselineMain = flags.baseline === undefined ? undefined : join(resolve(flags.baseline), "packages", "gateway", "dist", "main.js");
 const logFile = join(sourceDir, "ACCESS-LOG.md");
 const redisUrl = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
-/** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
-const TICKS_PER_SECOND = 100;
-
-/** User + system CPU ticks of `pid` and of its worker processes (`--workers`), from /proc. */
-async function cpuTicks(pid: number): Promise<number> {
-  const own = async (id: number) => {
-    const fields = (await readFile(`/proc/${String(id)}/stat`, "utf8")).split(") ")[1]?.split(" ") ?? [];
-    return Number(fields[11]) + Number(fields[12]);
-  };
-  let total = await own(pid);
-  for (const task of await readdir(`/proc/${String(pid)}/task`)) {
-    const children = (await readFile(`/proc/${String(pid)}/task/${task}/children`, "utf8")).trim();
-    for (const child of children === "" ? [] : children.split(" ")) total += await own(Number(child));
-  }
-  return total;
-}
-
 interface Variant {
   readonly id: string;
   readonly what: string;
@@ -107,10 +91,9 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
     const order = variants.map((_, i) => variants[(i + round) % variants.length]!);
     for (const variant of order) {
       const gateway = variant.gateway!;
-      const before = await cpuTicks(gateway.process.pid);
+      const before = processTreeCpuSeconds(gateway.process.pid);
       const m = await measure(gateway.url, durationSec, `round ${String(round + 1)} ${variant.id}`);
-      const ticks = (await cpuTicks(gateway.process.pid)) - before;
-      const cpuUsPerRequest = (ticks / TICKS_PER_SECOND) * 1e6 / Math.max(1, m.requests);
+      const cpuUsPerRequest = ((processTreeCpuSeconds(gateway.process.pid) - before) * 1e6) / Math.max(1, m.requests);
       results.get(variant.id)?.push({ m, cpuUsPerRequest });
       console.log(`round ${String(round + 1)}/${String(rounds)} ${variant.id.padEnd(12)} ${String(Math.round(m.rps)).padStart(6)} req/s  p99 ${m.p99Ms.toFixed(2)} ms  gateway CPU ${cpuUsPerRequest.toFixed(1)} µs/request`);
     }

@@ -16,9 +16,11 @@ import { freePort, waitForHttp } from "./lib/net.js";
 import { benchArgs, integerFlag, runWithProcessGroup } from "../lib/cli.js";
 import type { ProcessGroup, Started } from "../lib/processes.js";
 import { summarizeProfile } from "./lib/profile.js";
-import { computeRatios, figuresTable, ratiosTable, renderResults, type RatioTarget, type Report, type ScenarioResult } from "./lib/report.js";
+import { computeRatios, figuresTable, ratiosTable, renderResults, type RatioTarget, type Report, type RoundResult, type ScenarioResult } from "./lib/report.js";
 import { countSyscalls, type SyscallCount } from "./lib/syscalls.js";
 import { cpuScaling } from "../lib/cpu-probe.js";
+import { cpuSeconds, processTreeCpuSeconds } from "../lib/cpu-time.js";
+import { localRedisPid } from "../lib/redis-process.js";
 import { runWrk, type Measurement } from "../lib/wrk.js";
 import { appendRunLog } from "./lib/run-log.js";
 import { rawDir, resultsFile, runLogFile, serversDir, wrkScript } from "./paths.js";
@@ -133,6 +135,9 @@ const targets: RatioTarget[] = [
   { name: "gateway ÷ HAProxy nbthread 1, req/s", numerator: "gateway", denominator: "haproxy-1", metric: "rps", bound: 1.1, kind: "min" },
   { name: "gateway ÷ HAProxy nbthread 1, p99", numerator: "gateway", denominator: "haproxy-1", metric: "p99Ms", bound: 1.2, kind: "max" },
   { name: "gateway --workers 2 ÷ HAProxy nbthread 2, req/s", numerator: "gateway-workers-2", denominator: "haproxy-2", metric: "rps", bound: 1, kind: "min" },
+  // What a request costs, whatever share of the machine each side got in its run: the server's CPU time plus Redis'.
+  { name: "gateway ÷ HAProxy nbthread 1, CPU per request (server + Redis)", numerator: "gateway", denominator: "haproxy-1", metric: "cpuUs", bound: 1, kind: "max", informative: true },
+  { name: "gateway --workers 2 ÷ HAProxy nbthread 2, CPU per request (server + Redis)", numerator: "gateway-workers-2", denominator: "haproxy-2", metric: "cpuUs", bound: 1, kind: "max", informative: true },
   { name: "gateway access log on ÷ off, req/s", numerator: "gateway-log", denominator: "gateway", metric: "rps", bound: 0.9, kind: "min" },
   { name: "gateway access log on ÷ HAProxy nbthread 1, req/s", numerator: "gateway-log", denominator: "haproxy-1", metric: "rps", bound: 1.1, kind: "min" },
   { name: "gateway --workers 2 access log on ÷ off, req/s", numerator: "gateway-workers-2-log", denominator: "gateway-workers-2", metric: "rps", bound: 0.9, kind: "min" },
@@ -156,8 +161,8 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
   const urls = new Map<ScenarioId, string>([["origin", `http://127.0.0.1:${originPort}${benchPath}`]]);
   /** Admin URLs of single-process gateways, whose counters describe every measurement. */
   const admins = new Map<ScenarioId, string>();
-  /** Single-process servers whose system calls are counted. */
-  const processes = new Map<ScenarioId, Started>();
+  /** The process serving each scenario (the primary of a `--workers 2` gateway): its CPU time is read around every measurement, and the system calls of three of them are counted. */
+  const processes = new Map<ScenarioId, Started>([["origin", origin]]);
   for (const [id, mode] of [["http-proxy", "default"], ["http-proxy-keepalive", "keepalive"]] as const) {
     if (!wants(id)) continue;
     const port = await freePort();
@@ -201,6 +206,7 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
       const g = await startGateway(group, dir, { ...gatewayBase, name: "gateway-fresh", workers: 1, port: await freePort(), adminPort: await freePort(), keyPrefix: `bench:${runId}:gf:` }, token);
       urls.set("gateway-fresh", g.url);
       admins.set("gateway-fresh", g.adminUrl);
+      processes.set("gateway-fresh", g.process);
     }
     if (wants("gateway-events-off")) {
       const g = await startGateway(
@@ -217,14 +223,17 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
       const g = await startGateway(group, dir, { ...gatewayBase, accessLog: true, name: "gateway-log", workers: 1, port: await freePort(), adminPort: await freePort(), keyPrefix: `bench:${runId}:gl:` }, token);
       urls.set("gateway-log", g.url);
       admins.set("gateway-log", g.adminUrl);
+      processes.set("gateway-log", g.process);
     }
     if (wants("gateway-workers-2")) {
       const g = await startGateway(group, dir, { ...gatewayBase, name: "gateway-workers-2", workers: 2, port: await freePort(), adminPort: await freePort(), keyPrefix: `bench:${runId}:g2:` }, token);
       urls.set("gateway-workers-2", g.url);
+      processes.set("gateway-workers-2", g.process);
     }
     if (wants("gateway-workers-2-log")) {
       const g = await startGateway(group, dir, { ...gatewayBase, accessLog: true, name: "gateway-workers-2-log", workers: 2, port: await freePort(), adminPort: await freePort(), keyPrefix: `bench:${runId}:g2l:` }, token);
       urls.set("gateway-workers-2-log", g.url);
+      processes.set("gateway-workers-2-log", g.process);
     }
     if (wants("haproxy-1", "haproxy-2")) {
       const pem = join(dir, "signing-key.pem");
@@ -253,7 +262,9 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
     }
   }
 
-  const results = new Map<ScenarioId, Measurement[]>(scenarios.map((s) => [s.id, []]));
+  const results = new Map<ScenarioId, RoundResult[]>(scenarios.map((s) => [s.id, []]));
+  const redisPid = await localRedisPid(redisUrl);
+  if (redisPid === undefined) notes.push(`Redis at ${redisUrl} is not a process of this machine: its CPU time per request was not read.`);
   const counters = new Map<ScenarioId, string[]>(scenarios.map((s) => [s.id, []]));
   const measure = async (id: ScenarioId, seconds: number, label: string): Promise<Measurement> => {
     const url = urls.get(id);
@@ -286,8 +297,16 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
       await sleep(500);
       const admin = admins.get(scenario.id);
       const before = admin === undefined ? undefined : await readCounters(admin);
+      const server = processes.get(scenario.id);
+      const cpuBefore = { server: server === undefined ? 0 : processTreeCpuSeconds(server.pid), redis: redisPid === undefined ? 0 : cpuSeconds(redisPid) };
       const m = await measure(scenario.id, durationSec, `round ${round + 1} ${scenario.id}`);
-      results.get(scenario.id)?.push(m);
+      const perRequestUs = (seconds: number) => (seconds * 1e6) / Math.max(1, m.requests);
+      const measured: RoundResult = {
+        ...m,
+        ...(server === undefined ? {} : { serverCpuUs: perRequestUs(processTreeCpuSeconds(server.pid) - cpuBefore.server) }),
+        ...(redisPid === undefined ? {} : { redisCpuUs: perRequestUs(cpuSeconds(redisPid) - cpuBefore.redis) }),
+      };
+      results.get(scenario.id)?.push(measured);
       if (admin !== undefined && before !== undefined) {
         const delta = describeDelta(before, await readCounters(admin));
         counters.get(scenario.id)?.push(delta);
@@ -295,6 +314,7 @@ async function main(group: ProcessGroup, dir: string): Promise<void> {
       }
       console.log(
         `round ${round + 1}/${rounds} ${scenario.id.padEnd(18)} ${Math.round(m.rps).toString().padStart(7)} req/s  p50 ${m.p50Ms.toFixed(2)} ms  p99 ${m.p99Ms.toFixed(2)} ms` +
+          (measured.serverCpuUs === undefined ? "" : `  CPU ${measured.serverCpuUs.toFixed(0)} µs/request (Redis ${(measured.redisCpuUs ?? 0).toFixed(0)})`) +
           (m.non2xx + m.socketErrors > 0 ? `  non-2xx ${m.non2xx} socket errors ${m.socketErrors}` : ""),
       );
       await sleep(500);

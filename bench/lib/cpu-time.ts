@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 let ticksPerSecond: number | undefined;
 
@@ -15,4 +15,17 @@ export function cpuSeconds(pid: number): number {
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   // utime and stime are fields 14 and 15 of the whole line, so 11 and 12 after the command name.
   return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
+
+/**
+ * {@link cpuSeconds} of `pid` plus those of its running child processes (the workers of a `--workers 2` gateway,
+ * which `node:cluster` forks), from `/proc/<pid>/task/<tid>/children`.
+ */
+export function processTreeCpuSeconds(pid: number): number {
+  let total = cpuSeconds(pid);
+  for (const task of readdirSync(`/proc/${String(pid)}/task`)) {
+    const children = readFileSync(`/proc/${String(pid)}/task/${task}/children`, "utf8").trim();
+    for (const child of children === "" ? [] : children.split(" ")) total += cpuSeconds(Number(child));
+  }
+  return total;
 }

@@ -3,13 +3,21 @@ import type { ProfileSummary } from "./profile.js";
 import type { SyscallCount } from "./syscalls.js";
 import type { Measurement } from "../../lib/wrk.js";
 
+/** One measured run of a scenario, with the CPU time it cost where it was read. */
+export interface RoundResult extends Measurement {
+  /** CPU time (user + system) of the scenario's server, all its processes and threads, per request served, µs. */
+  readonly serverCpuUs?: number;
+  /** CPU time of the Redis server per request over the same measurement, µs (the gateway's rate limits live there). */
+  readonly redisCpuUs?: number;
+}
+
 /** One load scenario of the run. */
 export interface ScenarioResult {
   readonly id: string;
   readonly title: string;
   readonly what: string;
   /** One measurement per round, in round order. */
-  readonly rounds: readonly Measurement[];
+  readonly rounds: readonly RoundResult[];
   /** The gateway's counters over each measured run, where it has a single process to ask. */
   readonly counters: readonly string[];
 }
@@ -19,7 +27,8 @@ export interface RatioTarget {
   readonly name: string;
   readonly numerator: string;
   readonly denominator: string;
-  readonly metric: "rps" | "p99Ms";
+  /** `cpuUs`: the server's and Redis' CPU time per request together (see {@link RoundResult}). */
+  readonly metric: "rps" | "p99Ms" | "cpuUs";
   readonly bound: number;
   /** `min`: the ratio must be at least `bound`; `max`: at most. */
   readonly kind: "min" | "max";
@@ -78,11 +87,16 @@ export function computeRatios(scenarios: readonly ScenarioResult[], targets: rea
     if (top === undefined || bottom === undefined) return [];
     const perRound = top.rounds.map((m, i) => {
       const other = bottom.rounds[i];
-      return other === undefined ? Number.NaN : m[target.metric] / other[target.metric];
+      return other === undefined ? Number.NaN : metricOf(m, target.metric) / metricOf(other, target.metric);
     });
     const mid = median(perRound);
     return [{ ...target, perRound, median: mid, met: target.kind === "min" ? mid >= target.bound : mid <= target.bound }];
   });
+}
+
+function metricOf(m: RoundResult, metric: RatioTarget["metric"]): number {
+  if (metric !== "cpuUs") return m[metric];
+  return m.serverCpuUs === undefined ? Number.NaN : m.serverCpuUs + (m.redisCpuUs ?? 0);
 }
 
 const int = (value: number) => Math.round(value).toLocaleString("en-US");
@@ -94,10 +108,18 @@ function table(head: readonly string[], rows: readonly (readonly string[])[]): s
   return [line(head), line(head.map(() => "---")), ...rows.map(line)].join("\n");
 }
 
-/** The figures table: median over rounds, every round's req/s, errors. */
+/**
+ * The figures table: median over rounds, every round's req/s, errors; and, when the run read them, the CPU time the
+ * server and Redis spent per request (median, and the server's per round).
+ */
 export function figuresTable(scenarios: readonly ScenarioResult[]): string {
+  const withCpu = scenarios.some((s) => s.rounds.some((m) => m.serverCpuUs !== undefined));
+  const us = (values: readonly (number | undefined)[]) => {
+    const known = values.filter((v): v is number => v !== undefined);
+    return known.length === 0 ? "" : median(known).toFixed(0);
+  };
   return table(
-    ["scenario", "req/s (median)", "req/s per round", "p50 ms", "p99 ms", "non-2xx", "socket errors"],
+    ["scenario", "req/s (median)", "req/s per round", "p50 ms", "p99 ms", "non-2xx", "socket errors", ...(withCpu ? ["server CPU µs/request (median; per round)", "Redis CPU µs/request"] : [])],
     scenarios.map((s) => [
       s.title,
       int(median(s.rounds.map((m) => m.rps))),
@@ -106,6 +128,9 @@ export function figuresTable(scenarios: readonly ScenarioResult[]): string {
       ms(median(s.rounds.map((m) => m.p99Ms))),
       String(s.rounds.reduce((sum, m) => sum + m.non2xx, 0)),
       String(s.rounds.reduce((sum, m) => sum + m.socketErrors, 0)),
+      ...(withCpu
+        ? [`${us(s.rounds.map((m) => m.serverCpuUs))} (${s.rounds.map((m) => (m.serverCpuUs === undefined ? "–" : m.serverCpuUs.toFixed(0))).join(" / ")})`, us(s.rounds.map((m) => m.redisCpuUs))]
+        : []),
     ]),
   );
 }
