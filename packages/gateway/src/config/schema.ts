@@ -184,7 +184,7 @@ export const gatewayConfigSchema = z
         jwksCooldownMs: z.int().min(0).default(VERIFIER_DEFAULTS.jwks.cooldownMs).describe("Least time between two JWKS fetches triggered by an unknown `kid`."),
         jwksStaleIfErrorSec: z.int().min(0).default(VERIFIER_DEFAULTS.jwks.staleIfErrorSec).describe("How long the last known keys keep serving while the JWKS cannot be fetched."),
         jwksTimeoutMs: z.int().min(1).default(VERIFIER_DEFAULTS.jwks.timeoutMs).describe("Timeout of one JWKS or discovery fetch."),
-        trustBundleFile: z.string().min(1).optional().describe("PEM CA certificates to trust for an HTTPS issuer the system does not trust (the Gatehouse dev trust bundle)."),
+        trustBundleFile: z.string().min(1).optional().describe("PEM CA certificates to trust for an HTTPS issuer the system does not trust (the Gatehouse dev trust bundle); re-read when the file changes, so a CA rotation needs no restart."),
       })
       .prefault({})
       .describe("Token verification (the SDK verifier; defaults are the SDK's `VERIFIER_DEFAULTS`)."),

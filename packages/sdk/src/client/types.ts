@@ -67,7 +67,7 @@ export interface TokenSourceOptions {
    * certificate to the target. A renewed certificate drops the cached tokens bound to the old one.
    */
   readonly identity?: ServiceIdentity;
-  /** PEM text or a PEM file of the CA certificates to trust for an HTTPS issuer (and `authFetch` targets) the system does not trust (without `identity`). */
+  /** PEM text or a PEM file of the CA certificates to trust for an HTTPS issuer (and `authFetch` targets) the system does not trust (without `identity`); a file is re-read when it changes (a CA rotation). */
   readonly trustBundle?: string;
 }
 

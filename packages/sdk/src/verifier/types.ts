@@ -57,7 +57,7 @@ export interface VerifierOptions {
    * cached ones included. Absent: no revocation check.
    */
   readonly revocation?: RevocationOptions;
-  /** PEM text or a PEM file of the CA certificates to trust for an HTTPS issuer the system does not trust (the dev trust bundle). */
+  /** PEM text or a PEM file of the CA certificates to trust for an HTTPS issuer the system does not trust (the dev trust bundle); a file is re-read when it changes (a CA rotation). */
   readonly trustBundle?: string;
 }
 
