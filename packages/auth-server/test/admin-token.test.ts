@@ -1,5 +1,11 @@
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { importJWK, SignJWT } from "jose";
 import * as oauth from "oauth4webapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateSigningKey, toPrivateJwk, writeKeyFile } from "../src/keys/key-file.js";
 import { memoryLogger, requestToken, startServer, type Started } from "./helpers/server.js";
 
 const SECRET = "operator-secret-0123456789abcdef";
@@ -69,5 +75,52 @@ describe("admin API with Gatehouse tokens (admin.audience)", () => {
     const [header, payload, signature] = bearer.split(".") as [string, string, string];
     const forged = `${header}.${payload}.${signature.startsWith("A") ? "B" : "A"}${signature.slice(1)}`;
     expect((await admin("GET", "/admin/services", forged)).status).toBe(401);
+  });
+});
+
+// The admin API holds tokens to the same rules as every Gatehouse verifier (the SDK's `createKeySetVerifier`): a
+// token signed with the server's own key but missing a claim Gatehouse always issues, naming another client than its
+// subject, issued in the future or of another type is refused, like any verifier would refuse it.
+describe("admin API tokens under the verifier's rules", () => {
+  const dir = mkdtempSync(join(tmpdir(), "gatehouse-admin-rules-"));
+  const key = generateSigningKey(new Date(Date.now() - 60_000));
+  let server: Started;
+  let sign: (claims: Record<string, unknown>, typ?: string) => Promise<string>;
+
+  beforeAll(async () => {
+    const file = join(dir, "keys.json");
+    writeKeyFile(file, { keys: [key] });
+    server = await startServer(
+      { keys: { file }, admin: { enabled: true, onPublicPort: true, audience: ADMIN }, services: {} },
+      { env: {}, logger: memoryLogger().logger },
+    );
+    const privateKey = await importJWK(toPrivateJwk(key), "ES256");
+    sign = (claims, typ = "at+jwt") => new SignJWT(claims).setProtectedHeader({ alg: "ES256", typ, kid: key.kid }).sign(privateKey);
+  });
+
+  afterAll(async () => {
+    await server.server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const now = () => Math.floor(Date.now() / 1000);
+  const claims = () => ({ iss: server.issuer, aud: ADMIN, sub: "operator", client_id: "operator", jti: randomUUID(), iat: now(), exp: now() + 60, scope: "gatehouse:admin" });
+  const status = async (bearer: string) => (await fetch(`${server.issuer}/admin/services`, { headers: { authorization: `Bearer ${bearer}` } })).status;
+
+  it("accepts a well-formed token signed with the server's key", async () => {
+    expect(await status(await sign(claims()))).toBe(200);
+  });
+
+  it.each([
+    ["without jti", () => sign({ ...claims(), jti: undefined })],
+    ["without client_id", () => sign({ ...claims(), client_id: undefined })],
+    ["with sub other than client_id", () => sign({ ...claims(), client_id: "intruder" })],
+    ["issued a minute in the future", () => sign({ ...claims(), iat: now() + 60 })],
+    ["typed JWT instead of at+jwt", () => sign(claims(), "JWT")],
+    ["from another issuer", () => sign({ ...claims(), iss: "https://elsewhere.example" })],
+  ])("refuses a token %s with 401 invalid_token", async (_name, token) => {
+    const response = await fetch(`${server.issuer}/admin/services`, { headers: { authorization: `Bearer ${await token()}` } });
+    expect(response.status).toBe(401);
+    expect(response.headers.get("www-authenticate")).toContain('error="invalid_token"');
   });
 });

@@ -31,6 +31,7 @@ export { compilePolicy, evaluatePolicy, type CompiledPolicy, type ServicePolicy 
 export { staticCredentialMatcher } from "./rules/static-credential.js";
 export { VERIFIER_DEFAULTS } from "./verifier/defaults.js";
 export { createVerifier } from "./verifier/index.js";
+export { createKeySetVerifier, type KeySetVerifierOptions } from "./verifier/key-set-verifier.js";
 export {
   ATTRIBUTES_CLAIM,
   type JwksOptions,
