@@ -51,10 +51,9 @@ export type {
 } from "./revocation/types.js";
 export type { Revocation } from "./revocation/revocation-set.js";
 export { createTokenSource } from "./client/token-source.js";
-export { DEFAULT_SERVICE_ACCOUNT_TOKEN_FILE } from "./client/types.js";
+export { DEFAULT_SERVICE_ACCOUNT_TOKEN_FILE, type ClientAuthentication } from "./client/authentication.js";
 export type {
   AuthFetchInit,
-  ClientAuthentication,
   RetryOptions,
   TokenRequest,
   TokenSource,

@@ -8,7 +8,7 @@ import { readFile, stat } from "node:fs/promises";
 import { importJWK, type CryptoKey, type JWK } from "jose";
 import * as oauth from "oauth4webapi";
 import { GatehouseError } from "../errors.js";
-import { DEFAULT_SERVICE_ACCOUNT_TOKEN_FILE, type ClientAuthentication } from "./types.js";
+import { DEFAULT_SERVICE_ACCOUNT_TOKEN_FILE, type ClientAuthentication } from "./authentication.js";
 
 /** RFC 7523 §2.2: the `client_assertion_type` of a JWT client assertion. */
 const JWT_BEARER_ASSERTION = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";

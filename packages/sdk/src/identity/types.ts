@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { ClientAuthentication } from "../client/types.js";
+import type { ClientAuthentication } from "../client/authentication.js";
 
 /** Options of {@link createServiceIdentity}. */
 export interface ServiceIdentityOptions {
