@@ -4,7 +4,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import Koa from "koa";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createTokenSource, createVerifier, requireService, type GatehouseState, type TokenSource, type Verifier } from "../src/index.js";
+import { createTokenSource, createVerifier, requireService, type GatehouseState, type TokenSource, type Verifier } from "@gatehouse/sdk";
 import { INVENTORY, startRealAuthServer, type RealAuthServer } from "./helpers/auth-server.js";
 
 let auth: RealAuthServer;

@@ -7,11 +7,11 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createAuthServer, parseAuthServerConfig, type AuthServer } from "@gatehouse/auth-server";
+import { createLogger } from "@gatehouse/service-kit";
 import { SignJWT, decodeJwt, exportJWK, generateKeyPair, type CryptoKey, type JWTPayload } from "jose";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTokenSource, isGatehouseError } from "../src/index.js";
-import { startJwksServer, type JwksServer } from "./helpers/jwks-server.js";
+import { createTokenSource, isGatehouseError } from "@gatehouse/sdk";
+import { startJwksServer, type JwksServer } from "../../packages/sdk/test/helpers/jwks-server.js";
 
 const SUBJECT = "system:serviceaccount:shop:orders";
 const INVENTORY = "https://inventory.internal";
@@ -76,7 +76,7 @@ beforeAll(async () => {
     },
     "service-account.yaml",
   );
-  server = createAuthServer(config, { logger: pino({ level: "silent" }) });
+  server = createAuthServer(config, { logger: createLogger("auth-server", { level: "silent" }) });
   ({ issuer } = await server.listen(0));
   dir = mkdtempSync(join(tmpdir(), "gatehouse-sa-"));
 });

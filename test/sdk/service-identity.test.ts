@@ -2,12 +2,12 @@
 // renewing certificates, asking for certificate-bound tokens over mutual TLS, and a backend that accepts only the
 // services it lists.
 import { X509Certificate } from "node:crypto";
+import { get } from "node:https";
 import type { AddressInfo } from "node:net";
 import { connect, TLSSocket } from "node:tls";
 import { createAuthServer, parseAuthServerConfig, type AuthServer } from "@gatehouse/auth-server";
+import { createLogger } from "@gatehouse/service-kit";
 import { decodeJwt } from "jose";
-import { pino } from "pino";
-import { Agent, fetch as undiciFetch } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   authenticateRequest,
@@ -17,7 +17,7 @@ import {
   createVerifier,
   spiffeIdOf,
   type ServiceIdentity,
-} from "../src/index.js";
+} from "@gatehouse/sdk";
 
 const SECRET = "identity-secret-0123456789abcdef";
 const TRUST_DOMAIN = "sdk.test";
@@ -44,12 +44,18 @@ beforeAll(async () => {
     },
     "identity.yaml",
   );
-  auth = createAuthServer(config, { logger: pino({ level: "silent" }), env: { SECRET } });
+  auth = createAuthServer(config, { logger: createLogger("auth-server", { level: "silent" }), env: { SECRET } });
   ({ issuer } = await auth.listen(0));
   // Bootstrapping trust: the bundle is fetched once without verification here, as an operator would copy it.
-  const insecure = new Agent({ connect: { rejectUnauthorized: false } });
-  trustBundle = await (await undiciFetch(`${issuer}/trust-bundle.pem`, { dispatcher: insecure })).text();
-  await insecure.close();
+  trustBundle = await new Promise<string>((resolve, reject) => {
+    const request = get(`${issuer}/trust-bundle.pem`, { rejectUnauthorized: false, agent: false, timeout: 5_000 }, (response) => {
+      let text = "";
+      response.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
+      response.on("end", () => resolve(text));
+    });
+    request.on("timeout", () => request.destroy(new Error("timeout")));
+    request.on("error", reject);
+  });
 });
 
 afterAll(async () => {

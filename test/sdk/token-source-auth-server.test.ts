@@ -2,7 +2,7 @@
 // refresh-ahead, error typing; and a token it issues verified by createVerifier.
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createTokenSource, createVerifier, ERROR_BRAND, type TokenSource } from "../src/index.js";
+import { createTokenSource, createVerifier, ERROR_BRAND, type TokenSource } from "@gatehouse/sdk";
 import { BILLING_SECRET, INVENTORY, SHORT_LIVED, startRealAuthServer, type RealAuthServer } from "./helpers/auth-server.js";
 
 let auth: RealAuthServer;

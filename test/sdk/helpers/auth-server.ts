@@ -1,8 +1,8 @@
 // The real Gatehouse auth server (packages/auth-server) on port 0, behind a counting proxy whose URL is the issuer,
 // with a small registry: orders (private_key_jwt) and billing (client_secret_post) calling inventory.
 import { createAuthServer, parseAuthServerConfig, type AuthServer } from "@gatehouse/auth-server";
+import { createLogger } from "@gatehouse/service-kit";
 import { exportJWK, generateKeyPair, type JWK } from "jose";
-import { pino } from "pino";
 import { startCountingProxy, type CountingProxy } from "./counting-proxy.js";
 
 export const INVENTORY = "https://inventory.internal";
@@ -54,7 +54,7 @@ export async function startRealAuthServer(options: { ledgerTtlSeconds?: number }
     "sdk-test.yaml",
   );
   const server: AuthServer = createAuthServer(config, {
-    logger: pino({ level: "silent" }),
+    logger: createLogger("auth-server", { level: "silent" }),
     env: { BILLING_SECRET },
   });
   const { port } = await server.listen(0);
