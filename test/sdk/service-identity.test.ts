@@ -2,7 +2,6 @@
 // renewing certificates, asking for certificate-bound tokens over mutual TLS, and a backend that accepts only the
 // services it lists.
 import { X509Certificate } from "node:crypto";
-import { get } from "node:https";
 import type { AddressInfo } from "node:net";
 import { connect, TLSSocket } from "node:tls";
 import { createAuthServer, parseAuthServerConfig, type AuthServer } from "@gatehouse/auth-server";
@@ -18,6 +17,7 @@ import {
   spiffeIdOf,
   type ServiceIdentity,
 } from "@gatehouse/sdk";
+import { publishedTrustBundle } from "../helpers/trust-bootstrap.js";
 
 const SECRET = "identity-secret-0123456789abcdef";
 const TRUST_DOMAIN = "sdk.test";
@@ -47,15 +47,7 @@ beforeAll(async () => {
   auth = createAuthServer(config, { logger: createLogger("auth-server", { level: "silent" }), env: { SECRET } });
   ({ issuer } = await auth.listen(0));
   // Bootstrapping trust: the bundle is fetched once without verification here, as an operator would copy it.
-  trustBundle = await new Promise<string>((resolve, reject) => {
-    const request = get(`${issuer}/trust-bundle.pem`, { rejectUnauthorized: false, agent: false, timeout: 5_000 }, (response) => {
-      let text = "";
-      response.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
-      response.on("end", () => resolve(text));
-    });
-    request.on("timeout", () => request.destroy(new Error("timeout")));
-    request.on("error", reject);
-  });
+  trustBundle = await publishedTrustBundle(issuer);
 });
 
 afterAll(async () => {

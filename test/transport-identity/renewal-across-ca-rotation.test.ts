@@ -6,14 +6,13 @@
 // Real parts: the built CLI, auth servers on HTTPS, the SDK identity, certificates living 6 s and 10 minutes.
 import { X509Certificate } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { get } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createAuthServer, parseAuthServerConfig, type AuthServer } from "@gatehouse/auth-server";
 import { createServiceIdentity, type ServiceIdentity } from "@gatehouse/sdk";
 import { createLogger } from "@gatehouse/service-kit";
 import { afterAll, describe, expect, it } from "vitest";
-import { BINARIES, runBinary } from "../helpers/binaries.js";
+import { authCli, publishedTrustBundle } from "../helpers/trust-bootstrap.js";
 
 const SECRET = "rotation-renewal-secret-0123456789";
 const TRUST_DOMAIN = "rotation.test";
@@ -22,28 +21,10 @@ const dir = mkdtempSync(join(tmpdir(), "gatehouse-ca-renewal-"));
 const identities: ServiceIdentity[] = [];
 const servers: AuthServer[] = [];
 
-async function cli(...args: string[]): Promise<void> {
-  const done = await runBinary(BINARIES.authCli, args);
-  if (done.code !== 0) throw new Error(`gatehouse-auth ${args.join(" ")}: ${done.stderr}`);
-}
-
-/** The published trust bundle, read without verifying the listener (the bootstrap an operator does over a trusted channel). */
-function bundle(issuer: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const request = get(`${issuer}/trust-bundle.pem`, { rejectUnauthorized: false, agent: false, timeout: 5_000 }, (response) => {
-      let text = "";
-      response.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
-      response.on("end", () => resolve(text));
-    });
-    request.on("timeout", () => request.destroy(new Error("timeout")));
-    request.on("error", reject);
-  });
-}
-
 /** An auth server on HTTPS with a CA file of its own, re-read every second, issuing certificates living `ttl` s. */
 async function startAuth(name: string, ttl: number): Promise<{ issuer: string; caFile: string }> {
   const caFile = join(dir, `${name}.json`);
-  await cli("ca", "generate", "--file", caFile, "--trust-domain", TRUST_DOMAIN);
+  await authCli("ca", "generate", "--file", caFile, "--trust-domain", TRUST_DOMAIN);
   const auth = createAuthServer(
     parseAuthServerConfig(
       {
@@ -69,7 +50,7 @@ async function startIdentity(issuer: string, trustBundleRefreshSeconds: number):
     issuer,
     clientId: "orders",
     auth: { method: "client_secret_basic", clientSecret: SECRET },
-    trustBundle: await bundle(issuer),
+    trustBundle: await publishedTrustBundle(issuer),
     trustBundleRefreshSeconds,
   });
   identities.push(identity);
@@ -92,7 +73,7 @@ describe("certificate renewal across a CA rotation", () => {
     const before = identity.tlsOptions();
     expect(certificatesIn(before.ca)).toBe(1);
     const changed = new Promise<{ cert: string; ca: string }>((resolve) => identity.onRotate((tls) => resolve(tls)));
-    await cli("ca", "rotate", "--file", caFile, "--trust-domain", TRUST_DOMAIN, "--delay", "300", "--retire-after", "900");
+    await authCli("ca", "rotate", "--file", caFile, "--trust-domain", TRUST_DOMAIN, "--delay", "300", "--retire-after", "900");
     const tls = await changed;
     // The same certificate (no renewal for five minutes yet), the new bundle: both CAs, as the server publishes them.
     expect(tls.cert).toBe(before.cert);
@@ -106,11 +87,11 @@ describe("certificate renewal across a CA rotation", () => {
     const identity = await startIdentity(issuer, 1);
     const oldCa = new X509Certificate(identity.tlsOptions().ca);
 
-    await cli("ca", "rotate", "--file", caFile, "--trust-domain", TRUST_DOMAIN, "--delay", "3", "--retire-after", String(TTL + 2));
+    await authCli("ca", "rotate", "--file", caFile, "--trust-domain", TRUST_DOMAIN, "--delay", "3", "--retire-after", String(TTL + 2));
     // Wait until the old CA left the bundle: by then the auth server's own certificate is from the new CA.
     const deadline = Date.now() + 30_000;
     for (;;) {
-      const current = await bundle(issuer);
+      const current = await publishedTrustBundle(issuer);
       if (!current.includes(oldCa.toString().split("\n")[1] ?? "") && current.includes("BEGIN CERTIFICATE")) break;
       if (Date.now() > deadline) throw new Error("the old CA never left the trust bundle");
       await new Promise((resolve) => setTimeout(resolve, 250));
@@ -127,7 +108,7 @@ describe("certificate renewal across a CA rotation", () => {
         }
       });
     });
-    const newCa = new X509Certificate((await bundle(issuer)).trim());
+    const newCa = new X509Certificate((await publishedTrustBundle(issuer)).trim());
     for (const cert of renewals) expect(new X509Certificate(cert).verify(newCa.publicKey)).toBe(true);
     expect(new X509Certificate(identity.tlsOptions().cert).validToDate.getTime()).toBeGreaterThan(Date.now());
   }, 120_000);

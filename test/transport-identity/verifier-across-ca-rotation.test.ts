@@ -6,14 +6,13 @@
 // source, a trust bundle file on disk.
 import { X509Certificate } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { get } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createAuthServer, parseAuthServerConfig, type AuthServer } from "@gatehouse/auth-server";
 import { createTokenSource, createVerifier } from "@gatehouse/sdk";
 import { createLogger } from "@gatehouse/service-kit";
 import { afterAll, describe, expect, it } from "vitest";
-import { BINARIES, runBinary } from "../helpers/binaries.js";
+import { authCli, publishedTrustBundle } from "../helpers/trust-bootstrap.js";
 
 const SECRET = "rotation-verifier-secret-0123456789";
 const TRUST_DOMAIN = "rotation.test";
@@ -30,30 +29,12 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function cli(...args: string[]): Promise<void> {
-  const done = await runBinary(BINARIES.authCli, args);
-  if (done.code !== 0) throw new Error(`gatehouse-auth ${args.join(" ")}: ${done.stderr}`);
-}
-
-/** The published trust bundle, read without verifying the listener (the channel an operator trusts). */
-function publishedBundle(issuer: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const request = get(`${issuer}/trust-bundle.pem`, { rejectUnauthorized: false, agent: false, timeout: 5_000 }, (response) => {
-      let text = "";
-      response.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
-      response.on("end", () => resolve(text));
-    });
-    request.on("timeout", () => request.destroy(new Error("timeout")));
-    request.on("error", reject);
-  });
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("the verifier across a CA rotation", () => {
   it("re-reads its trust bundle file and keeps loading the issuer's keys after the issuer's certificate moved to the new CA", async () => {
     const caFile = join(dir, "ca.json");
-    await cli("ca", "generate", "--file", caFile, "--trust-domain", TRUST_DOMAIN);
+    await authCli("ca", "generate", "--file", caFile, "--trust-domain", TRUST_DOMAIN);
     auth = createAuthServer(
       parseAuthServerConfig(
         {
@@ -73,7 +54,7 @@ describe("the verifier across a CA rotation", () => {
     );
     const { issuer } = await auth.listen(0, "127.0.0.1");
     const bundleFile = join(dir, "trust-bundle.pem");
-    const firstBundle = await publishedBundle(issuer);
+    const firstBundle = await publishedTrustBundle(issuer);
     writeFileSync(bundleFile, firstBundle);
     const oldCa = new X509Certificate(firstBundle);
 
@@ -83,14 +64,14 @@ describe("the verifier across a CA rotation", () => {
       const firstFetchAt = Date.now();
       expect(verifier.stats).toMatchObject({ jwksRefreshes: 1, jwksErrors: 0 });
 
-      await cli("ca", "rotate", "--file", caFile, "--trust-domain", TRUST_DOMAIN, "--delay", "2", "--retire-after", String(TTL + 2));
+      await authCli("ca", "rotate", "--file", caFile, "--trust-domain", TRUST_DOMAIN, "--delay", "2", "--retire-after", String(TTL + 2));
       // Once the old CA left the published bundle, the auth server's listener certificate is from the new CA.
       const deadline = Date.now() + 30_000;
       let current = firstBundle;
       while (current.includes(oldCa.toString().split("\n")[1] ?? "") || !current.includes("BEGIN CERTIFICATE")) {
         if (Date.now() > deadline) throw new Error("the old CA never left the trust bundle");
         await sleep(250);
-        current = await publishedBundle(issuer);
+        current = await publishedTrustBundle(issuer);
       }
       const newCa = new X509Certificate(current);
       expect(newCa.fingerprint256).not.toBe(oldCa.fingerprint256);
