@@ -7,9 +7,9 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REDIS_URL } from "@gatehouse/service-kit/testing";
 import { freePort, startService, type ServiceProcess } from "../helpers/services.js";
 
-const redisUrl = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
 const run = randomBytes(6).toString("hex");
 const secret = randomBytes(24).toString("base64url");
 const limit = 50;
@@ -63,7 +63,7 @@ routes:
     rateLimit: { limit: ${limit}, windowSeconds: 3600 }
 `,
   );
-  const env = { REDIS_URL: redisUrl, CALLER_SECRET: secret, GATEHOUSE_ISSUER: issuer };
+  const env = { REDIS_URL, CALLER_SECRET: secret, GATEHOUSE_ISSUER: issuer };
   // The first auth server generates the shared key file; the second starts once it exists.
   for (const port of authPorts) {
     processes.push(await startService("auth-server", ["--config", join(dir, "auth-server.yaml"), "--port", String(port)], env, `http://127.0.0.1:${port}/readyz`));

@@ -3,6 +3,7 @@ import * as oauth from "oauth4webapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuthServer, parseAuthServerConfig, type AuthServer } from "../src/index.js";
 import { memoryLogger, PLAIN_HTTP, requestToken, sharedRegistryMacKeyFile, startServer, type Started, adminCall } from "./helpers/server.js";
+import { REDIS_URL } from "@gatehouse/service-kit/testing";
 
 const ADMIN_TOKEN = "admin-credential-0123456789abcdefghijklmnop";
 const SECRET = "orders-secret-0123456789abcdef";
@@ -206,7 +207,7 @@ describe("admin API placement", () => {
 describe("admin API with the registry in Redis", () => {
   it("fails a service closed with invalid_client on a server that cannot resolve its secret variable", async () => {
     const prefix = `test:auth:${randomUUID()}:`;
-    const redisUrl = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
+    const redisUrl = REDIS_URL;
     const config = parseAuthServerConfig({ ...registry, keys: { generate: "memory", registryMacKeyFile: sharedRegistryMacKeyFile() }, issuer: "https://split.example" });
     const withVar = createAuthServer(config, { env: { ...env, EXTRA_SECRET: "extra-secret-0123456789" }, logger: memoryLogger().logger, redisUrl, redisKeyPrefix: prefix });
     const withoutLog = memoryLogger();
@@ -243,7 +244,7 @@ describe("admin API with the registry in Redis", () => {
     try {
       const ports: number[] = [];
       for (let i = 0; i < 2; i++) {
-        const server = createAuthServer(config, { env, logger: memoryLogger().logger, redisUrl: process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379", redisKeyPrefix: prefix });
+        const server = createAuthServer(config, { env, logger: memoryLogger().logger, redisUrl: REDIS_URL, redisKeyPrefix: prefix });
         servers.push(server);
         ports.push((await server.listen(0)).port);
       }

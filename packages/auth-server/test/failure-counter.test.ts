@@ -2,8 +2,9 @@ import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { MemoryFailureCounter, RedisFailureCounter, type FailureCounter } from "../src/throttle/failure-counter.js";
+import { REDIS_URL } from "@gatehouse/service-kit/testing";
 
-const redis = new Redis(process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379", { maxRetriesPerRequest: 1 });
+const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
 
 afterAll(async () => {
   await redis.quit();

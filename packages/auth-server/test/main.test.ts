@@ -6,10 +6,10 @@ import * as oauth from "oauth4webapi";
 import { afterAll, describe, expect, it } from "vitest";
 import { MAIN, CLI, run, start, type Running } from "./helpers/cli.js";
 import { PLAIN_HTTP } from "./helpers/server.js";
+import { REDIS_URL } from "@gatehouse/service-kit/testing";
 
 const dir = mkdtempSync(join(tmpdir(), "gatehouse-main-"));
 const SECRET = "reporting-secret-0123456789";
-const REDIS_URL = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
 const running: Running[] = [];
 
 function writeConfig(name: string, extra = ""): string {

@@ -3,6 +3,7 @@ import * as oauth from "oauth4webapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuthServer, parseAuthServerConfig, type AuthServer } from "../src/index.js";
 import { memoryLogger, PLAIN_HTTP, serviceKey } from "./helpers/server.js";
+import { REDIS_URL } from "@gatehouse/service-kit/testing";
 
 const SECRET = "billing-secret-0123456789abcdef";
 const ADMIN_TOKEN = "admin-credential-0123456789abcdefghijklmnop";
@@ -29,7 +30,7 @@ beforeAll(async () => {
   server = createAuthServer(config, {
     env: { BILLING_SECRET: SECRET, GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN },
     logger: log.logger,
-    redisUrl: process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379",
+    redisUrl: REDIS_URL,
     redisKeyPrefix: `test:auth:${randomUUID()}:`,
   });
   ({ port, issuer, adminPort } = (await server.listen(0)) as { port: number; issuer: string; adminPort: number });

@@ -4,8 +4,9 @@ import * as oauth from "oauth4webapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuthServer, parseAuthServerConfig, type AuthServer } from "../src/index.js";
 import { memoryLogger, PLAIN_HTTP, serviceKey, type ServiceKey } from "./helpers/server.js";
+import { REDIS_URL } from "@gatehouse/service-kit/testing";
 
-const redisTarget = new URL(process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379");
+const redisTarget = new URL(REDIS_URL);
 const SECRET = "outage-secret-0123456789abcdef";
 const ISSUER = "https://outage.example";
 

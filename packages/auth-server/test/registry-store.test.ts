@@ -6,8 +6,8 @@ import { RedisRegistryStore } from "../src/registry/redis-store.js";
 import { RegistryMac } from "../src/registry/registry-mac.js";
 import type { RegistryStore, ServiceRecord } from "../src/registry/store.js";
 import { memoryLogger } from "./helpers/server.js";
+import { REDIS_URL } from "@gatehouse/service-kit/testing";
 
-const REDIS_URL = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
 const connections: Redis[] = [];
 const stores: RegistryStore[] = [];
 // Every store of one test shares one MAC key, as every replica of a deployment does.

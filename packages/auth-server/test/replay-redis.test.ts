@@ -3,8 +3,8 @@ import * as oauth from "oauth4webapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuthServer, parseAuthServerConfig, type AuthServer } from "../src/index.js";
 import { memoryLogger, PLAIN_HTTP, serviceKey, sharedRegistryMacKeyFile, type ServiceKey } from "./helpers/server.js";
+import { REDIS_URL } from "@gatehouse/service-kit/testing";
 
-const REDIS_URL = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
 const ISSUER = "https://auth.replay.test";
 
 let key: ServiceKey;

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { expect, it } from "vitest";
 import { memoryLogger, sharedRegistryMacKeyFile, startServer } from "./helpers/server.js";
+import { REDIS_URL } from "@gatehouse/service-kit/testing";
 
-const REDIS_URL = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
 const ADMIN_TOKEN = "admin-credential-0123456789abcdefghijklmnop";
 const env = { GATEHOUSE_ADMIN_TOKEN: ADMIN_TOKEN, SECRET: "orders-secret-0123456789abcdef" };
 

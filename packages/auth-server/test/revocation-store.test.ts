@@ -6,8 +6,8 @@ import { MemoryRevocationStore } from "../src/revocation/memory-store.js";
 import { RedisRevocationStore } from "../src/revocation/redis-store.js";
 import { compareIds, FEED_START, type RevocationStore } from "../src/revocation/store.js";
 import { memoryLogger } from "./helpers/server.js";
+import { REDIS_URL } from "@gatehouse/service-kit/testing";
 
-const REDIS_URL = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
 const connections: Redis[] = [];
 const stores: RevocationStore[] = [];
 

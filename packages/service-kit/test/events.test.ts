@@ -3,8 +3,8 @@ import { Redis } from "ioredis";
 import { Registry } from "prom-client";
 import { afterAll, describe, expect, it } from "vitest";
 import { EVENT_FIELD, EVENT_NAMES, EventPublisher, securityEventSchema } from "../src/index.js";
+import { REDIS_URL } from "./helpers/redis.js";
 
-const REDIS_URL = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
 const redis = new Redis(REDIS_URL);
 const streams: string[] = [];
 

@@ -2,13 +2,13 @@ import { randomUUID } from "node:crypto";
 import * as oauth from "oauth4webapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { memoryLogger, PLAIN_HTTP, startServer, type Started } from "../helpers/server.js";
+import { REDIS_URL } from "@gatehouse/service-kit/testing";
 
 // Failed-authentication throttling slows guessing and never denies a caller that proves its
 // identity: budgets are per (client, real source address) and per source for unknown clients,
 // check-and-count is atomic, and X-Forwarded-For counts only from a trusted proxy.
 
 const SECRET = "payments-secret-0123456789abcdef";
-const REDIS_URL = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
 const LIMIT = 10;
 
 const registry = {

@@ -3,12 +3,12 @@ import * as oauth from "oauth4webapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAuthServer, parseAuthServerConfig, type AuthServer } from "../../src/index.js";
 import { memoryLogger, PLAIN_HTTP, sharedRegistryMacKeyFile } from "../helpers/server.js";
+import { REDIS_URL } from "@gatehouse/service-kit/testing";
 
 // A client with valid credentials cannot mint tokens without bound: a ceiling per (client,
 // resource), shared by every replica through Redis, answered with 429 and Retry-After.
 
 const SECRET = "issuer-test-secret-0123456789abcdef";
-const REDIS_URL = process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379";
 const ISSUER = "https://auth.ceiling.test";
 const log = memoryLogger();
 const servers: AuthServer[] = [];
