@@ -66,8 +66,11 @@ describe("fetchTrusting with a trust bundle file", () => {
     writeFileSync(file, `${other.cert}${served.cert}`);
     expect(await attempt(send)).toBe("ok");
 
-    // Half-written, then gone: the bundle read last still holds.
+    // Half-written (twice: cut in the header, cut in the middle of a certificate), then gone: the bundle read last
+    // still holds.
     writeFileSync(file, "-----BEGIN CERT");
+    expect(await attempt(send)).toBe("ok");
+    writeFileSync(file, `${other.cert}${served.cert.slice(0, served.cert.length / 2)}`);
     expect(await attempt(send)).toBe("ok");
     unlinkSync(file);
     expect(await attempt(send)).toBe("ok");

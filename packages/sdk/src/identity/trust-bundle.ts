@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { X509Certificate } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { GatehouseError } from "../errors.js";
 import { tlsFetch } from "./tls-fetch.js";
@@ -22,8 +23,22 @@ export function readTrustBundle(value: string): string {
   } catch (error) {
     throw new GatehouseError("invalid_options", `trustBundle: ${value} is neither PEM text nor a readable file`, { cause: error });
   }
-  if (!text.includes("-----BEGIN CERTIFICATE-----")) throw new GatehouseError("invalid_options", `trustBundle: ${value} holds no PEM certificate`);
+  if (!wholeCertificates(text)) throw new GatehouseError("invalid_options", `trustBundle: ${value} holds no PEM certificate, or one that does not parse`);
   return text;
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
+
+/** Whether `text` holds at least one PEM certificate and every certificate block in it parses (not cut off mid-write). */
+function wholeCertificates(text: string): boolean {
+  const blocks = text.match(PEM_CERTIFICATE) ?? [];
+  if (blocks.length === 0 || blocks.length !== text.split("-----BEGIN CERTIFICATE-----").length - 1) return false;
+  try {
+    for (const block of blocks) new X509Certificate(block);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
