@@ -1,19 +1,9 @@
-import { createServer, request } from "node:http";
+import { request } from "node:http";
 import { request as httpsRequest } from "node:https";
-import type { AddressInfo } from "node:net";
 import type { Started } from "../../lib/processes.js";
 
-/** A port that was free on 127.0.0.1 a moment ago (for servers that cannot report a port 0 choice). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+/** A free port on 127.0.0.1 for servers that cannot report a port 0 choice: the tests' choice, below the kernel's ephemeral range. */
+export { freePort } from "@gatehouse/service-kit/testing";
 
 /** TLS options of a probe to an `https://` URL: the trust bundle, a client certificate, the name to verify. */
 export interface ProbeTls {
