@@ -19,6 +19,9 @@ const LIMIT_BYTES = 256 * 1024 * 1024;
 const NODE_OPTIONS = "--max-old-space-size=160";
 const AUDIENCE = "https://orders.internal";
 const TOKENS = 30_000;
+const LARGE_TOKENS = 20_000;
+/** Characters of padding that bring a token to about 7.5 KiB, under the verifier's 8,192-character ceiling. */
+const LARGE_PADDING = 5_400;
 const dir = mkdtempSync(join(tmpdir(), "gatehouse-flood-"));
 const started: GatewayProcess[] = [];
 const cgroups: MemoryCgroup[] = [];
@@ -49,14 +52,14 @@ afterAll(async () => {
   await new Promise((resolve) => jwks.close(resolve));
 });
 
-function configFile(): string {
+function configFile(verifier = "{ cacheSize: 10000 }"): string {
   const file = join(dir, "gateway.yaml");
   writeFileSync(
     file,
     `issuer: ${issuer}
 jwksUri: ${issuer}/jwks
 accessLog: false
-verifier: { cacheSize: 10000 }
+verifier: ${verifier}
 routes:
   - name: orders
     pathPrefix: /api/orders
@@ -68,13 +71,13 @@ routes:
   return file;
 }
 
-/** A valid access token as the auth server issues it (RFC 9068), distinct by `jti`. */
-function mint(): Promise<string> {
+/** A valid access token as the auth server issues it (RFC 9068), distinct by `jti`; `padding` characters more in an attribute. */
+function mint(padding = 0): Promise<string> {
   return new SignJWT({
     client_id: "inventory",
     scope: "orders:read",
     jti: randomUUID(),
-    "urn:gatehouse:attributes": { team: "logistics", environment: "prod" },
+    "urn:gatehouse:attributes": { team: "logistics", environment: "prod", ...(padding > 0 ? { note: "x".repeat(padding) } : {}) },
   })
     .setProtectedHeader({ alg: "ES256", typ: "at+jwt", kid: "flood" })
     .setIssuer(issuer)
@@ -85,12 +88,38 @@ function mint(): Promise<string> {
     .sign(privateKey);
 }
 
-async function launch(cgroup: MemoryCgroup, env: NodeJS.ProcessEnv): Promise<{ gateway: GatewayProcess; url: string; adminUrl: string }> {
+async function launch(cgroup: MemoryCgroup, env: NodeJS.ProcessEnv, verifier?: string): Promise<{ gateway: GatewayProcess; url: string; adminUrl: string }> {
   // No Redis: the flood is about the verifier's memory, and limits in memory are bounded by localMaxKeys.
-  const gateway = startProcess(["--config", configFile(), "--port", "0", "--admin-port", "0"], env, { cgroupProcs: cgroup.procs });
+  const gateway = startProcess(["--config", configFile(verifier), "--port", "0", "--admin-port", "0"], env, { cgroupProcs: cgroup.procs });
   started.push(gateway);
   const line = await gateway.waitFor(listening, 30_000);
   return { gateway, url: `http://127.0.0.1:${String(line["port"])}`, adminUrl: `http://127.0.0.1:${String(line["adminPort"])}` };
+}
+
+/**
+ * Sends `count` requests, each with a token of its own minted with `padding`, 16 at a time; returns the statuses
+ * counted, the largest resident size sampled every 1,000 requests and the length of the last token.
+ */
+async function flood(url: string, pid: number, count: number, padding = 0): Promise<{ statuses: Record<number, number>; peakDuring: number; tokenLength: number }> {
+  const agent = new Agent({ connections: 16 });
+  const statuses: Record<number, number> = {};
+  let next = 0;
+  let peakDuring = 0;
+  let tokenLength = 0;
+  const worker = async () => {
+    while (next < count) {
+      next++;
+      const token = await mint(padding);
+      tokenLength = token.length;
+      const answer = await request(`${url}/api/orders`, { dispatcher: agent, headers: { authorization: `Bearer ${token}` } });
+      await answer.body.dump();
+      statuses[answer.statusCode] = (statuses[answer.statusCode] ?? 0) + 1;
+      if (next % 1000 === 0) peakDuring = Math.max(peakDuring, residentMemory(pid).rss);
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+  await agent.close();
+  return { statuses, peakDuring, tokenLength };
 }
 
 describe("memory under a flood of distinct tokens", () => {
@@ -99,24 +128,9 @@ describe("memory under a flood of distinct tokens", () => {
     cgroups.push(cgroup);
     const { gateway, url, adminUrl } = await launch(cgroup, { NODE_OPTIONS });
     const pid = gateway.child.pid!;
-    const agent = new Agent({ connections: 16 });
-    const statuses = new Map<number, number>();
-    let next = 0;
-    let peakDuring = 0;
-    const worker = async () => {
-      while (next < TOKENS) {
-        next++;
-        const token = await mint();
-        const answer = await request(`${url}/api/orders`, { dispatcher: agent, headers: { authorization: `Bearer ${token}` } });
-        await answer.body.dump();
-        statuses.set(answer.statusCode, (statuses.get(answer.statusCode) ?? 0) + 1);
-        if (next % 1000 === 0) peakDuring = Math.max(peakDuring, residentMemory(pid).rss);
-      }
-    };
-    await Promise.all(Array.from({ length: 16 }, worker));
-    await agent.close();
+    const { statuses, peakDuring } = await flood(url, pid, TOKENS);
 
-    expect(Object.fromEntries(statuses)).toEqual({ 200: TOKENS });
+    expect(statuses).toEqual({ 200: TOKENS });
     expect(gateway.child.exitCode).toBeNull();
     expect(cgroup.oomKills()).toBe(0);
     const metrics = await (await request(`${adminUrl}/metrics`)).body.text();
@@ -127,6 +141,26 @@ describe("memory under a flood of distinct tokens", () => {
     expect(peak).toBeLessThan(LIMIT_BYTES * 0.9);
     expect(gateway.lines.some((l) => typeof l["msg"] === "string" && l["msg"].startsWith("V8's heap limit"))).toBe(false);
     console.log(`flood: ${String(TOKENS)} tokens, peak RSS ${String(Math.round(peak / 2 ** 20))} MiB, sampled ${String(Math.round(peakDuring / 2 ** 20))} MiB`);
+    await gateway.stop();
+  }, 300_000);
+
+  // Tokens near the verifier's 8 KiB ceiling, and an entry bound no flood reaches: only the cache's byte bound
+  // (`cacheMaxBytes`, 32 MiB by default) keeps 20,000 such tokens (about 14 KiB of heap each once verified) from
+  // outgrowing the heap limit.
+  it(`stays alive and inside the cap through ${String(LARGE_TOKENS)} distinct tokens of about 7.5 KiB, whatever the entry bound`, async () => {
+    const cgroup = createMemoryCgroup("gatehouse-flood-large", LIMIT_BYTES);
+    cgroups.push(cgroup);
+    const { gateway, url, adminUrl } = await launch(cgroup, { NODE_OPTIONS }, "{ cacheSize: 1000000 }");
+    const pid = gateway.child.pid!;
+    const { statuses, tokenLength } = await flood(url, pid, LARGE_TOKENS, LARGE_PADDING);
+
+    expect(tokenLength).toBeGreaterThan(7_000);
+    expect(statuses).toEqual({ 200: LARGE_TOKENS });
+    expect(gateway.child.exitCode).toBeNull();
+    expect(cgroup.oomKills()).toBe(0);
+    const metrics = await (await request(`${adminUrl}/metrics`)).body.text();
+    expect(metrics).toMatch(new RegExp(`^gatehouse_gateway_token_cache_total\\{result="miss"\\} ${String(LARGE_TOKENS)}$`, "m"));
+    expect(residentMemory(pid).peak).toBeLessThan(LIMIT_BYTES * 0.9);
     await gateway.stop();
   }, 300_000);
 
