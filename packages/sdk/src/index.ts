@@ -66,5 +66,6 @@ export type { RequireServiceOptions } from "./middleware/authenticate.js";
 export { createServiceIdentity } from "./identity/service-identity.js";
 export { createServiceServer, type ServiceServerOptions } from "./identity/service-server.js";
 export { parseSpiffeId, spiffeIdOf, uriSans } from "./identity/spiffe.js";
+export { holdsWholeCertificates, pemCertificates } from "./identity/pem.js";
 export { certificateThumbprint, checkTransportBinding, peerCertificateOf, type BindingResult } from "./identity/binding.js";
 export type { IdentityTlsOptions, ServiceIdentity, ServiceIdentityOptions } from "./identity/types.js";

@@ -80,7 +80,9 @@ describe("fetchTrusting with a trust bundle file", () => {
     expect(await attempt(send)).toMatch(/CERT|SELF_SIGNED|UNABLE/);
   });
 
-  it("refuses a path that is not a readable PEM file when it is created (invalid_options)", () => {
+  it("refuses, when it is created, a path that is not a readable PEM file and PEM text with a certificate cut off (invalid_options)", () => {
     expect(() => fetchTrusting(join(dir, "absent.pem"))).toThrow(expect.objectContaining({ code: "invalid_options" }));
+    expect(() => fetchTrusting(`${other.cert}${served.cert.slice(0, served.cert.length / 2)}`)).toThrow(expect.objectContaining({ code: "invalid_options" }));
+    expect(() => fetchTrusting(other.cert)).not.toThrow();
   });
 });

@@ -2,6 +2,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, X5
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { z } from "zod";
+import { pemCertificates } from "@gatehouse/sdk";
 import { AuthServerError } from "../errors.js";
 import { x509 } from "./x509.js";
 
@@ -143,9 +144,9 @@ export function readOperatorAuthority(certFile: string, keyFile: string): { auth
   return { authority: { certificate: first, privateKey: pkcs8 }, chain };
 }
 
-/** The PEM certificates in a text, in order. */
+/** The PEM certificates in a text, in order, each ending in a newline. */
 export function splitPem(text: string): string[] {
-  return text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)?.map((pem) => `${pem}\n`) ?? [];
+  return pemCertificates(text).map((pem) => `${pem}\n`);
 }
 
 function checkAuthority(source: string, certificatePem: string, privateKeyPem: string): void {

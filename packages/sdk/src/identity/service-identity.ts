@@ -15,6 +15,7 @@ import { requestCertificate } from "./certificate-request.js";
 import { makeKeyAndCsr } from "./key-and-csr.js";
 import { spiffeIdOf } from "./spiffe.js";
 import { tlsFetch } from "./tls-fetch.js";
+import { holdsWholeCertificates } from "./pem.js";
 import { readTrustBundle } from "./trust-bundle.js";
 import type { IdentityTlsOptions, ServiceIdentity, ServiceIdentityOptions } from "./types.js";
 
@@ -69,8 +70,8 @@ export function createServiceIdentity(options: ServiceIdentityOptions): ServiceI
   const fetchBundle = async (send: typeof fetch, uri: string): Promise<string> => {
     const response = await send(uri, { signal: AbortSignal.timeout(timeoutMs) });
     const text = await response.text();
-    if (response.status !== 200 || !text.includes("-----BEGIN CERTIFICATE-----")) {
-      throw new GatehouseError("invalid_response", `the trust bundle at ${uri} answered HTTP ${response.status} without PEM certificates`, { responseStatus: response.status });
+    if (response.status !== 200 || !holdsWholeCertificates(text)) {
+      throw new GatehouseError("invalid_response", `the trust bundle at ${uri} answered HTTP ${response.status} without whole PEM certificates`, { responseStatus: response.status });
     }
     return text;
   };

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { X509Certificate } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { GatehouseError } from "../errors.js";
+import { holdsWholeCertificates } from "./pem.js";
 import { tlsFetch } from "./tls-fetch.js";
 
 /** Whether a `trustBundle` option is PEM text itself rather than the path of a file. */
@@ -14,31 +14,24 @@ function isPemText(value: string): boolean {
   return value.includes("-----BEGIN CERTIFICATE-----");
 }
 
-/** The PEM text of a `trustBundle` option; throws `invalid_options` when it is neither PEM nor a readable file. */
+/**
+ * The PEM text of a `trustBundle` option; throws `invalid_options` when it is neither PEM nor a readable file, or
+ * when a certificate in it is cut off or does not parse.
+ */
 export function readTrustBundle(value: string): string {
-  if (isPemText(value)) return value;
-  let text: string;
-  try {
-    text = readFileSync(value, "utf8");
-  } catch (error) {
-    throw new GatehouseError("invalid_options", `trustBundle: ${value} is neither PEM text nor a readable file`, { cause: error });
+  const inline = isPemText(value);
+  let text = value;
+  if (!inline) {
+    try {
+      text = readFileSync(value, "utf8");
+    } catch (error) {
+      throw new GatehouseError("invalid_options", `trustBundle: ${value} is neither PEM text nor a readable file`, { cause: error });
+    }
   }
-  if (!wholeCertificates(text)) throw new GatehouseError("invalid_options", `trustBundle: ${value} holds no PEM certificate, or one that does not parse`);
+  if (!holdsWholeCertificates(text)) {
+    throw new GatehouseError("invalid_options", `trustBundle: ${inline ? "the PEM text" : value} holds no PEM certificate, or one that is cut off or does not parse`);
+  }
   return text;
-}
-
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
-
-/** Whether `text` holds at least one PEM certificate and every certificate block in it parses (not cut off mid-write). */
-function wholeCertificates(text: string): boolean {
-  const blocks = text.match(PEM_CERTIFICATE) ?? [];
-  if (blocks.length === 0 || blocks.length !== text.split("-----BEGIN CERTIFICATE-----").length - 1) return false;
-  try {
-    for (const block of blocks) new X509Certificate(block);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -51,7 +44,7 @@ function wholeCertificates(text: string): boolean {
  */
 export function fetchTrusting(trustBundle: string | undefined): typeof fetch {
   if (trustBundle === undefined) return fetch;
-  if (isPemText(trustBundle)) return tlsFetch({ ca: trustBundle }).fetch;
+  if (isPemText(trustBundle)) return tlsFetch({ ca: readTrustBundle(trustBundle) }).fetch;
   const file = trustBundle;
   let stamp = fileStamp(file);
   let current = tlsFetch({ ca: readTrustBundle(file) });
